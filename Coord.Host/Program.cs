@@ -1,1 +1,3 @@
-return 0;
+using Coord.Host.Cli;
+
+return await CoordCli.RunAsync(args);

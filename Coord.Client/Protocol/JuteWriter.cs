@@ -90,9 +90,14 @@ public sealed class JuteWriter
         BinaryPrimitives.WriteInt32BigEndian(_buffer.AsSpan(frameStart, 4), _length - frameStart - 4);
 }
 
+/// <summary>Anything that can append its jute encoding (every record; used where the type is not known statically).</summary>
+public interface IJuteWritable
+{
+    void Write(JuteWriter writer);
+}
+
 /// <summary>A jute record: fields concatenated in declaration order.</summary>
-public interface IJuteRecord<TSelf> where TSelf : IJuteRecord<TSelf>
+public interface IJuteRecord<TSelf> : IJuteWritable where TSelf : IJuteRecord<TSelf>
 {
     static abstract TSelf Read(ref JuteReader reader);
-    void Write(JuteWriter writer);
 }

@@ -1,0 +1,119 @@
+using Coord.Actors.Sessions;
+using Coord.Actors.Tree;
+using Coord.Actors.Watches;
+using Coord.Client.Protocol;
+using Coord.Client.Protocol.Records;
+
+namespace Coord.Actors.Sequencer;
+
+public sealed partial class SequencerActor
+{
+    /// <summary>Runs a non-write request against the tree as applied so far, and answers it.</summary>
+    private void Execute(CoreSession session, ClientRequest r)
+    {
+        // Watches registered from a connection the session already left would never be delivered.
+        bool current = ReferenceEquals(session.Connection, r.Connection);
+        switch (r.Op)
+        {
+            case OpCode.Ping:
+                Answer(session, r, ErrorCode.Ok, null);
+                break;
+            case OpCode.Sync:
+                // Standalone: every earlier write is applied (the session's own were waited for above).
+                Answer(session, r, ErrorCode.Ok, new PathResponse(((PathRequest)r.Record!).Path));
+                break;
+            case OpCode.Exists or OpCode.GetData or OpCode.GetChildren or OpCode.GetChildren2 or OpCode.GetAcl
+                or OpCode.GetAllChildrenNumber or OpCode.GetEphemerals or OpCode.MultiRead:
+            {
+                var outcome = TreeReads.Execute(_tree, r.Op, r.Record!, session.Id, r.AuthIds);
+                if (outcome.WatchToRegister is { } kind && current && r.Record is IPathRequest pr)
+                    _watches.Add(pr.Path, session.Id, kind == WatchKind.Child ? WatchBits.Child : WatchBits.Data);
+                Answer(session, r, outcome.Err, outcome.Body as IJuteWritable);
+                break;
+            }
+            case OpCode.SetWatches or OpCode.SetWatches2:
+                if (current) ReplayWatches(session, (SetWatchesRequest)r.Record!);
+                Answer(session, r, ErrorCode.Ok, null);
+                break;
+            case OpCode.AddWatch:
+            {
+                var add = (AddWatchRequest)r.Record!;
+                if (current)
+                    _watches.Add(add.Path, session.Id, add.Mode == AddWatchMode.PersistentRecursive ? WatchBits.Recursive : WatchBits.Persistent);
+                Answer(session, r, ErrorCode.Ok, new ErrorResponse(ErrorCode.Ok));
+                break;
+            }
+            case OpCode.CheckWatches or OpCode.RemoveWatches:
+            {
+                var req = (WatchesRequest)r.Record!;
+                var bits = BitsOf(req.Type);
+                bool found = r.Op == OpCode.CheckWatches
+                    ? _watches.Has(req.Path, session.Id, bits)
+                    : _watches.Remove(req.Path, session.Id, bits);
+                Answer(session, r, found ? ErrorCode.Ok : ErrorCode.NoWatcher, null);
+                break;
+            }
+            case OpCode.WhoAmI:
+                Answer(session, r, ErrorCode.Ok, new WhoAmIResponse(r.AuthIds.Select(ToClientInfo).ToList()));
+                break;
+            case OpCode.Reconfig or OpCode.Sasl:
+                // Standalone: no membership to change; SASL is not offered.
+                Answer(session, r, ErrorCode.Unimplemented, null);
+                break;
+            default:
+                // Unknown opcodes, and check outside multi: ZooKeeper answers UNIMPLEMENTED and closes.
+                Answer(session, r, ErrorCode.Unimplemented, null, closeAfter: true);
+                break;
+        }
+    }
+
+    private static WatchBits BitsOf(WatcherType type) => type switch
+    {
+        WatcherType.Children => WatchBits.Child,
+        WatcherType.Data => WatchBits.Data,
+        WatcherType.Persistent => WatchBits.Persistent,
+        WatcherType.PersistentRecursive => WatchBits.Recursive,
+        _ => WatchBits.Data | WatchBits.Child | WatchBits.Persistent | WatchBits.Recursive,
+    };
+
+    private static ClientInfo ToClientInfo(Id id) => id.Scheme switch
+    {
+        // whoAmI reports the user name of a digest id, not its hash.
+        "digest" => new ClientInfo(id.Scheme, id.Ident.Split(':', 2)[0]),
+        _ => new ClientInfo(id.Scheme, id.Ident),
+    };
+
+    /// <summary>
+    /// setWatches after a reconnect: fire at once what changed since the client's last zxid, re-arm the
+    /// rest (ZooKeeper's DataTree.setWatches).
+    /// </summary>
+    private void ReplayWatches(CoreSession session, SetWatchesRequest req)
+    {
+        var conn = session.Connection!;
+        long rel = req.RelativeZxid;
+        long zxid = _tree.LastAppliedZxid;
+        void Fire(EventType type, string path) => session.Actor.Tell(new Notify(conn, zxid, type, path));
+
+        foreach (var path in req.DataWatches)
+        {
+            var node = _tree.Get(path);
+            if (node is null) Fire(EventType.NodeDeleted, path);
+            else if (node.Stat.Mzxid > rel) Fire(EventType.NodeDataChanged, path);
+            else _watches.Add(path, session.Id, WatchBits.Data);
+        }
+        foreach (var path in req.ExistWatches)
+        {
+            if (_tree.Get(path) is not null) Fire(EventType.NodeCreated, path);
+            else _watches.Add(path, session.Id, WatchBits.Data);
+        }
+        foreach (var path in req.ChildWatches)
+        {
+            var node = _tree.Get(path);
+            if (node is null) Fire(EventType.NodeDeleted, path);
+            else if (node.Stat.Pzxid > rel) Fire(EventType.NodeChildrenChanged, path);
+            else _watches.Add(path, session.Id, WatchBits.Child);
+        }
+        foreach (var path in req.PersistentWatches) _watches.Add(path, session.Id, WatchBits.Persistent);
+        foreach (var path in req.PersistentRecursiveWatches) _watches.Add(path, session.Id, WatchBits.Recursive);
+    }
+}

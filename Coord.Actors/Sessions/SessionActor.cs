@@ -1,0 +1,132 @@
+using System.Text;
+using Coord.Actors.Runtime;
+using Coord.Actors.Sequencer;
+using Coord.Actors.Tree;
+using Coord.Client.Protocol;
+using Coord.Client.Protocol.Records;
+
+namespace Coord.Actors.Sessions;
+
+/// <summary>
+/// One live session. Owns the binding to the session's current connection and the connection's auth ids,
+/// forwards requests to the sequencer in arrival order, and writes the sequencer's replies and watch
+/// events to the connection in the order it receives them — which is the order the sequencer produced
+/// them, so an event always precedes any later reply that reflects its change.
+/// Frames are encoded here, off the sequencer's thread.
+/// </summary>
+public sealed class SessionActor : Actor<SessionMessage>
+{
+    private readonly IActorRef<CoreMessage> _core;
+    private readonly string? _superDigest;
+    private readonly JuteWriter _writer = new(512);
+    private IClientConnection? _connection;
+    private IReadOnlyList<Id> _authIds = [];
+
+    public SessionActor(long sessionId, IActorRef<CoreMessage> core, string? superDigest)
+    {
+        SessionId = sessionId;
+        _core = core;
+        _superDigest = string.IsNullOrEmpty(superDigest) ? null : superDigest;
+    }
+
+    public long SessionId { get; }
+
+    /// <summary>Last zxid written to the client in a reply header.</summary>
+    public long LastZxidSent { get; private set; }
+
+    protected override void Receive(SessionMessage message)
+    {
+        switch (message)
+        {
+            case Inbound m: OnInbound(m); break;
+            case Reply m:
+                if (!ReferenceEquals(m.Connection, _connection)) break;
+                Write(m.Xid, m.Zxid, m.Err, m.Body, completesRequest: true);
+                if (m.CloseAfter) { _connection.Close("closed after reply"); _connection = null; }
+                break;
+            case Notify m:
+                if (!ReferenceEquals(m.Connection, _connection)) break;
+                Write(Xids.Notification, m.Zxid, ErrorCode.Ok, new WatcherEvent(m.Type, KeeperState.SyncConnected, m.Path), false);
+                break;
+            case AttachConnection m: OnAttach(m); break;
+            case ConnectionLost m:
+                if (ReferenceEquals(m.Connection, _connection)) _connection = null;
+                break;
+            case EndSession m:
+                _connection?.Close(m.Reason);
+                _connection = null;
+                Stop();
+                break;
+        }
+    }
+
+    private void OnAttach(AttachConnection m)
+    {
+        var old = _connection;
+        _connection = m.Connection;
+        // Auth belongs to the connection: a new connection starts with its ip id only.
+        _authIds = [new Id("ip", m.Connection.RemoteIp)];
+        if (old is not null && !ReferenceEquals(old, m.Connection)) old.Close("session moved to another connection");
+        _writer.Reset();
+        int start = _writer.BeginFrame();
+        m.Response.Write(_writer);
+        _writer.EndFrame(start);
+        m.Connection.Send(_writer.WrittenSpan, completesRequest: false);
+        m.Connection.Established(this);
+    }
+
+    private void OnInbound(Inbound m)
+    {
+        if (!ReferenceEquals(m.Connection, _connection))
+        {
+            // A request on a connection the session has left (ZooKeeper: SESSIONMOVED, then close).
+            WriteTo(m.Connection, m.Xid, LastZxidSent, ErrorCode.SessionMoved, null, true);
+            m.Connection.Close("request on a connection the session has moved away from");
+            return;
+        }
+        if (m.Op == OpCode.Auth)
+        {
+            OnAuth((AuthPacket)m.Record!);
+            return;
+        }
+        _core.Tell(new ClientRequest(this, m.Connection, m.Xid, m.Op, m.Record, _authIds));
+    }
+
+    private void OnAuth(AuthPacket packet)
+    {
+        if (packet.Scheme != "digest")
+        {
+            Write(Xids.Auth, 0, ErrorCode.AuthFailed, null, completesRequest: true);
+            _connection?.Close($"auth scheme '{packet.Scheme}' is not supported");
+            return;
+        }
+        // As ZooKeeper's DigestAuthenticationProvider: the id is user:base64(sha1(user:password)).
+        string digest = DigestAuth.Digest(Encoding.UTF8.GetString(packet.Auth ?? []));
+        var ids = new List<Id>(_authIds);
+        var digestId = new Id("digest", digest);
+        if (!ids.Contains(digestId)) ids.Add(digestId);
+        if (_superDigest is not null && digest == _superDigest && !ids.Contains(SuperId)) ids.Add(SuperId);
+        _authIds = ids;
+        Write(Xids.Auth, 0, ErrorCode.Ok, null, completesRequest: true);
+    }
+
+    private static readonly Id SuperId = new("super", "");
+
+    private void Write(int xid, long zxid, ErrorCode err, IJuteWritable? body, bool completesRequest)
+    {
+        if (_connection is null) return;
+        if (zxid > LastZxidSent) LastZxidSent = zxid;
+        WriteTo(_connection, xid, zxid, err, body, completesRequest);
+    }
+
+    private void WriteTo(IClientConnection connection, int xid, long zxid, ErrorCode err, IJuteWritable? body, bool completesRequest)
+    {
+        _writer.Reset();
+        int start = _writer.BeginFrame();
+        new ReplyHeader(xid, zxid, err).Write(_writer);
+        // Clients read a body only when err == 0 (exists/NONODE included), so errors carry none.
+        if (err == ErrorCode.Ok) body?.Write(_writer);
+        _writer.EndFrame(start);
+        connection.Send(_writer.WrittenSpan, completesRequest);
+    }
+}

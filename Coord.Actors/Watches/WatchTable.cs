@@ -1,0 +1,166 @@
+using Coord.Client.Protocol;
+
+namespace Coord.Actors.Watches;
+
+/// <summary>Kinds of watch a watcher can hold on one path; a watcher may hold several at once.</summary>
+[Flags]
+public enum WatchBits : byte
+{
+    None = 0,
+    /// <summary>One-time data watch (getData, exists on an existing or missing node).</summary>
+    Data = 1,
+    /// <summary>One-time child watch (getChildren).</summary>
+    Child = 2,
+    /// <summary>addWatch PERSISTENT: data and child events on the path, repeatedly.</summary>
+    Persistent = 4,
+    /// <summary>addWatch PERSISTENT_RECURSIVE: created/deleted/changed on the path and every descendant.</summary>
+    Recursive = 8,
+}
+
+/// <summary>One notification to deliver: to whom and what.</summary>
+public readonly record struct WatchDelivery(long WatcherId, EventType Type, string Path);
+
+/// <summary>
+/// The watch registrations of one tree, by path and by watcher (a watcher is a session's current
+/// connection). Pure state: firing returns the deliveries, the owning actor sends them. One-time watches
+/// are consumed when they fire; persistent ones stay. A watcher gets at most one event per trigger, however
+/// many of its registrations match (ZooKeeper's WatchManager semantics).
+/// </summary>
+public sealed class WatchTable
+{
+    private readonly Dictionary<string, Dictionary<long, WatchBits>> _byPath = new(StringComparer.Ordinal);
+    private readonly Dictionary<long, HashSet<string>> _byWatcher = new();
+    private int _recursiveRegistrations;
+    private int _count;
+
+    /// <summary>Total (path, watcher, kind) registrations.</summary>
+    public int Count => _count;
+    public int PathCount => _byPath.Count;
+    public int WatcherCount => _byWatcher.Count;
+
+    public void Add(string path, long watcherId, WatchBits bits)
+    {
+        if (!_byPath.TryGetValue(path, out var watchers))
+            _byPath[path] = watchers = new Dictionary<long, WatchBits>();
+        watchers.TryGetValue(watcherId, out var had);
+        var now = had | bits;
+        if (now == had) return;
+        watchers[watcherId] = now;
+        _count += BitCount(now) - BitCount(had);
+        if ((bits & WatchBits.Recursive) != 0 && (had & WatchBits.Recursive) == 0) _recursiveRegistrations++;
+        if (!_byWatcher.TryGetValue(watcherId, out var paths))
+            _byWatcher[watcherId] = paths = new HashSet<string>(StringComparer.Ordinal);
+        paths.Add(path);
+    }
+
+    public bool Has(string path, long watcherId, WatchBits anyOf) =>
+        _byPath.TryGetValue(path, out var w) && w.TryGetValue(watcherId, out var bits) && (bits & anyOf) != 0;
+
+    /// <summary>Removes the given kinds; true if anything was removed (removeWatches / NOWATCHER).</summary>
+    public bool Remove(string path, long watcherId, WatchBits bits)
+    {
+        if (!_byPath.TryGetValue(path, out var watchers) || !watchers.TryGetValue(watcherId, out var had)) return false;
+        var removed = had & bits;
+        if (removed == 0) return false;
+        Set(path, watchers, watcherId, had, had & ~bits);
+        return true;
+    }
+
+    /// <summary>Drops every registration of a watcher (its connection closed or moved).</summary>
+    public void RemoveWatcher(long watcherId)
+    {
+        if (!_byWatcher.TryGetValue(watcherId, out var paths)) return;
+        foreach (var path in paths.ToArray())
+            if (_byPath.TryGetValue(path, out var watchers) && watchers.TryGetValue(watcherId, out var had))
+                Set(path, watchers, watcherId, had, WatchBits.None);
+        _byWatcher.Remove(watcherId);
+    }
+
+    private void Set(string path, Dictionary<long, WatchBits> watchers, long watcherId, WatchBits had, WatchBits now)
+    {
+        _count += BitCount(now) - BitCount(had);
+        if ((had & WatchBits.Recursive) != 0 && (now & WatchBits.Recursive) == 0) _recursiveRegistrations--;
+        if (now == WatchBits.None)
+        {
+            watchers.Remove(watcherId);
+            if (watchers.Count == 0) _byPath.Remove(path);
+            if (_byWatcher.TryGetValue(watcherId, out var paths))
+            {
+                paths.Remove(path);
+                if (paths.Count == 0) _byWatcher.Remove(watcherId);
+            }
+        }
+        else
+        {
+            watchers[watcherId] = now;
+        }
+    }
+
+    /// <summary>
+    /// Fires the watches a change triggers and appends the deliveries to <paramref name="output"/>.
+    /// <paramref name="path"/> is the changed node, or the parent for <see cref="EventType.NodeChildrenChanged"/>.
+    /// </summary>
+    public void Fire(string path, EventType type, List<WatchDelivery> output)
+    {
+        int start = output.Count;
+        WatchBits oneTime = type switch
+        {
+            EventType.NodeCreated or EventType.NodeDataChanged => WatchBits.Data,
+            EventType.NodeChildrenChanged => WatchBits.Child,
+            EventType.NodeDeleted => WatchBits.Data | WatchBits.Child,
+            _ => WatchBits.None,
+        };
+        if (_byPath.TryGetValue(path, out var watchers))
+        {
+            List<(long, WatchBits, WatchBits)>? changes = null;
+            foreach (var (watcherId, bits) in watchers)
+            {
+                bool fires = (bits & (oneTime | WatchBits.Persistent)) != 0
+                    || (type != EventType.NodeChildrenChanged && (bits & WatchBits.Recursive) != 0);
+                if (!fires) continue;
+                output.Add(new WatchDelivery(watcherId, type, path));
+                if ((bits & oneTime) != 0) (changes ??= []).Add((watcherId, bits, bits & ~oneTime));
+            }
+            if (changes is not null)
+                foreach (var (watcherId, had, now) in changes) Set(path, watchers, watcherId, had, now);
+        }
+        // Recursive watches on ancestors see created/deleted/changed of every descendant, never child events.
+        if (_recursiveRegistrations == 0 || type == EventType.NodeChildrenChanged || path == "/") return;
+        for (string? ancestor = Parent(path); ancestor is not null; ancestor = Parent(ancestor))
+        {
+            if (!_byPath.TryGetValue(ancestor, out var up)) continue;
+            foreach (var (watcherId, bits) in up)
+            {
+                if ((bits & WatchBits.Recursive) == 0 || AlreadyDelivered(output, start, watcherId)) continue;
+                output.Add(new WatchDelivery(watcherId, type, path));
+            }
+        }
+    }
+
+    private static bool AlreadyDelivered(List<WatchDelivery> output, int start, long watcherId)
+    {
+        for (int i = start; i < output.Count; i++) if (output[i].WatcherId == watcherId) return true;
+        return false;
+    }
+
+    private static string? Parent(string path)
+    {
+        if (path == "/") return null;
+        int slash = path.LastIndexOf('/');
+        return slash <= 0 ? "/" : path[..slash];
+    }
+
+    private static int BitCount(WatchBits bits) => System.Numerics.BitOperations.PopCount((uint)bits);
+
+    /// <summary>Paths a watcher watches (wchc), sorted.</summary>
+    public IReadOnlyList<string> PathsOf(long watcherId) =>
+        _byWatcher.TryGetValue(watcherId, out var p) ? p.Order(StringComparer.Ordinal).ToList() : [];
+
+    /// <summary>Watchers by path (wchp), sorted by path.</summary>
+    public IEnumerable<(string Path, IReadOnlyList<long> Watchers)> ByPath() =>
+        _byPath.OrderBy(kv => kv.Key, StringComparer.Ordinal)
+            .Select(kv => (kv.Key, (IReadOnlyList<long>)kv.Value.Keys.Order().ToList()));
+
+    /// <summary>Watcher ids (wchc), sorted.</summary>
+    public IReadOnlyList<long> Watchers() => _byWatcher.Keys.Order().ToList();
+}

@@ -1,0 +1,53 @@
+namespace Coord.Host.Admin;
+
+/// <summary>Request latency in microseconds: min/avg/max since the last reset. Thread-safe.</summary>
+public sealed class LatencyStats
+{
+    private readonly Lock _gate = new();
+    private long _count, _totalUs, _minUs = long.MaxValue, _maxUs;
+
+    public void Record(long us)
+    {
+        lock (_gate)
+        {
+            _count++;
+            _totalUs += us;
+            if (us < _minUs) _minUs = us;
+            if (us > _maxUs) _maxUs = us;
+        }
+    }
+
+    public void Reset()
+    {
+        lock (_gate) { _count = 0; _totalUs = 0; _minUs = long.MaxValue; _maxUs = 0; }
+    }
+
+    /// <summary>(min, avg, max) in milliseconds, as ZooKeeper prints them.</summary>
+    public (double MinMs, double AvgMs, double MaxMs, long Count) Snapshot()
+    {
+        lock (_gate)
+        {
+            if (_count == 0) return (0, 0, 0, 0);
+            return (_minUs / 1000.0, _totalUs / 1000.0 / _count, _maxUs / 1000.0, _count);
+        }
+    }
+}
+
+/// <summary>Server-wide packet counters and latency (srvr, stat, mntr; srst resets).</summary>
+public sealed class ServerStats
+{
+    private long _received, _sent;
+    public LatencyStats Latency { get; } = new();
+    public long StartedAtMs { get; } = Environment.TickCount64;
+    public long Received => Interlocked.Read(ref _received);
+    public long Sent => Interlocked.Read(ref _sent);
+    public void PacketReceived() => Interlocked.Increment(ref _received);
+    public void PacketSent() => Interlocked.Increment(ref _sent);
+
+    public void Reset()
+    {
+        Interlocked.Exchange(ref _received, 0);
+        Interlocked.Exchange(ref _sent, 0);
+        Latency.Reset();
+    }
+}
