@@ -52,10 +52,10 @@ public sealed partial class DataTree
     public int EphemeralCount { get; private set; }
 
     /// <summary>Paths of container nodes, ordinal order.</summary>
-    public IReadOnlyCollection<string> Containers => _containers;
+    internal IReadOnlyCollection<string> Containers => _containers;
 
     /// <summary>Paths of TTL nodes, ordinal order.</summary>
-    public IReadOnlyCollection<string> Ttls => _ttls;
+    internal IReadOnlyCollection<string> Ttls => _ttls;
 
     public INodeView? Get(string path) => _nodes.GetValueOrDefault(path);
 
