@@ -1,0 +1,37 @@
+using Coord.Actors.Txns;
+using Coord.Client.Protocol;
+using Coord.Client.Protocol.Records;
+
+namespace Coord.Actors.Prep;
+
+public sealed partial class Preparer
+{
+    /// <summary>
+    /// All ops under one zxid, each seeing the staged effects of the ones before. Only writes and check may
+    /// appear (anything else fails the whole request with MARSHALLINGERROR, as ZooKeeper's decoder does).
+    /// On the first failing op the result is a MultiTxn of ErrorTxns: Ok before, the real code, then
+    /// RUNTIMEINCONSISTENCY; the staged changes are discarded by the caller.
+    /// </summary>
+    private Txn PrepareMulti(MultiRequest m, SessionContext s, long zxid)
+    {
+        foreach (var op in m.Ops)
+            if (op.Type is not (OpCode.Create or OpCode.Create2 or OpCode.CreateContainer or OpCode.CreateTtl
+                or OpCode.Delete or OpCode.SetData or OpCode.Check))
+                return Fail(ErrorCode.MarshallingError);
+
+        var txns = new List<Txn>(m.Ops.Count);
+        for (int i = 0; i < m.Ops.Count; i++)
+        {
+            var txn = PrepareOp(m.Ops[i].Type, m.Ops[i].Request, s, zxid, inMulti: true);
+            if (txn is ErrorTxn failed)
+            {
+                var errors = new List<Txn>(m.Ops.Count);
+                for (int j = 0; j < m.Ops.Count; j++)
+                    errors.Add(new ErrorTxn(j < i ? ErrorCode.Ok : j == i ? failed.Err : ErrorCode.RuntimeInconsistency));
+                return new MultiTxn(errors);
+            }
+            txns.Add(txn);
+        }
+        return new MultiTxn(txns);
+    }
+}
