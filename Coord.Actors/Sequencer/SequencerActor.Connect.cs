@@ -1,5 +1,6 @@
 using Coord.Actors.Sessions;
 using Coord.Actors.Txns;
+using Coord.Client.Protocol;
 using Coord.Client.Protocol.Records;
 using Microsoft.Extensions.Logging;
 

@@ -1,0 +1,331 @@
+using Coord.Actors.Journal;
+using Coord.Actors.Sequencer;
+using Coord.Actors.Txns;
+using Coord.Client.Protocol;
+using Coord.Client.Protocol.Records;
+
+namespace Coord.Actors.Specs.Sequencer;
+
+public sealed class SequencerSpecs
+{
+    [Fact]
+    public async Task A_new_session_gets_an_id_a_password_and_a_clamped_timeout()
+    {
+        var h = new SequencerHarness();
+        var a = await h.ConnectAsync(timeoutMs: 999_999);
+        Assert.Equal(20_000, a.Response.TimeOut);
+        Assert.NotEqual(0, a.Response.SessionId);
+        Assert.Equal(16, a.Response.Passwd!.Length);
+        var b = await h.ConnectAsync(timeoutMs: 1);
+        Assert.Equal(2000, b.Response.TimeOut);
+        Assert.NotEqual(a.Response.SessionId, b.Response.SessionId);
+    }
+
+    [Fact]
+    public async Task Replies_carry_the_xid_and_the_last_applied_zxid_and_writes_get_increasing_zxids()
+    {
+        var h = new SequencerHarness();
+        var c = await h.ConnectAsync();
+        var first = await c.CreateAsync("/a", [1]);
+        var second = await c.CreateAsync("/b", [2]);
+        Assert.Equal(ErrorCode.Ok, first.Header.Err);
+        Assert.Equal("/a", FakeConnection.Body<CreateResponse>(first.Body).Path);
+        Assert.True(second.Header.Zxid > first.Header.Zxid);
+        var read = await c.CallAsync(OpCode.GetData, new PathWatchRequest("/a", false));
+        Assert.Equal(second.Header.Zxid, read.Header.Zxid);
+        Assert.Equal(new byte[] { 1 }, FakeConnection.Body<GetDataResponse>(read.Body).Data);
+    }
+
+    [Fact]
+    public async Task A_failed_write_answers_its_error_with_no_body()
+    {
+        var h = new SequencerHarness();
+        var c = await h.ConnectAsync();
+        var reply = await c.CallAsync(OpCode.Delete, new DeleteRequest("/missing", -1));
+        Assert.Equal(ErrorCode.NoNode, reply.Header.Err);
+        Assert.Empty(reply.Body);
+    }
+
+    [Fact]
+    public async Task The_event_reaches_the_watcher_before_the_reply_to_its_own_write()
+    {
+        var h = new SequencerHarness();
+        var c = await h.ConnectAsync();
+        await c.CreateAsync("/w");
+        await c.CallAsync(OpCode.GetData, new PathWatchRequest("/w", true));
+        int xid = c.Send(OpCode.SetData, new SetDataRequest("/w", [9], -1));
+        var ev = await c.NextAsync();
+        Assert.Equal(Xids.Notification, ev.Header.Xid);
+        var body = FakeConnection.Body<WatcherEvent>(ev.Body);
+        Assert.Equal((EventType.NodeDataChanged, "/w", KeeperState.SyncConnected), (body.Type, body.Path, body.State));
+        var reply = await c.NextAsync();
+        Assert.Equal(xid, reply.Header.Xid);
+        Assert.Equal(reply.Header.Zxid, ev.Header.Zxid);
+    }
+
+    [Fact]
+    public async Task Another_session_sees_the_event_before_any_later_reply()
+    {
+        var h = new SequencerHarness();
+        var watcher = await h.ConnectAsync();
+        var writer = await h.ConnectAsync();
+        await writer.CreateAsync("/p");
+        await watcher.CallAsync(OpCode.GetChildren, new PathWatchRequest("/p", true));
+        await writer.CreateAsync("/p/c");
+        int xid = watcher.Send(OpCode.Exists, new PathWatchRequest("/p/c", false));
+        var ev = await watcher.NextAsync();
+        Assert.Equal(Xids.Notification, ev.Header.Xid);
+        Assert.Equal(EventType.NodeChildrenChanged, FakeConnection.Body<WatcherEvent>(ev.Body).Type);
+        Assert.Equal(xid, (await watcher.NextAsync()).Header.Xid);
+    }
+
+    [Fact]
+    public async Task An_expired_session_loses_its_ephemerals_and_its_watchers_are_told()
+    {
+        var h = new SequencerHarness();
+        var doomed = await h.ConnectAsync(timeoutMs: 4000);
+        var other = await h.ConnectAsync(timeoutMs: 20_000);
+        await doomed.CreateAsync("/e", null, CreateMode.Ephemeral);
+        await other.CallAsync(OpCode.Exists, new PathWatchRequest("/e", true));
+
+        h.Clock.Advance(3000);
+        h.Tick();
+        await other.CallAsync(OpCode.Ping, null); // the tick is processed before the ping
+        Assert.False(doomed.Connection.IsClosed);
+
+        h.Clock.Advance(3000);
+        h.Tick();
+        var ev = await other.NextAsync();
+        Assert.Equal((EventType.NodeDeleted, "/e"), (FakeConnection.Body<WatcherEvent>(ev.Body).Type, FakeConnection.Body<WatcherEvent>(ev.Body).Path));
+        Assert.Equal("session expired", await doomed.Connection.ClosedTask.WaitAsync(TimeSpan.FromSeconds(5)));
+        var exists = await other.CallAsync(OpCode.Exists, new PathWatchRequest("/e", false));
+        Assert.Equal(ErrorCode.NoNode, exists.Header.Err);
+
+        var again = await h.ConnectAsync(sessionId: doomed.Response.SessionId, password: doomed.Response.Passwd);
+        Assert.Equal(0, again.Response.TimeOut);
+        Assert.Equal(0, again.Response.SessionId);
+        Assert.True(again.Connection.IsClosed);
+        Assert.Equal(1, (await h.StatsAsync()).ExpiredSessions);
+    }
+
+    [Fact]
+    public async Task Any_request_keeps_a_session_alive()
+    {
+        var h = new SequencerHarness();
+        var c = await h.ConnectAsync(timeoutMs: 4000);
+        for (int i = 0; i < 5; i++)
+        {
+            h.Clock.Advance(3000);
+            await c.CallAsync(OpCode.Ping, null);
+            h.Tick();
+        }
+        await c.CallAsync(OpCode.Ping, null);
+        Assert.False(c.Connection.IsClosed);
+    }
+
+    [Fact]
+    public async Task A_wrong_password_is_refused_like_an_expired_session()
+    {
+        var h = new SequencerHarness();
+        var c = await h.ConnectAsync();
+        var bad = new byte[16];
+        bad[15] = 0xEE;
+        var again = await h.ConnectAsync(sessionId: c.Response.SessionId, password: bad);
+        Assert.Equal(0, again.Response.TimeOut);
+        Assert.Equal(new byte[16], again.Response.Passwd);
+        Assert.True(again.Connection.IsClosed);
+        Assert.False(c.Connection.IsClosed);
+    }
+
+    [Fact]
+    public async Task Reattaching_moves_the_session_and_closes_the_old_connection_and_its_watches()
+    {
+        var h = new SequencerHarness();
+        var first = await h.ConnectAsync();
+        await first.CreateAsync("/m", [1]);
+        await first.CallAsync(OpCode.GetData, new PathWatchRequest("/m", true));
+        var second = await h.ConnectAsync(sessionId: first.Response.SessionId, password: first.Response.Passwd);
+        Assert.Equal(first.Response.SessionId, second.Response.SessionId);
+        await first.Connection.ClosedTask.WaitAsync(TimeSpan.FromSeconds(5));
+
+        // The old connection's watch went with it; the session and its data did not.
+        await second.CallAsync(OpCode.SetData, new SetDataRequest("/m", [2], -1));
+        var stats = await h.StatsAsync();
+        Assert.Equal(0, stats.WatchCount);
+
+        // A request that still arrives on the old connection is refused with SESSIONMOVED.
+        var stale = new FakeConnection();
+        second.SendOn(stale, OpCode.GetData, new PathWatchRequest("/m", false));
+        var moved = await stale.NextReplyAsync();
+        Assert.Equal(ErrorCode.SessionMoved, moved.Header.Err);
+    }
+
+    [Fact]
+    public async Task SetWatches_fires_what_changed_since_the_clients_zxid_and_rearms_the_rest()
+    {
+        var h = new SequencerHarness();
+        var c = await h.ConnectAsync();
+        await c.CreateAsync("/same");
+        var seen = await c.CreateAsync("/changed");
+        long rel = seen.Header.Zxid;
+        await c.CallAsync(OpCode.SetData, new SetDataRequest("/changed", [1], -1));
+        await c.CreateAsync("/born");
+
+        int xid = c.Send(OpCode.SetWatches, new SetWatchesRequest(rel, ["/same", "/changed", "/gone"], ["/born", "/unborn"], ["/"], [], [], false));
+        var events = new List<(EventType, string)>();
+        while (true)
+        {
+            var r = await c.NextAsync();
+            if (r.Header.Xid == xid) break;
+            var e = FakeConnection.Body<WatcherEvent>(r.Body);
+            events.Add((e.Type, e.Path));
+        }
+        Assert.Equal(
+            [(EventType.NodeDataChanged, "/changed"), (EventType.NodeDeleted, "/gone"), (EventType.NodeCreated, "/born"), (EventType.NodeChildrenChanged, "/")],
+            events);
+        // /same and /unborn are armed: creating /unborn fires.
+        await c.CreateAsync("/unborn");
+        var stats = await h.StatsAsync();
+        Assert.Equal(1, stats.WatchCount); // /same remains
+    }
+
+    [Fact]
+    public async Task A_persistent_recursive_watch_sees_every_change_below_it()
+    {
+        var h = new SequencerHarness();
+        var watcher = await h.ConnectAsync();
+        var writer = await h.ConnectAsync();
+        var added = await watcher.CallAsync(OpCode.AddWatch, new AddWatchRequest("/r", AddWatchMode.PersistentRecursive));
+        Assert.Equal(ErrorCode.Ok, FakeConnection.Body<ErrorResponse>(added.Body).Err);
+        await writer.CreateAsync("/r");
+        await writer.CreateAsync("/r/a");
+        await writer.CallAsync(OpCode.SetData, new SetDataRequest("/r/a", [1], -1));
+        await writer.CallAsync(OpCode.Delete, new DeleteRequest("/r/a", -1));
+        var events = new List<(EventType, string)>();
+        for (int i = 0; i < 4; i++)
+        {
+            var e = FakeConnection.Body<WatcherEvent>((await watcher.NextAsync()).Body);
+            events.Add((e.Type, e.Path));
+        }
+        Assert.Equal([(EventType.NodeCreated, "/r"), (EventType.NodeCreated, "/r/a"), (EventType.NodeDataChanged, "/r/a"), (EventType.NodeDeleted, "/r/a")], events);
+        var removed = await watcher.CallAsync(OpCode.RemoveWatches, new WatchesRequest("/r", WatcherType.Any));
+        Assert.Equal(ErrorCode.Ok, removed.Header.Err);
+        var again = await watcher.CallAsync(OpCode.RemoveWatches, new WatchesRequest("/r", WatcherType.Any));
+        Assert.Equal(ErrorCode.NoWatcher, again.Header.Err);
+    }
+
+    [Fact]
+    public async Task CloseSession_answers_then_closes_and_removes_ephemerals()
+    {
+        var h = new SequencerHarness();
+        var c = await h.ConnectAsync();
+        var other = await h.ConnectAsync();
+        await c.CreateAsync("/eph", null, CreateMode.Ephemeral);
+        var reply = await c.CallAsync(OpCode.CloseSession, null);
+        Assert.Equal(ErrorCode.Ok, reply.Header.Err);
+        await c.Connection.ClosedTask.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(ErrorCode.NoNode, (await other.CallAsync(OpCode.Exists, new PathWatchRequest("/eph", false))).Header.Err);
+        Assert.Equal(1, (await h.StatsAsync()).SessionCount);
+    }
+
+    [Fact]
+    public async Task WhoAmI_lists_the_connections_ids_and_digest_auth_adds_one()
+    {
+        var h = new SequencerHarness();
+        var c = await h.ConnectAsync();
+        var before = FakeConnection.Body<WhoAmIResponse>((await c.CallAsync(OpCode.WhoAmI, null)).Body);
+        Assert.Equal([new ClientInfo("ip", "127.0.0.1")], before.ClientInfo);
+        c.Session!.Tell(new Coord.Actors.Sessions.Inbound(c.Connection, Xids.Auth, OpCode.Auth,
+            new AuthPacket(0, "digest", System.Text.Encoding.UTF8.GetBytes("bob:secret"))));
+        Assert.Equal(Xids.Auth, (await c.NextAsync()).Header.Xid);
+        var after = FakeConnection.Body<WhoAmIResponse>((await c.CallAsync(OpCode.WhoAmI, null)).Body);
+        Assert.Contains(new ClientInfo("digest", "bob"), after.ClientInfo);
+    }
+
+    [Fact]
+    public async Task An_unknown_auth_scheme_fails_and_closes_the_connection()
+    {
+        var h = new SequencerHarness();
+        var c = await h.ConnectAsync();
+        c.Session!.Tell(new Coord.Actors.Sessions.Inbound(c.Connection, Xids.Auth, OpCode.Auth, new AuthPacket(0, "kerberos", [1])));
+        Assert.Equal(ErrorCode.AuthFailed, (await c.NextAsync()).Header.Err);
+        await c.Connection.ClosedTask.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task Check_outside_multi_is_unimplemented_and_closes_the_connection()
+    {
+        var h = new SequencerHarness();
+        var c = await h.ConnectAsync();
+        var reply = await c.CallAsync(OpCode.Check, new CheckVersionRequest("/", -1));
+        Assert.Equal(ErrorCode.Unimplemented, reply.Header.Err);
+        await c.Connection.ClosedTask.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    /// <summary>A journal whose appends complete only when the test says so.</summary>
+    private sealed class GatedJournal : IJournal
+    {
+        public readonly List<TaskCompletionSource> Appends = new();
+        public readonly TaskCompletionSource FirstAppend = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public long LastDurableZxid => 0;
+        public ValueTask AppendAsync(IReadOnlyList<SequencedTxn> batch, CancellationToken ct = default)
+        {
+            var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (Appends) Appends.Add(tcs);
+            FirstAppend.TrySetResult();
+            return new ValueTask(tcs.Task);
+        }
+        public IEnumerable<SequencedTxn> ReadAfter(long afterZxid) => [];
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    [Fact]
+    public async Task Nothing_is_acknowledged_before_the_journal_says_durable_and_a_later_read_waits_for_the_write()
+    {
+        var journal = new GatedJournal();
+        var h = new SequencerHarness(journal: journal);
+        var connecting = h.ConnectAsync();
+        await journal.FirstAppend.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        journal.Appends[0].SetResult();
+        var c = await connecting;
+
+        int w = c.Send(OpCode.Create, new CreateRequest("/x", [7], Acl.OpenAclUnsafe, 0));
+        int r = c.Send(OpCode.GetData, new PathWatchRequest("/x", false));
+        await h.StatsAsync(); // both requests have reached the sequencer
+        Assert.False(c.Connection.TryNextFrame(out _));
+        Assert.Equal(2, journal.Appends.Count);
+        journal.Appends[1].SetResult();
+        Assert.Equal(w, (await c.NextAsync()).Header.Xid);
+        var read = await c.NextAsync();
+        Assert.Equal(r, read.Header.Xid);
+        Assert.Equal(new byte[] { 7 }, FakeConnection.Body<GetDataResponse>(read.Body).Data);
+    }
+
+    [Fact]
+    public async Task A_journal_failure_stops_the_sequencer_without_acknowledging_the_write()
+    {
+        var journal = new GatedJournal();
+        var h = new SequencerHarness(journal: journal);
+        var connecting = h.ConnectAsync();
+        await journal.FirstAppend.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        journal.Appends[0].SetResult();
+        var c = await connecting;
+        c.Send(OpCode.Create, new CreateRequest("/y", null, Acl.OpenAclUnsafe, 0));
+        await h.StatsAsync();
+        journal.Appends[1].SetException(new IOException("disk on fire"));
+        await h.Core.Failed.WaitAsync(TimeSpan.FromSeconds(5));
+        await c.Connection.ClosedTask.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.False(c.Connection.TryNextFrame(out _));
+    }
+
+    [Fact]
+    public async Task Ten_thousand_concurrent_sessions_are_held()
+    {
+        var h = new SequencerHarness();
+        var clients = await Task.WhenAll(Enumerable.Range(0, 10_000).Select(_ => h.ConnectAsync()));
+        Assert.Equal(10_000, clients.Select(c => c.Response.SessionId).Distinct().Count());
+        Assert.Equal(10_000, (await h.StatsAsync()).SessionCount);
+        var last = clients[^1];
+        Assert.Equal(ErrorCode.Ok, (await last.CreateAsync("/still-works")).Header.Err);
+    }
+}
