@@ -33,7 +33,7 @@ public static class ServeCommand
         {
             settings = ConfigLoader.Load(configFile?.FullName, overrides, Environment.GetEnvironmentVariables());
         }
-        catch (ConfigurationException ex)
+        catch (Exception ex) when (ex is CoordConfigException or HoconException or FileNotFoundException)
         {
             await Console.Error.WriteLineAsync("coord: configuration error: " + ex.Message);
             return 2;
