@@ -1,4 +1,5 @@
 using Coord.Actors.Journal;
+using Coord.Actors.Runtime;
 using Coord.Actors.Sequencer;
 using Coord.Actors.Sessions;
 using Coord.Actors.Time;

@@ -183,8 +183,11 @@ public sealed class SequencerSpecs
         Assert.Equal(
             [(EventType.NodeDataChanged, "/changed"), (EventType.NodeDeleted, "/gone"), (EventType.NodeCreated, "/born"), (EventType.NodeChildrenChanged, "/")],
             events);
-        // /same and /unborn are armed: creating /unborn fires.
-        await c.CreateAsync("/unborn");
+        // /same and /unborn are armed: creating /unborn fires, before the create's reply.
+        int create = c.Send(OpCode.Create, new CreateRequest("/unborn", null, Acl.OpenAclUnsafe, 0));
+        var born = await c.NextAsync();
+        Assert.Equal((Xids.Notification, EventType.NodeCreated), (born.Header.Xid, FakeConnection.Body<WatcherEvent>(born.Body).Type));
+        Assert.Equal(create, (await c.NextAsync()).Header.Xid);
         var stats = await h.StatsAsync();
         Assert.Equal(1, stats.WatchCount); // /same remains
     }
@@ -322,7 +325,8 @@ public sealed class SequencerSpecs
     public async Task Ten_thousand_concurrent_sessions_are_held()
     {
         var h = new SequencerHarness();
-        var clients = await Task.WhenAll(Enumerable.Range(0, 10_000).Select(_ => h.ConnectAsync()));
+        // Off xunit's synchronization context, whose few workers would serialize 10,000 continuations.
+        var clients = await Task.Run(() => Task.WhenAll(Enumerable.Range(0, 10_000).Select(_ => h.ConnectAsync())));
         Assert.Equal(10_000, clients.Select(c => c.Response.SessionId).Distinct().Count());
         Assert.Equal(10_000, (await h.StatsAsync()).SessionCount);
         var last = clients[^1];
