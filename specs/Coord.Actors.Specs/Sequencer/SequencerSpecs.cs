@@ -268,18 +268,27 @@ public sealed class SequencerSpecs
     /// <summary>A journal whose appends complete only when the test says so.</summary>
     private sealed class GatedJournal : IJournal
     {
-        public readonly List<TaskCompletionSource> Appends = new();
-        public readonly TaskCompletionSource FirstAppend = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly System.Threading.Channels.Channel<TaskCompletionSource> _appends =
+            System.Threading.Channels.Channel.CreateUnbounded<TaskCompletionSource>();
+        public int Count;
         public long LastDurableZxid => 0;
         public ValueTask AppendAsync(IReadOnlyList<SequencedTxn> batch, CancellationToken ct = default)
         {
             var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            lock (Appends) Appends.Add(tcs);
-            FirstAppend.TrySetResult();
+            Interlocked.Increment(ref Count);
+            _appends.Writer.TryWrite(tcs);
             return new ValueTask(tcs.Task);
         }
+        public Task<TaskCompletionSource> NextAppendAsync() => _appends.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
         public IEnumerable<SequencedTxn> ReadAfter(long afterZxid) => [];
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    private static async Task<Client> ConnectThroughGate(SequencerHarness h, GatedJournal journal)
+    {
+        var connecting = h.ConnectAsync();
+        (await journal.NextAppendAsync()).SetResult();
+        return await connecting;
     }
 
     [Fact]
@@ -287,17 +296,14 @@ public sealed class SequencerSpecs
     {
         var journal = new GatedJournal();
         var h = new SequencerHarness(journal: journal);
-        var connecting = h.ConnectAsync();
-        await journal.FirstAppend.Task.WaitAsync(TimeSpan.FromSeconds(5));
-        journal.Appends[0].SetResult();
-        var c = await connecting;
+        var c = await ConnectThroughGate(h, journal);
 
         int w = c.Send(OpCode.Create, new CreateRequest("/x", [7], Acl.OpenAclUnsafe, 0));
         int r = c.Send(OpCode.GetData, new PathWatchRequest("/x", false));
-        await h.StatsAsync(); // both requests have reached the sequencer
+        var append = await journal.NextAppendAsync();
+        await h.StatsAsync(); // the read has reached the sequencer too
         Assert.False(c.Connection.TryNextFrame(out _));
-        Assert.Equal(2, journal.Appends.Count);
-        journal.Appends[1].SetResult();
+        append.SetResult();
         Assert.Equal(w, (await c.NextAsync()).Header.Xid);
         var read = await c.NextAsync();
         Assert.Equal(r, read.Header.Xid);
@@ -305,17 +311,30 @@ public sealed class SequencerSpecs
     }
 
     [Fact]
+    public async Task Writes_arriving_during_an_append_are_grouped_into_the_next_batch()
+    {
+        var journal = new GatedJournal();
+        var h = new SequencerHarness(journal: journal);
+        var c = await ConnectThroughGate(h, journal);
+        c.Send(OpCode.Create, new CreateRequest("/g0", null, Acl.OpenAclUnsafe, 0));
+        var first = await journal.NextAppendAsync();
+        for (int i = 1; i <= 50; i++) c.Send(OpCode.Create, new CreateRequest($"/g{i}", null, Acl.OpenAclUnsafe, 0));
+        await h.StatsAsync();
+        Assert.Equal(2, journal.Count); // connect + the first write; the other 50 wait for the append in flight
+        first.SetResult();
+        (await journal.NextAppendAsync()).SetResult();
+        for (int i = 0; i <= 50; i++) Assert.Equal(ErrorCode.Ok, (await c.NextAsync()).Header.Err);
+        Assert.Equal(3, journal.Count);
+    }
+
+    [Fact]
     public async Task A_journal_failure_stops_the_sequencer_without_acknowledging_the_write()
     {
         var journal = new GatedJournal();
         var h = new SequencerHarness(journal: journal);
-        var connecting = h.ConnectAsync();
-        await journal.FirstAppend.Task.WaitAsync(TimeSpan.FromSeconds(5));
-        journal.Appends[0].SetResult();
-        var c = await connecting;
+        var c = await ConnectThroughGate(h, journal);
         c.Send(OpCode.Create, new CreateRequest("/y", null, Acl.OpenAclUnsafe, 0));
-        await h.StatsAsync();
-        journal.Appends[1].SetException(new IOException("disk on fire"));
+        (await journal.NextAppendAsync()).SetException(new IOException("disk on fire"));
         await h.Core.Failed.WaitAsync(TimeSpan.FromSeconds(5));
         await c.Connection.ClosedTask.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.False(c.Connection.TryNextFrame(out _));
