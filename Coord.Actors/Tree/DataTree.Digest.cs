@@ -44,7 +44,7 @@ public sealed partial class DataTree
         }
 
         public void Add(long x) { Span<byte> b = stackalloc byte[8]; BinaryPrimitives.WriteInt64LittleEndian(b, x); Add(b); }
-        public void Add(int x) { Span<byte> b = stackalloc byte[4]; BinaryPrimitives.WriteInt64LittleEndian(b, x); Add(b); }
+        public void Add(int x) { Span<byte> b = stackalloc byte[4]; BinaryPrimitives.WriteInt32LittleEndian(b, x); Add(b); }
         public void Add(string s) { Add(s.Length); Add(Encoding.UTF8.GetBytes(s)); }
     }
 }
