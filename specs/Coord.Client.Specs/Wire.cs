@@ -47,6 +47,14 @@ internal static class Wire
 
     public static string HexOf(IJuteWritable record) => Convert.ToHexString(Bytes(record));
 
+    /// <summary>For records that are not <see cref="IJuteWritable"/> (SetWatchesRequest carries a version flag).</summary>
+    public static string HexOf(Action<JuteWriter> write)
+    {
+        var w = new JuteWriter();
+        write(w);
+        return Convert.ToHexString(w.WrittenSpan);
+    }
+
     /// <summary>Reads one record and requires that it consumed every byte.</summary>
     public static T Read<T>(byte[] bytes) where T : IJuteRecord<T>
     {
@@ -79,11 +87,8 @@ internal static class Structural
     {
         if (a is null || b is null)
             return a is null && b is null ? null : $"{path}: {Show(a)} vs {Show(b)}";
-        if (a.GetType() != b.GetType()) return $"{path}: type {a.GetType().Name} vs {b.GetType().Name}";
-        var type = a.GetType();
-        if (a is string || type.IsPrimitive || type.IsEnum)
-            return a.Equals(b) ? null : $"{path}: {Show(a)} vs {Show(b)}";
-        if (a is IEnumerable ea && b is IEnumerable eb)
+        // Sequences compare element-wise whatever their concrete type ([] vs List<T> after a read).
+        if (a is IEnumerable ea && b is IEnumerable eb && a is not string && b is not string)
         {
             var la = ea.Cast<object?>().ToList();
             var lb = eb.Cast<object?>().ToList();
@@ -92,6 +97,10 @@ internal static class Structural
                 if (FirstDifference(la[i], lb[i], $"{path}[{i}]") is { } d) return d;
             return null;
         }
+        if (a.GetType() != b.GetType()) return $"{path}: type {a.GetType().Name} vs {b.GetType().Name}";
+        var type = a.GetType();
+        if (a is string || type.IsPrimitive || type.IsEnum)
+            return a.Equals(b) ? null : $"{path}: {Show(a)} vs {Show(b)}";
         foreach (var p in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
             if (p.GetIndexParameters().Length != 0) continue;
