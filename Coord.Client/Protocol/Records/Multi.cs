@@ -21,7 +21,9 @@ public sealed record MultiRequest(IReadOnlyList<MultiOp> Ops) : IJuteRecord<Mult
             {
                 OpCode.Create or OpCode.Create2 or OpCode.CreateContainer => CreateRequest.Read(ref r),
                 OpCode.CreateTtl => CreateTtlRequest.Read(ref r),
-                OpCode.Delete or OpCode.DeleteContainer => DeleteRequest.Read(ref r),
+                // deleteContainer is not a multi op in ZooKeeper (MultiOperationRecord rejects it), and its
+                // standalone body is { path } only, so reading it as a DeleteRequest would misframe the rest.
+                OpCode.Delete => DeleteRequest.Read(ref r),
                 OpCode.SetData => SetDataRequest.Read(ref r),
                 OpCode.Check => CheckVersionRequest.Read(ref r),
                 OpCode.GetData or OpCode.GetChildren => PathWatchRequest.Read(ref r),
