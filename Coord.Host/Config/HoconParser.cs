@@ -204,7 +204,7 @@ public sealed partial class HoconParser
             items.Add(ParseValue(null, "in array"));
             SkipWhitespace();
             if (Kind == HoconTokenKind.Comma) index++;
-            else if (Kind is not (HoconTokenKind.Newline or HoconTokenKind.CloseBracket))
+            else if (Kind is not (HoconTokenKind.Newline or HoconTokenKind.CloseBracket or HoconTokenKind.Eof))
                 throw new HoconException(Current.Position, $"expected ',', a new line or ']' in the array opened at {open.Position.Line}:{open.Position.Column}, found {Current.Describe()}");
         }
     }
