@@ -76,6 +76,10 @@ public class HoconIncludeSpecs
     }
 
     [Fact]
+    public void A_key_named_include_is_still_a_key() =>
+        Assert.Equal("5", Hocon.Flat("include = 5")["include"]);
+
+    [Fact]
     public void Url_and_classpath_includes_are_refused_clearly()
     {
         var error = Assert.Throws<HoconException>(() => HoconParser.Parse("include url(\"http://x\")", "test.conf"));
