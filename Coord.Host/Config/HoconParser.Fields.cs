@@ -36,7 +36,7 @@ public sealed partial class HoconParser
         {
             case HoconSubstitution s when s.Path.SequenceEqual(absolutePath):
                 if (previous is not null) return previous;
-                return new HoconSubstitution(s.Position, s.Expression, s.Path, s.FallbackPath, s.Optional) { EnvironmentOnly = true };
+                return new HoconSubstitution(s.Position, s.Expression, s.Path, s.FallbackPath, s.Optional) { EnvironmentOnly = true, Fallback = s.Fallback };
             case HoconConcatenation c:
                 var parts = c.Parts.Select(p => SpliceSelfReference(p, absolutePath, previous)).ToList();
                 return new HoconConcatenation(c.Position, parts);

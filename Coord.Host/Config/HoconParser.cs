@@ -105,7 +105,7 @@ public sealed partial class HoconParser
             if (Kind == HoconTokenKind.Comma)
                 throw new HoconException(Current.Position, "expected a key, found ','");
 
-            if (Kind == HoconTokenKind.Unquoted && Current.Text == "include" && tokens[index + 1].Kind == HoconTokenKind.Whitespace)
+            if (IsInclude())
                 ParseInclude(target, localPath);
             else
                 ParseField(target, localPath);
@@ -123,6 +123,15 @@ public sealed partial class HoconParser
                     throw new HoconException(Current.Position, $"expected ',' or a new line after a value, found {Current.Describe()}");
             }
         }
+    }
+
+    /// <summary>"include" is a keyword only when a file name follows, so a key named include still works.</summary>
+    private bool IsInclude()
+    {
+        if (Kind != HoconTokenKind.Unquoted || Current.Text != "include" || tokens[index + 1].Kind != HoconTokenKind.Whitespace) return false;
+        var next = tokens[index + 2];
+        return next.Kind == HoconTokenKind.QuotedString
+            || (next.Kind == HoconTokenKind.Unquoted && next.Text.EndsWith('(') && !next.Text.Contains('.'));
     }
 
     private void ParseField(HoconObject target, IReadOnlyList<string>? localPath)
@@ -204,7 +213,7 @@ public sealed partial class HoconParser
             items.Add(ParseValue(null, "in array"));
             SkipWhitespace();
             if (Kind == HoconTokenKind.Comma) index++;
-            else if (Kind is not (HoconTokenKind.Newline or HoconTokenKind.CloseBracket))
+            else if (Kind is not (HoconTokenKind.Newline or HoconTokenKind.CloseBracket or HoconTokenKind.Eof))
                 throw new HoconException(Current.Position, $"expected ',', a new line or ']' in the array opened at {open.Position.Line}:{open.Position.Column}, found {Current.Describe()}");
         }
     }

@@ -79,7 +79,7 @@ public sealed class HoconResolver
         }
         var env = environment(s.Expression);
         if (env is not null) return new HoconScalar(s.Position, env, HoconScalarKind.String, quoted: true);
-        if (s.Optional) return null;
+        if (s.Optional) return s.Fallback is null ? null : ResolveValue(s.Fallback);
         throw new HoconException(s.Position,
             $"could not resolve substitution {s}: expected the path '{string.Join('.', s.Path)}' in the configuration or an environment variable '{s.Expression}' (write ${{?{s.Expression}}} if it may be absent)");
     }

@@ -80,6 +80,9 @@ public sealed class HoconObject(HoconPosition position) : HoconValue(position)
     /// </summary>
     public static HoconValue Merge(HoconValue earlier, HoconValue later)
     {
+        // "port = ${?PORT}" must keep the earlier port when PORT is unset, as the HOCON spec says.
+        if (later is HoconSubstitution { Optional: true, Fallback: null } optional)
+            return optional.WithFallback(earlier);
         if (earlier is not HoconObject a || later is not HoconObject b) return later;
         var merged = new HoconObject(b.Position);
         foreach (var (k, v) in a.Fields) merged.Set(k, v);
@@ -112,6 +115,11 @@ public sealed class HoconSubstitution(
     public bool Optional { get; } = optional;
     /// <summary>Set for a self-reference with no earlier value: only the environment can supply it.</summary>
     public bool EnvironmentOnly { get; init; }
+    /// <summary>For an optional substitution that overrides a field: the value kept when it finds nothing.</summary>
+    public HoconValue? Fallback { get; init; }
+
+    public HoconSubstitution WithFallback(HoconValue fallback) =>
+        new(Position, Expression, Path, FallbackPath, Optional) { EnvironmentOnly = EnvironmentOnly, Fallback = fallback };
     public override string ToString() => Optional ? $"${{?{Expression}}}" : $"${{{Expression}}}";
 }
 

@@ -80,7 +80,7 @@ public static class SettingsBinder
         var path = section.Path;
         if (Sections.Contains(path, StringComparer.OrdinalIgnoreCase))
         {
-            if (section.Value is not null && section.GetChildren().Any() is false && section.Value.Length > 0)
+            if (!string.IsNullOrEmpty(section.Value))
                 r.Errors.Add($"{Dotted(path)} must be an object {{ ... }}, found the value '{section.Value}'{r.Source(path)}");
             foreach (var child in section.GetChildren()) CheckKey(child, r);
             return;

@@ -1,0 +1,99 @@
+using System.Text;
+using Coord.Actors.Settings;
+using Coord.Host.Config;
+using static Coord.Host.Specs.Config.Hocon;
+
+namespace Coord.Host.Specs.Config;
+
+/// <summary>reference.conf, the binder's schema and CoordSettings must describe the same keys.</summary>
+public class ReferenceConfSpecs
+{
+    private static Dictionary<string, string?> ReferenceKeys() =>
+        HoconFlattener.Flatten(HoconResolver.Resolve(HoconParser.ParseFile(Path.Combine(RepoRoot(), "hocon", "reference.conf")), _ => null));
+
+    /// <summary>A valid value different from the default, per key, to prove each key reaches the settings.</summary>
+    private static readonly Dictionary<string, string> NonDefault = new()
+    {
+        ["coord:server-id"] = "7",
+        ["coord:data-dir"] = "/elsewhere",
+        ["coord:tick-ms"] = "1000",
+        ["coord:client:host"] = "0.0.0.0",
+        ["coord:client:port"] = "0",
+        ["coord:client:frame-bytes-max"] = "4096",
+        ["coord:client:outstanding-requests-max"] = "10",
+        ["coord:client:connections-per-ip-max"] = "0",
+        ["coord:client:listen-backlog"] = "16",
+        ["coord:session:timeout-ms-min"] = "5000",
+        ["coord:session:timeout-ms-max"] = "90000",
+        ["coord:session:sessions-max"] = "5",
+        ["coord:znode:extended-types-enabled"] = "true",
+        ["coord:znode:container-check-interval-ms"] = "1000",
+        ["coord:znode:container-max-per-minute"] = "3",
+        ["coord:auth:super-digest"] = "super:D/InIHSb7yEEbrWz8b9l71RjZJU=",
+        ["coord:four-letter-words:whitelist"] = "ruok,mntr",
+        ["coord:logging:level"] = "Debug",
+    };
+
+    public static TheoryData<string> Keys() => [.. SettingsBinder.LeafKeys];
+
+    [Fact]
+    public void Reference_conf_holds_exactly_the_known_keys()
+    {
+        var keys = ReferenceKeys().Keys.Select(k => k.EndsWith(":0", StringComparison.Ordinal) ? k[..^2] : k).ToHashSet();
+        Assert.Equal(SettingsBinder.LeafKeys.Order(), keys.Order());
+    }
+
+    [Fact]
+    public void The_embedded_reference_conf_is_the_repository_file()
+    {
+        using var stream = typeof(ConfigLoader).Assembly.GetManifestResourceStream("reference.conf")!;
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        Assert.Equal(File.ReadAllText(Path.Combine(RepoRoot(), "hocon", "reference.conf")), reader.ReadToEnd());
+    }
+
+    [Fact]
+    public void Reference_conf_binds_to_the_default_settings() =>
+        Assert.Equal(CoordSettings.Default, ConfigLoader.Load(Path.Combine(RepoRoot(), "hocon", "reference.conf"), new Dictionary<string, string?>(), Env()));
+
+    [Theory]
+    [MemberData(nameof(Keys))]
+    public void Every_key_reaches_the_settings(string key)
+    {
+        var changed = ConfigLoader.Load(null, new Dictionary<string, string?> { [key] = NonDefault[key] }, Env());
+        Assert.NotEqual(CoordSettings.Default, changed);
+    }
+
+    [Fact]
+    public void Every_settings_property_has_a_key_in_reference_conf()
+    {
+        var keys = ReferenceKeys().Keys.Select(k => k.EndsWith(":0", StringComparison.Ordinal) ? k[..^2] : k).ToHashSet();
+        var expected = new List<string>();
+        Collect(typeof(CoordSettings), "coord", expected);
+        Assert.Equal(keys.Order(), expected.Order());
+    }
+
+    /// <summary>Walks the settings records by their constructor parameters (the data, not computed properties).</summary>
+    private static void Collect(Type type, string prefix, List<string> keys)
+    {
+        var ctor = type.GetConstructors().OrderByDescending(c => c.GetParameters().Length).First();
+        foreach (var p in ctor.GetParameters())
+        {
+            var key = prefix + ":" + Kebab(p.Name!);
+            // Nested settings are records of the same namespace; everything else is a value.
+            var nested = p.ParameterType.Namespace == typeof(CoordSettings).Namespace && p.ParameterType.GetMethod("<Clone>$") is not null;
+            if (nested) Collect(p.ParameterType, key, keys);
+            else keys.Add(key);
+        }
+    }
+
+    private static string Kebab(string name)
+    {
+        var sb = new StringBuilder();
+        foreach (var c in name)
+        {
+            if (char.IsUpper(c) && sb.Length > 0) sb.Append('-');
+            sb.Append(char.ToLowerInvariant(c));
+        }
+        return sb.ToString();
+    }
+}
