@@ -19,7 +19,7 @@ public sealed record ServerFacts(
 public sealed class FourLetterWords(IActorRef<CoreMessage> core, ConnectionRegistry connections, ServerStats stats, ServerFacts facts)
 {
     /// <summary>The version string clients parse: the ZooKeeper protocol level we speak, then ours.</summary>
-    public const string Version = "3.9.0-coord-0.1.0, built on 2026-11-22 00:00 UTC";
+    public const string Version = "3.9.4-coord-0.1.0, built on 2026-11-22 00:00 UTC";
 
     public static readonly IReadOnlyList<string> Supported =
         ["ruok", "srvr", "stat", "envi", "mntr", "conf", "cons", "crst", "srst", "wchs", "wchc", "wchp", "dump", "isro"];
