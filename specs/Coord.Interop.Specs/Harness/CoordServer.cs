@@ -1,0 +1,105 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Coord.Interop.Specs.Harness;
+
+/// <summary>
+/// The coord executable (Coord.Host) started with <c>serve --client-port 0</c>; the bound port is read
+/// from the "serving clients on 127.0.0.1:PORT" line it prints to stdout once it listens.
+/// </summary>
+internal sealed partial class CoordServer : IServerProcess
+{
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(20);
+
+    private readonly ChildProcess process;
+    private readonly string workDir;
+
+    private CoordServer(ChildProcess process, string workDir, string host, int port)
+    {
+        this.process = process;
+        this.workDir = workDir;
+        Host = host;
+        Port = port;
+    }
+
+    public string Kind => "coord";
+    public string Host { get; }
+    public int Port { get; }
+    public string ConnectString => $"{Host}:{Port}";
+    public int Pid => process.Pid;
+    public string DataDir => Path.Combine(workDir, "data");
+
+    [GeneratedRegex(@"serving clients on (?<host>[0-9.]+):(?<port>\d+)")]
+    private static partial Regex ServingLine();
+
+    public static async Task<IServerProcess> StartAsync(ServerOptions options, CancellationToken ct)
+    {
+        var dll = RepoPaths.CoordDll;
+        if (!File.Exists(dll))
+        {
+            throw new InvalidOperationException($"coord is not built: {dll} is missing (dotnet build the specs project).");
+        }
+
+        var workDir = TempDir.Create("coord");
+        var dataDir = Path.Combine(workDir, "data");
+        Directory.CreateDirectory(dataDir);
+        var configPath = Path.Combine(workDir, "coord.conf");
+        File.WriteAllText(configPath, Hocon(options));
+
+        var process = ChildProcess.Start("dotnet",
+            [dll, "serve", "--client-port", "0", "--data-dir", dataDir, "--config", configPath], workDir);
+        try
+        {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var line = await process.WaitForLineAsync(l => ServingLine().IsMatch(l), ReadyTimeout,
+                "coord to print 'serving clients on 127.0.0.1:<port>'");
+            var match = ServingLine().Match(line);
+            return new CoordServer(process, workDir, match.Groups["host"].Value,
+                int.Parse(match.Groups["port"].Value, CultureInfo.InvariantCulture));
+        }
+        catch
+        {
+            await process.DisposeAsync();
+            TempDir.Delete(workDir);
+            throw;
+        }
+    }
+
+    private static string Hocon(ServerOptions options)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("coord {");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"  tick-ms = {options.TickMs}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"  znode.extended-types-enabled = {(options.ExtendedTypes ? "true" : "false")}");
+        if (options.SuperDigest is { } digest)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"  auth.super-digest = \"{digest}\"");
+        }
+
+        if (options.MaxSessionTimeoutMs is { } max)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"  session.timeout-ms-max = {max}");
+        }
+
+        sb.AppendLine("}");
+        return sb.ToString();
+    }
+
+    public Task<string> FourLetterWordAsync(string word, TimeSpan? timeout = null) =>
+        Net.FourLetterWordAsync(Host, Port, word, timeout);
+
+    public async Task KillAsync()
+    {
+        process.Kill();
+        await process.Exited.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await process.DisposeAsync();
+        TempDir.Delete(workDir);
+    }
+
+    public override string ToString() => $"coord@{ConnectString} pid {Pid}";
+}

@@ -1,0 +1,35 @@
+namespace Coord.Interop.Specs.Harness;
+
+/// <summary>
+/// One running server process (Apache ZooKeeper or Coord) owned by a test. Disposing it stops the
+/// process (SIGTERM, then SIGKILL after 5 s) and deletes its temp folder.
+/// </summary>
+public interface IServerProcess : IAsyncDisposable
+{
+    /// <summary>"coord" or "zookeeper".</summary>
+    string Kind { get; }
+
+    /// <summary>"127.0.0.1:PORT", ready for any ZooKeeper client.</summary>
+    string ConnectString { get; }
+
+    string Host { get; }
+    int Port { get; }
+    int Pid { get; }
+    string DataDir { get; }
+
+    /// <summary>Sends a four-letter word (ruok, srvr, mntr, ...) and returns the whole answer.</summary>
+    Task<string> FourLetterWordAsync(string word, TimeSpan? timeout = null);
+
+    /// <summary>kill -9, without any cleanup by the server (for durability tests).</summary>
+    Task KillAsync();
+}
+
+/// <param name="TickMs">Session expiry granularity; min/max session timeout default to 2x / 20x this.</param>
+/// <param name="ExtendedTypes">Enables TTL nodes (zookeeper.extendedTypesEnabled).</param>
+/// <param name="SuperDigest">"super:base64(sha1)" — e.g. "super:D/InIHSb7yEEbrWz8b9l71RjZJU=" for password "test".</param>
+/// <param name="MaxSessionTimeoutMs">Overrides the 20 x tick default.</param>
+public sealed record ServerOptions(
+    int TickMs = 2000,
+    bool ExtendedTypes = true,
+    string? SuperDigest = null,
+    int? MaxSessionTimeoutMs = null);
