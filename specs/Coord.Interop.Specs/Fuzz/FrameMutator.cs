@@ -367,12 +367,12 @@ public static class JuteLayout
 
         public int Int(bool countAsField = false)
         {
+            var v = BinaryPrimitives.ReadInt32BigEndian(frame.AsSpan(at, 4));
             if (countAsField)
             {
                 Fields.Add(at);
             }
 
-            var v = BinaryPrimitives.ReadInt32BigEndian(frame.AsSpan(at, 4));
             at += 4;
             if (countAsField && (v < -1 || v > frame.Length))
             {
