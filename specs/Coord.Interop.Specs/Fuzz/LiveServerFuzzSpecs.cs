@@ -18,16 +18,16 @@ public sealed class LiveServerFuzzSpecs(ITestOutputHelper output)
     private const string GuardUser = "keeper";
     private static readonly string GuardPassword = "never-in-the-corpus-" + Guid.NewGuid().ToString("N");
     private const int GuardNodes = 10;
-    private const int ConnectionsPerBatch = 16;     // ZooKeeper allows 60 connections per client IP
     private const long RssBytesMax = 1L << 30;
     private static readonly TimeSpan ReadIdle = TimeSpan.FromMilliseconds(300);
     private static readonly TimeSpan ConnectionBudget = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(10);
 
     [Theory]
-    [InlineData("zookeeper", 20_000, 11)]
-    [InlineData("coord", 100_000, 12)]
-    public async Task Server_survives_mutated_frames_and_keeps_honest_clients_and_data(string kind, int framesTotal, int seed)
+    [InlineData("zookeeper", 20_000, 11, 16)] // ZooKeeper allows 60 connections per client IP
+    [InlineData("coord", 100_000, 12, 32)]
+    public async Task Server_survives_mutated_frames_and_keeps_honest_clients_and_data(string kind, int framesTotal, int seed,
+        int connectionsPerBatch)
     {
         var clock = Stopwatch.StartNew();
         var corpus = FuzzCorpus.Load();
@@ -64,7 +64,7 @@ public sealed class LiveServerFuzzSpecs(ITestOutputHelper output)
         while (sent < framesTotal)
         {
             var plans = new List<byte[]>();
-            for (var c = 0; c < ConnectionsPerBatch && sent < framesTotal; c++)
+            for (var c = 0; c < connectionsPerBatch && sent < framesTotal; c++)
             {
                 var (bytes, frames) = PlanConnection(rng, corpus, requests, Math.Min(framesTotal - sent, 1 + rng.Next(rng.Next(2) == 0 ? 40 : 150)));
                 plans.Add(bytes);
