@@ -62,6 +62,7 @@ public sealed partial class CoordServer : IAsyncDisposable
             SessionsMax = _settings.Session.SessionsMax,
             ExtendedTypesEnabled = _settings.Znode.ExtendedTypesEnabled,
             SuperDigest = _settings.Auth.SuperDigest,
+            ExistsRequiresRead = _settings.Auth.ExistsRequiresRead,
             ContainerCheckIntervalMs = _settings.Znode.ContainerCheckIntervalMs,
             ContainerMaxPerMinute = _settings.Znode.ContainerMaxPerMinute,
         };

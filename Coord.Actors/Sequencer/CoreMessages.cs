@@ -17,6 +17,9 @@ public sealed record ClientRequest(
     public override string ToString() => $"request 0x{Session.SessionId:x} xid={Xid} {Op} {(Record as IPathRequest)?.Path}";
 }
 
+/// <summary>A connection's auth ids changed (digest auth); notifications are filtered by them.</summary>
+public sealed record AuthIdsChanged(SessionActor Session, IClientConnection Connection, IReadOnlyList<Id> AuthIds) : CoreMessage;
+
 /// <summary>A connection closed; its watches go with it, the session lives until it expires.</summary>
 public sealed record ConnectionClosed(long SessionId, IClientConnection Connection) : CoreMessage;
 

@@ -48,6 +48,7 @@ public sealed partial class SequencerActor
         _watches.RemoveWatcher(session.Id);
         session.TimeoutMs = timeout;
         session.Connection = m.Connection;
+        session.AuthIds = SessionActor.InitialAuthIds(m.Connection);
         _expiry.Touch(session.Id, timeout, _clock.MonotonicMs);
         session.Actor.Tell(new AttachConnection(m.Connection,
             new ConnectResponse(0, timeout, session.Id, record.Password, false, req.HasReadOnlyField)));
@@ -76,6 +77,7 @@ public sealed partial class SequencerActor
         var session = new CoreSession(new SessionActor(txn.SessionId, this, _options.SuperDigest), txn.TimeoutMs)
         {
             Connection = p.Connect!.Connection,
+            AuthIds = SessionActor.InitialAuthIds(p.Connect.Connection),
         };
         _sessions[txn.SessionId] = session;
         _expiry.Touch(txn.SessionId, txn.TimeoutMs, _clock.MonotonicMs);

@@ -25,7 +25,7 @@ public sealed partial class SequencerActor
             case OpCode.Exists or OpCode.GetData or OpCode.GetChildren or OpCode.GetChildren2 or OpCode.GetAcl
                 or OpCode.GetAllChildrenNumber or OpCode.GetEphemerals or OpCode.MultiRead:
             {
-                var outcome = TreeReads.Execute(_tree, r.Op, r.Record!, session.Id, r.AuthIds);
+                var outcome = TreeReads.Execute(_tree, r.Op, r.Record!, session.Id, r.AuthIds, _options.ExistsRequiresRead);
                 if (outcome.WatchToRegister is { } kind && current && r.Record is IPathRequest pr)
                     _watches.Add(pr.Path, session.Id, kind == WatchKind.Child ? WatchBits.Child : WatchBits.Data);
                 Answer(session, r, outcome.Err, outcome.Body as IJuteWritable);

@@ -1,6 +1,7 @@
 using Coord.Actors.Journal;
 using Coord.Actors.Prep;
 using Coord.Actors.Sessions;
+using Coord.Actors.Tree;
 using Coord.Actors.Txns;
 using Coord.Client.Protocol;
 using Microsoft.Extensions.Logging;
@@ -117,11 +118,18 @@ public sealed partial class SequencerActor
         var result = _tree.Apply(p.Txn);
         _prep.Applied(p.Zxid);
         // Events first: a watcher must see the event before any reply that reflects the change.
-        _deliveries.Clear();
-        foreach (var trigger in result.Triggers) _watches.Fire(trigger.Path, trigger.Type, _deliveries);
-        foreach (var d in _deliveries)
-            if (_sessions.TryGetValue(d.WatcherId, out var watcher) && watcher.Connection is { } conn)
+        foreach (var trigger in result.Triggers)
+        {
+            _deliveries.Clear();
+            _watches.Fire(trigger.Path, trigger.Type, _deliveries);
+            foreach (var d in _deliveries)
+            {
+                // The watch is used up either way; a connection that cannot READ the node is not told (ZooKeeper 3.8.4+).
+                if (!_sessions.TryGetValue(d.WatcherId, out var watcher) || watcher.Connection is not { } conn) continue;
+                if (!AclCheck.Allowed(trigger.Acl, Perms.Read, watcher.AuthIds)) continue;
                 watcher.Actor.Tell(new Notify(conn, p.Zxid, d.Type, d.Path));
+            }
+        }
 
         switch (p.Kind)
         {

@@ -68,6 +68,9 @@ public sealed partial class SequencerActor : Actor<CoreMessage>
             case ClientRequest m: OnRequest(m); break;
             case ConnectRequested m: OnConnect(m); break;
             case ConnectionClosed m: OnConnectionClosed(m); break;
+            case AuthIdsChanged m:
+                if (_sessions.TryGetValue(m.Session.SessionId, out var s) && ReferenceEquals(s.Connection, m.Connection)) s.AuthIds = m.AuthIds;
+                break;
             case TickElapsed: OnTick(); break;
             case AppendCompleted m: OnAppendCompleted(m); break;
             case StatsQuery m: m.Reply.TrySetResult(Stats()); break;

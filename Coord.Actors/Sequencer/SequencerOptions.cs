@@ -10,6 +10,7 @@ public sealed record SequencerOptions
     public int SessionsMax { get; init; } = 60000;
     public bool ExtendedTypesEnabled { get; init; }
     public string? SuperDigest { get; init; }
+    public bool ExistsRequiresRead { get; init; } = true;
     public int ContainerCheckIntervalMs { get; init; } = 60000;
     public int ContainerMaxPerMinute { get; init; } = 10000;
 }

@@ -22,6 +22,9 @@ public sealed class SessionActor : Actor<SessionMessage>
     private IClientConnection? _connection;
     private IReadOnlyList<Id> _authIds = [];
 
+    /// <summary>The connection's ids in the order they were added (ZooKeeper's bin order is derived from it).</summary>
+    private List<Id>? _insertionOrder;
+
     public SessionActor(long sessionId, IActorRef<CoreMessage> core, string? superDigest)
     {
         SessionId = sessionId;
@@ -65,7 +68,8 @@ public sealed class SessionActor : Actor<SessionMessage>
         var old = _connection;
         _connection = m.Connection;
         // Auth belongs to the connection: a new connection starts with its ip id only.
-        _authIds = [new Id("ip", m.Connection.RemoteIp)];
+        _insertionOrder = null;
+        _authIds = InitialAuthIds(m.Connection);
         if (old is not null && !ReferenceEquals(old, m.Connection)) old.Close("session moved to another connection");
         _writer.Reset();
         int start = _writer.BeginFrame();
@@ -102,15 +106,20 @@ public sealed class SessionActor : Actor<SessionMessage>
         }
         // As ZooKeeper's DigestAuthenticationProvider: the id is user:base64(sha1(user:password)).
         string digest = DigestAuth.Digest(Encoding.UTF8.GetString(packet.Auth ?? []));
-        var ids = new List<Id>(_authIds);
+        _insertionOrder ??= new List<Id>(_authIds);
+        var ids = _insertionOrder;
         var digestId = new Id("digest", digest);
         if (!ids.Contains(digestId)) ids.Add(digestId);
         if (_superDigest is not null && digest == _superDigest && !ids.Contains(SuperId)) ids.Add(SuperId);
-        _authIds = ids;
+        _authIds = AuthIdOrder.Arrange(ids);
+        if (_connection is not null) _core.Tell(new AuthIdsChanged(this, _connection, _authIds));
         Write(Xids.Auth, 0, ErrorCode.Ok, null, completesRequest: true);
     }
 
     private static readonly Id SuperId = new("super", "");
+
+    /// <summary>What a fresh connection is authenticated as: its ip address.</summary>
+    public static IReadOnlyList<Id> InitialAuthIds(IClientConnection connection) => [new Id("ip", connection.RemoteIp)];
 
     private void Write(int xid, long zxid, ErrorCode err, IJuteWritable? body, bool completesRequest)
     {

@@ -69,10 +69,13 @@ public sealed record ZnodeSettings(bool ExtendedTypesEnabled, int ContainerCheck
     public static ZnodeSettings Default { get; } = new(ExtendedTypesEnabled: false, ContainerCheckIntervalMs: 60000, ContainerMaxPerMinute: 10000);
 }
 
-/// <summary>coord.auth: <see cref="SuperDigest"/> is "" (no super user) or "super:&lt;base64 sha1&gt;".</summary>
-public sealed record AuthSettings(string SuperDigest)
+/// <summary>
+/// coord.auth: <see cref="SuperDigest"/> is "" (no super user) or "super:&lt;base64 sha1&gt;";
+/// <see cref="ExistsRequiresRead"/> follows ZooKeeper 3.8.4/3.9.2+ (true) or older servers (false).
+/// </summary>
+public sealed record AuthSettings(string SuperDigest, bool ExistsRequiresRead = true)
 {
-    public static AuthSettings Default { get; } = new(SuperDigest: "");
+    public static AuthSettings Default { get; } = new(SuperDigest: "", ExistsRequiresRead: true);
     public bool SuperUserEnabled => SuperDigest.Length > 0;
 }
 

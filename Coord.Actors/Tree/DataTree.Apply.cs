@@ -76,8 +76,8 @@ public sealed partial class DataTree
         else if (EphemeralOwners.IsContainer(c.EphemeralOwner)) _containers.Add(c.Path);
         else if (EphemeralOwners.IsTtl(c.EphemeralOwner)) _ttls.Add(c.Path);
 
-        triggers.Add(new WatchTrigger(c.Path, EventType.NodeCreated));
-        triggers.Add(new WatchTrigger(parentPath, EventType.NodeChildrenChanged));
+        triggers.Add(new WatchTrigger(c.Path, EventType.NodeCreated, node.Acl));
+        triggers.Add(new WatchTrigger(parentPath, EventType.NodeChildrenChanged, parent.Acl));
         return new OpResult((OpCode)(int)c.Type, ErrorCode.Ok, c.Path, node.Stat);
     }
 
@@ -99,8 +99,8 @@ public sealed partial class DataTree
         else if (EphemeralOwners.IsContainer(owner)) _containers.Remove(path);
         else if (EphemeralOwners.IsTtl(owner)) _ttls.Remove(path);
 
-        triggers.Add(new WatchTrigger(path, EventType.NodeDeleted));
-        triggers.Add(new WatchTrigger(parentPath, EventType.NodeChildrenChanged));
+        triggers.Add(new WatchTrigger(path, EventType.NodeDeleted, node.Acl));
+        triggers.Add(new WatchTrigger(parentPath, EventType.NodeChildrenChanged, parent.Acl));
         return new OpResult(OpCode.Delete, ErrorCode.Ok, path, default);
     }
 
@@ -114,7 +114,7 @@ public sealed partial class DataTree
         node.Version = s.Version;
         node.Mzxid = h.Zxid;
         node.Mtime = h.TimeMs;
-        triggers.Add(new WatchTrigger(s.Path, EventType.NodeDataChanged));
+        triggers.Add(new WatchTrigger(s.Path, EventType.NodeDataChanged, node.Acl));
         return new OpResult(OpCode.SetData, ErrorCode.Ok, s.Path, node.Stat);
     }
 

@@ -2,8 +2,12 @@ using Coord.Client.Protocol;
 
 namespace Coord.Actors.Tree;
 
-/// <summary>A watch event implied by an applied txn: NodeChildrenChanged carries the parent's path.</summary>
-public readonly record struct WatchTrigger(string Path, EventType Type)
+/// <summary>
+/// A watch event implied by an applied txn: NodeChildrenChanged carries the parent's path. <see cref="Acl"/>
+/// is the ACL a watcher needs READ on to receive it (the node's; the parent's for child events), as
+/// ZooKeeper 3.8.4/3.9.2+ (and Debian's patched 3.8.0) drop notifications a connection could not read.
+/// </summary>
+public readonly record struct WatchTrigger(string Path, EventType Type, IReadOnlyList<Acl> Acl)
 {
     public override string ToString() => $"{Type} {Path}";
 }

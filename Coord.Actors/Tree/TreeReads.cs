@@ -10,12 +10,14 @@ namespace Coord.Actors.Tree;
 /// </summary>
 public static class TreeReads
 {
-    public static ReadOutcome Execute(DataTree tree, OpCode op, object request, long sessionId, IReadOnlyList<Id> authIds)
+    /// <param name="existsRequiresRead">exists on an existing node checks READ (ZooKeeper 3.8.4/3.9.2+); false = older servers.</param>
+    public static ReadOutcome Execute(DataTree tree, OpCode op, object request, long sessionId, IReadOnlyList<Id> authIds,
+        bool existsRequiresRead = true)
     {
         ArgumentNullException.ThrowIfNull(tree);
         return (op, request) switch
         {
-            (OpCode.Exists, PathWatchRequest r) => Exists(tree, r, authIds),
+            (OpCode.Exists, PathWatchRequest r) => Exists(tree, r, authIds, existsRequiresRead),
             (OpCode.GetData, PathWatchRequest r) => GetData(tree, r.Path, r.Watch, authIds),
             (OpCode.GetChildren, PathWatchRequest r) => GetChildren(tree, r.Path, r.Watch, withStat: false, authIds),
             (OpCode.GetChildren2, PathWatchRequest r) => GetChildren(tree, r.Path, r.Watch, withStat: true, authIds),
@@ -33,13 +35,13 @@ public static class TreeReads
 
     private static ReadOutcome Ok(object body, WatchKind? watch = null) => new(ErrorCode.Ok, body, watch);
 
-    private static ReadOutcome Exists(DataTree tree, PathWatchRequest r, IReadOnlyList<Id> authIds)
+    private static ReadOutcome Exists(DataTree tree, PathWatchRequest r, IReadOnlyList<Id> authIds, bool requiresRead)
     {
         if (r.Path.Contains('\0')) return Fail(ErrorCode.BadArguments);
         var node = tree.Get(r.Path);
         // A missing node still arms the watch: it fires NodeCreated later.
         if (node is null) return new(ErrorCode.NoNode, null, r.Watch ? WatchKind.Exist : null);
-        if (!AclCheck.Allowed(node.Acl, Perms.Read, authIds)) return Fail(ErrorCode.NoAuth);
+        if (requiresRead && !AclCheck.Allowed(node.Acl, Perms.Read, authIds)) return Fail(ErrorCode.NoAuth);
         return Ok(new StatResponse(node.Stat), r.Watch ? WatchKind.Data : null);
     }
 

@@ -6,8 +6,8 @@ public sealed record Id(string Scheme, string Ident) : IJuteRecord<Id>
     public static readonly Id Anyone = new("world", "anyone");
     public static readonly Id AuthIds = new("auth", "");
 
-    public static Id Read(ref JuteReader r) =>
-        new(r.ReadString() ?? throw new JuteException("null id scheme"), r.ReadString() ?? throw new JuteException("null id"));
+    // Null scheme or id (length -1) is legal on the wire; kazoo sends ("auth", None). Prep rejects what is invalid.
+    public static Id Read(ref JuteReader r) => new(r.ReadString() ?? "", r.ReadString() ?? "");
 
     public void Write(JuteWriter w) { w.WriteString(Scheme); w.WriteString(Ident); }
 

@@ -20,7 +20,7 @@ public static class SettingsBinder
         "coord:client:connections-per-ip-max", "coord:client:listen-backlog",
         "coord:session:timeout-ms-min", "coord:session:timeout-ms-max", "coord:session:sessions-max",
         "coord:znode:extended-types-enabled", "coord:znode:container-check-interval-ms", "coord:znode:container-max-per-minute",
-        "coord:auth:super-digest",
+        "coord:auth:super-digest", "coord:auth:exists-requires-read",
         "coord:four-letter-words:whitelist",
         "coord:logging:level",
     ];
@@ -60,7 +60,9 @@ public static class SettingsBinder
                 ExtendedTypesEnabled: r.Bool("coord:znode:extended-types-enabled", d.Znode.ExtendedTypesEnabled),
                 ContainerCheckIntervalMs: r.Int("coord:znode:container-check-interval-ms", d.Znode.ContainerCheckIntervalMs),
                 ContainerMaxPerMinute: r.Int("coord:znode:container-max-per-minute", d.Znode.ContainerMaxPerMinute)),
-            Auth: new AuthSettings(r.String("coord:auth:super-digest", d.Auth.SuperDigest, allowEmpty: true)),
+            Auth: new AuthSettings(
+                r.String("coord:auth:super-digest", d.Auth.SuperDigest, allowEmpty: true),
+                r.Bool("coord:auth:exists-requires-read", d.Auth.ExistsRequiresRead)),
             FourLetterWords: new FourLetterWordSettings(r.List(WhitelistKey, d.FourLetterWords.Whitelist)),
             Logging: new LoggingSettings(r.Level("coord:logging:level", d.Logging.Level)));
 

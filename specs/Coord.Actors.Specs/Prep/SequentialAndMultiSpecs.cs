@@ -43,10 +43,10 @@ public sealed class SequentialAndMultiSpecs
         Assert.Equal((z, z, z, 1), (m.Czxid, m.Mzxid, m.Pzxid, m.Version));
         Assert.Equal(0, r.Results[0].Stat.Version);   // each op's stat is taken when that op applied
         Assert.Equal(
-            [new("/m", EventType.NodeCreated), new("/", EventType.NodeChildrenChanged), new("/m", EventType.NodeDataChanged),
-             new("/m/c", EventType.NodeCreated), new("/m", EventType.NodeChildrenChanged),
-             new("/q", EventType.NodeDeleted), new("/", EventType.NodeChildrenChanged)],
-            r.Triggers);
+            [("/m", EventType.NodeCreated), ("/", EventType.NodeChildrenChanged), ("/m", EventType.NodeDataChanged),
+             ("/m/c", EventType.NodeCreated), ("/m", EventType.NodeChildrenChanged),
+             ("/q", EventType.NodeDeleted), ("/", EventType.NodeChildrenChanged)],
+            r.Triggers.Select(t => (t.Path, t.Type)));
     }
 
     [Fact]

@@ -105,19 +105,26 @@ public sealed class DataTreeSpecs
         Assert.Equal(1, h.Tree.EphemeralCount);
     }
 
+    private static List<(string, EventType)> Kinds(ApplyResult r) => r.Triggers.Select(t => (t.Path, t.Type)).ToList();
+
     [Fact]
     public void Watch_triggers_per_op()
     {
         var h = new Harness();
         var s = h.Session(1);
         h.PrepareOnly(OpCode.Create, Create("/a"), s);
-        Assert.Equal([new("/a", EventType.NodeCreated), new("/", EventType.NodeChildrenChanged)], h.ApplyNext().Triggers);
+        Assert.Equal([("/a", EventType.NodeCreated), ("/", EventType.NodeChildrenChanged)], Kinds(h.ApplyNext()));
         h.PrepareOnly(OpCode.SetData, SetData("/a", "v"), s);
-        Assert.Equal([new WatchTrigger("/a", EventType.NodeDataChanged)], h.ApplyNext().Triggers);
+        var changed = h.ApplyNext();
+        Assert.Equal([("/a", EventType.NodeDataChanged)], Kinds(changed));
+        Assert.Same(h.Tree.Get("/a")!.Acl, changed.Triggers[0].Acl); // READ on it decides who is told
         h.PrepareOnly(OpCode.SetAcl, SetAcl("/a", Acl.OpenAclUnsafe), s);
         Assert.Empty(h.ApplyNext().Triggers);
         h.PrepareOnly(OpCode.Delete, Delete("/a"), s);
-        Assert.Equal([new("/a", EventType.NodeDeleted), new("/", EventType.NodeChildrenChanged)], h.ApplyNext().Triggers);
+        var deleted = h.ApplyNext();
+        Assert.Equal([("/a", EventType.NodeDeleted), ("/", EventType.NodeChildrenChanged)], Kinds(deleted));
+        Assert.Equal(Acl.OpenAclUnsafe, deleted.Triggers[0].Acl);
+        Assert.Same(h.Tree.Get("/")!.Acl, deleted.Triggers[1].Acl);
         h.PrepareOnly(OpCode.Delete, Delete("/a"), s);
         Assert.Empty(h.ApplyNext().Triggers);
     }
@@ -136,9 +143,9 @@ public sealed class DataTreeSpecs
         Assert.Equal(new CloseSessionTxn(5, ["/g/m1", "/g/m2"]).ToString(), close.ToString());
         var r = h.ApplyNext();
         Assert.Equal(
-            [new("/g/m1", EventType.NodeDeleted), new("/g", EventType.NodeChildrenChanged),
-             new("/g/m2", EventType.NodeDeleted), new("/g", EventType.NodeChildrenChanged)],
-            r.Triggers);
+            [("/g/m1", EventType.NodeDeleted), ("/g", EventType.NodeChildrenChanged),
+             ("/g/m2", EventType.NodeDeleted), ("/g", EventType.NodeChildrenChanged)],
+            Kinds(r));
         Assert.False(h.Tree.Sessions.ContainsKey(5));
         Assert.Empty(h.Tree.EphemeralsOf(5));
         Assert.Equal(h.LastZxid, h.StatOf("/g").Pzxid);

@@ -23,7 +23,9 @@ public sealed partial class DifferentialSpecs(ITestOutputHelper output)
     public async Task Coord_matches_ZooKeeper_on_10000_seeded_operations_over_8_sessions()
     {
         var zk = Servers.StartAsync("zookeeper");
-        var coord = Servers.StartAsync("coord");
+        // Debian's ZooKeeper is 3.8.0, from before exists checked READ (3.8.4/3.9.2); Coord follows 3.9.4 by
+        // default and is told to match here, so every other difference still counts.
+        var coord = Servers.StartAsync("coord", new ServerOptions(ExistsRequiresRead: false));
         try
         {
             await Task.WhenAll(zk, coord);

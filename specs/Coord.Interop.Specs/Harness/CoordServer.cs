@@ -77,6 +77,11 @@ internal sealed partial class CoordServer : IServerProcess
             sb.AppendLine(CultureInfo.InvariantCulture, $"  auth.super-digest = \"{digest}\"");
         }
 
+        if (!options.ExistsRequiresRead)
+        {
+            sb.AppendLine("  auth.exists-requires-read = false");
+        }
+
         if (options.MaxSessionTimeoutMs is { } max)
         {
             sb.AppendLine(CultureInfo.InvariantCulture, $"  session.timeout-ms-max = {max}");

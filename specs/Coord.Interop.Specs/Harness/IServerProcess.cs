@@ -28,8 +28,11 @@ public interface IServerProcess : IAsyncDisposable
 /// <param name="ExtendedTypes">Enables TTL nodes (zookeeper.extendedTypesEnabled).</param>
 /// <param name="SuperDigest">"super:base64(sha1)" — e.g. "super:D/InIHSb7yEEbrWz8b9l71RjZJU=" for password "test".</param>
 /// <param name="MaxSessionTimeoutMs">Overrides the 20 x tick default.</param>
+/// <param name="ExistsRequiresRead">Coord only: false = exists without a READ check, as ZooKeeper before 3.8.4
+/// (Debian ships 3.8.0), for side-by-side comparisons.</param>
 public sealed record ServerOptions(
     int TickMs = 2000,
     bool ExtendedTypes = true,
     string? SuperDigest = null,
-    int? MaxSessionTimeoutMs = null);
+    int? MaxSessionTimeoutMs = null,
+    bool ExistsRequiresRead = true);
