@@ -30,6 +30,7 @@ public class ReferenceConfSpecs
         ["coord:znode:container-check-interval-ms"] = "1000",
         ["coord:znode:container-max-per-minute"] = "3",
         ["coord:auth:super-digest"] = "super:D/InIHSb7yEEbrWz8b9l71RjZJU=",
+        ["coord:auth:exists-requires-read"] = "false",
         ["coord:four-letter-words:whitelist"] = "ruok,mntr",
         ["coord:logging:level"] = "Debug",
     };
