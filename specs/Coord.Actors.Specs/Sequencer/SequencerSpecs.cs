@@ -352,3 +352,62 @@ public sealed class SequencerSpecs
         Assert.Equal(ErrorCode.Ok, (await last.CreateAsync("/still-works")).Header.Err);
     }
 }
+
+public sealed class CleanupSpecs
+{
+    private static SequencerHarness Harness() => new(new SequencerOptions
+    {
+        TickMs = 1000, SessionTimeoutMsMin = 2000, SessionTimeoutMsMax = 20000,
+        ExtendedTypesEnabled = true, ContainerCheckIntervalMs = 1000, ContainerMaxPerMinute = 600,
+    });
+
+    [Fact]
+    public async Task A_container_is_deleted_once_its_last_child_goes_and_its_watchers_are_told()
+    {
+        var h = Harness();
+        var c = await h.ConnectAsync();
+        await c.CallAsync(OpCode.CreateContainer, new CreateRequest("/c", null, Acl.OpenAclUnsafe, (int)CreateMode.Container));
+        await c.CreateAsync("/never-used-is-kept");
+        await c.CallAsync(OpCode.CreateContainer, new CreateRequest("/never-used", null, Acl.OpenAclUnsafe, (int)CreateMode.Container));
+        await c.CreateAsync("/c/x");
+        h.Clock.Advance(1500);
+        h.Tick();
+        Assert.Equal(ErrorCode.Ok, (await c.CallAsync(OpCode.Exists, new PathWatchRequest("/c", true))).Header.Err);
+
+        await c.CallAsync(OpCode.Delete, new DeleteRequest("/c/x", -1));
+        h.Clock.Advance(1500);
+        h.Tick();
+        var ev = await c.NextAsync();
+        var e = FakeConnection.Body<WatcherEvent>(ev.Body);
+        Assert.Equal((EventType.NodeDeleted, "/c"), (e.Type, e.Path));
+        Assert.Equal(ErrorCode.NoNode, (await c.CallAsync(OpCode.Exists, new PathWatchRequest("/c", false))).Header.Err);
+        Assert.Equal(ErrorCode.Ok, (await c.CallAsync(OpCode.Exists, new PathWatchRequest("/never-used", false))).Header.Err);
+    }
+
+    [Fact]
+    public async Task A_ttl_node_is_deleted_after_its_ttl_without_changes_and_children()
+    {
+        var h = Harness();
+        var c = await h.ConnectAsync();
+        var created = await c.CallAsync(OpCode.CreateTtl,
+            new CreateTtlRequest("/ttl", [1], Acl.OpenAclUnsafe, (int)CreateMode.PersistentWithTtl, 3000));
+        Assert.Equal(ErrorCode.Ok, created.Header.Err);
+        Assert.Equal(0, FakeConnection.Body<Create2Response>(created.Body).Stat.EphemeralOwner);
+        h.Clock.Advance(2000);
+        h.Tick();
+        Assert.Equal(ErrorCode.Ok, (await c.CallAsync(OpCode.Exists, new PathWatchRequest("/ttl", false))).Header.Err);
+        h.Clock.Advance(2000);
+        h.Tick();
+        Assert.Equal(ErrorCode.NoNode, (await c.CallAsync(OpCode.Exists, new PathWatchRequest("/ttl", false))).Header.Err);
+    }
+
+    [Fact]
+    public async Task Ttl_creates_are_unimplemented_unless_enabled()
+    {
+        var h = new SequencerHarness();
+        var c = await h.ConnectAsync();
+        var reply = await c.CallAsync(OpCode.CreateTtl,
+            new CreateTtlRequest("/ttl", null, Acl.OpenAclUnsafe, (int)CreateMode.PersistentWithTtl, 3000));
+        Assert.Equal(ErrorCode.Unimplemented, reply.Header.Err);
+    }
+}
