@@ -21,13 +21,21 @@ public interface IJournal : IAsyncDisposable
     IEnumerable<SequencedTxn> ReadAfter(long afterZxid);
 }
 
-/// <summary>Keeps txns in memory; appends complete synchronously. The default until the durable journal lands.</summary>
-public sealed class InMemoryJournal : IJournal
+/// <summary>
+/// Keeps the most recent txns in memory; appends complete synchronously. The default until the durable
+/// journal lands: a standalone server without persistence has no recovery to read it for, so it keeps a
+/// bounded window (<see cref="TxnsRetainedMax"/>) rather than every txn ever written.
+/// </summary>
+public sealed class InMemoryJournal(int txnsRetainedMax = InMemoryJournal.TxnsRetainedMaxDefault) : IJournal
 {
-    private readonly List<SequencedTxn> _txns = new();
+    public const int TxnsRetainedMaxDefault = 100_000;
+
+    private readonly Queue<SequencedTxn> _txns = new();
     private readonly Lock _gate = new();
     private long _last;
+    private long _firstRetainedZxid;
 
+    public int TxnsRetainedMax { get; } = txnsRetainedMax > 0 ? txnsRetainedMax : throw new ArgumentOutOfRangeException(nameof(txnsRetainedMax));
     public long LastDurableZxid { get { lock (_gate) return _last; } }
     public int Count { get { lock (_gate) return _txns.Count; } }
 
@@ -39,16 +47,24 @@ public sealed class InMemoryJournal : IJournal
             {
                 if (txn.Header.Zxid <= _last)
                     throw new InvalidOperationException($"journal append out of order: zxid 0x{txn.Header.Zxid:x} after 0x{_last:x}");
-                _txns.Add(txn);
+                _txns.Enqueue(txn);
                 _last = txn.Header.Zxid;
             }
+            while (_txns.Count > TxnsRetainedMax) _firstRetainedZxid = _txns.Dequeue().Header.Zxid + 1;
         }
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>Txns after <paramref name="afterZxid"/>; asking for ones no longer retained is an error, not a gap.</summary>
     public IEnumerable<SequencedTxn> ReadAfter(long afterZxid)
     {
-        lock (_gate) return _txns.Where(t => t.Header.Zxid > afterZxid).ToList();
+        lock (_gate)
+        {
+            if (_firstRetainedZxid > 0 && afterZxid + 1 < _firstRetainedZxid)
+                throw new InvalidOperationException(
+                    $"txns after 0x{afterZxid:x} are no longer retained (oldest kept: 0x{_firstRetainedZxid:x})");
+            return _txns.Where(t => t.Header.Zxid > afterZxid).ToList();
+        }
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
