@@ -133,6 +133,26 @@ public sealed class BenchConnection : IAsyncDisposable
         return errors;
     }
 
+    /// <summary>One getData round trip (setup sanity check); throws on a non-zero reply code.</summary>
+    public async Task<byte[]?> GetDataAsync(string path, CancellationToken ct)
+    {
+        var w = new JuteWriter();
+        int frame = w.BeginFrame();
+        new RequestHeader(1, OpCode.GetData).Write(w);
+        new PathWatchRequest(path, false).Write(w);
+        w.EndFrame(frame);
+        await SendAsync(w.WrittenMemory, ct);
+        while (true)
+        {
+            var payload = await ReceiveFrameAsync(ct);
+            var reader = new JuteReader(payload.Span);
+            var header = ReplyHeader.Read(ref reader);
+            if (header.Xid == Xids.Notification) continue;
+            if (header.Err != ErrorCode.Ok) throw new IOException($"getData {path} failed: {header.Err}");
+            return GetDataResponse.Read(ref reader).Data;
+        }
+    }
+
     private async ValueTask<ReplyHeader> ReceiveReplyAsync(CancellationToken ct)
     {
         while (true)

@@ -63,6 +63,7 @@ public static class Compare
             Row(workload, "p999_us", zk, co, r => r.Latency.QuantileMicros(0.999), "0");
             Row(workload, "server_cpu_us_per_op", zk, co, r => r.ServerCpuMicrosPerOp, "0.0");
             Row(workload, "server_cpu_cores", zk, co, r => r.ServerCpuCores, "0.00");
+            Row(workload, "load_gen_cpu_cores", zk, co, r => r.LoadGeneratorCpuCores, "0.00");
             Row(workload, "server_rss_mib (max)", zk, co, r => r.ServerRssMib, "0", max: true);
             Row(workload, "errors (sum)", zk, co, r => r.ErrorCount + (r.Failure is null ? 0 : 1), "0", sum: true);
         }

@@ -46,6 +46,7 @@ public static class Report
             Number(j, "server_cpu_us_per_op", r.ServerCpuMicrosPerOp);
             Number(j, "server_cpu_cores", r.ServerCpuCores);
             Number(j, "server_rss_mib", r.ServerRssMib);
+            Number(j, "load_generator_cpu_cores", r.LoadGeneratorCpuCores);
             j.WriteNumber("errors", r.ErrorCount);
             j.WriteStartObject("error_codes");
             foreach (var (code, count) in r.Errors) j.WriteNumber(code.ToString(), count);

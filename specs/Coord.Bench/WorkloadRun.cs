@@ -27,6 +27,7 @@ public sealed record RunResult(
     double? ServerCpuMicrosPerOp,
     double? ServerCpuCores,
     double? ServerRssMib,
+    double? LoadGeneratorCpuCores,
     IReadOnlyDictionary<ErrorCode, long> Errors,
     string? Failure)
 {
@@ -51,7 +52,7 @@ public static class WorkloadRun
             .Select(_ => BenchConnection.ConnectAsync(target.EndPoint, ct)));
         var tallies = new ClientTally[o.Clients];
         string? failure = null;
-        ProcSample? before = null, after = null;
+        ProcSample? before = null, after = null, selfBefore = null, selfAfter = null;
         IReadOnlyList<ThreadSample> threadsBefore = [], threadsAfter = [];
         try
         {
@@ -76,12 +77,14 @@ public static class WorkloadRun
 
             // The process samples bracket the window; a few ms of scheduling slack against 10 s is noise.
             await DelayUntil(window.StartTicks, ct);
+            selfBefore = ProcStats.Sample(Environment.ProcessId);
             if (target.Pid is { } pid)
             {
                 before = ProcStats.Sample(pid);
                 if (o.Threads) threadsBefore = ProcStats.Threads(pid);
             }
             await DelayUntil(window.EndTicks, ct);
+            selfAfter = ProcStats.Sample(Environment.ProcessId);
             if (target.Pid is { } pid2)
             {
                 after = ProcStats.Sample(pid2);
@@ -131,6 +134,9 @@ public static class WorkloadRun
             rss = a.RssKib / 1024.0;
         }
 
+        double? loadGenCores = selfBefore is { } sb && selfAfter is { } sa
+            ? ProcSample.TicksToMicros(sa.CpuTicks - sb.CpuTicks) / 1e6 / o.Seconds : null;
+
         if (o.Threads && threadsAfter.Count > 0)
         {
             foreach (var (name, tid, share) in ProcStats.Busiest(threadsBefore, threadsAfter, o.Seconds, 8))
@@ -138,7 +144,7 @@ public static class WorkloadRun
         }
 
         return new RunResult(target.Label, workload, o.Clients, o.Outstanding, o.Seconds, ops, latency,
-            cpuPerOp, cpuCores, rss, errors, failure);
+            cpuPerOp, cpuCores, rss, loadGenCores, errors, failure);
     }
 
     private static async Task DelayUntil(long ticks, CancellationToken ct)
@@ -174,6 +180,15 @@ public static class WorkloadRun
         var bad = codes.Where(c => c is not (ErrorCode.Ok or ErrorCode.NodeExists)).Distinct().ToList();
         if (bad.Count > 0)
             throw new InvalidOperationException($"setting up {layout.Root} on {target.Label} failed: {string.Join(", ", bad)}");
+        if (workload != Workload.Create)
+        {
+            // A server that answers without doing the work would look fast; check one key round-trips
+            // (sets write the same bytes, so this holds on later rounds too).
+            var stored = await conn.GetDataAsync(layout.Key(0), ct);
+            if (stored is null || !stored.AsSpan().SequenceEqual(value))
+                throw new InvalidOperationException(
+                    $"{target.Label}: {layout.Key(0)} holds {stored?.Length ?? -1} bytes, not the {value.Length} written");
+        }
         await conn.CloseSessionAsync(ct);
     }
 }
