@@ -38,15 +38,15 @@ try
     var endPoint = await ResolveAsync(options.Server!, cts.Token);
     var target = new Target(options.Label, endPoint, options.ServerPid, options.Clients);
     Console.WriteLine(Report.Header);
-    bool clean = true;
+    var results = new List<RunResult>();
     foreach (var workload in options.Workloads)
     {
         var r = await WorkloadRun.RunAsync(target, workload, options, cts.Token);
-        clean &= r.Clean;
+        results.Add(r);
         Console.WriteLine(Report.Line(r));
-        Console.WriteLine(Report.Json(r, round: 1));
     }
-    return clean ? 0 : 1;
+    foreach (var r in results) Console.WriteLine(Report.Json(r, round: 1));
+    return results.All(r => r.Clean) ? 0 : 1;
 }
 catch (OperationCanceledException) when (cts.IsCancellationRequested)
 {

@@ -48,14 +48,15 @@ public static class WorkloadRun
         new Random(42).NextBytes(value);
         await SetUpAsync(target, layout, workload, value, o.Clients, ct);
 
-        var connections = await Task.WhenAll(Enumerable.Range(0, o.Clients)
-            .Select(_ => BenchConnection.ConnectAsync(target.EndPoint, ct)));
+        var connections = new List<BenchConnection>(o.Clients);
         var tallies = new ClientTally[o.Clients];
         string? failure = null;
         ProcSample? before = null, after = null, selfBefore = null, selfAfter = null;
         IReadOnlyList<ThreadSample> threadsBefore = [], threadsAfter = [];
         try
         {
+            // One at a time inside the try, so a failed handshake still closes the ones already open.
+            for (int i = 0; i < o.Clients; i++) connections.Add(await BenchConnection.ConnectAsync(target.EndPoint, ct));
             var sources = Enumerable.Range(0, o.Clients)
                 .Select(i => new RequestSource(workload, i, o.Clients, layout, value, target.CreateCounters))
                 .ToArray();
