@@ -66,9 +66,9 @@ public sealed partial class DataTree
         if (ephemeral && !_sessions.ContainsKey(c.EphemeralOwner))
             throw Broken($"ephemeral {c.Path} owned by unknown session 0x{c.EphemeralOwner:x}");
 
-        var node = new Node(c.Path, c.Data, c.Acl, c.EphemeralOwner, h.Zxid, h.TimeMs);
+        var node = new Node(c.Path, c.Data, _acls.Intern(c.Acl), c.EphemeralOwner, h.Zxid, h.TimeMs);
         _nodes.Add(c.Path, node);
-        parent.ChildSet.Add(PathRules.NameOf(c.Path));
+        parent.AddChild(PathRules.NameOf(c.Path));
         parent.StoredCversion = c.ParentCversion;
         parent.Pzxid = h.Zxid;
         ApproximateDataSize += c.Path.Length + node.DataLength;
@@ -85,12 +85,12 @@ public sealed partial class DataTree
     {
         var node = Find(path) ?? throw Broken($"delete of missing node {path}");
         if (PathRules.IsSystemPath(path)) throw Broken($"delete of system node {path}");
-        if (node.ChildSet.Count > 0) throw Broken($"delete of {path} with {node.ChildSet.Count} children");
+        if (node.ChildCount > 0) throw Broken($"delete of {path} with {node.ChildCount} children");
         string parentPath = PathRules.ParentOf(path)!;
         var parent = _nodes[parentPath];
 
         _nodes.Remove(path);
-        parent.ChildSet.Remove(PathRules.NameOf(path));
+        parent.RemoveChild(PathRules.NameOf(path));
         // Deletes do not touch the stored counter; the reported cversion rises because numChildren falls.
         parent.Pzxid = zxid;
         ApproximateDataSize -= path.Length + node.DataLength;
@@ -124,7 +124,7 @@ public sealed partial class DataTree
         if (a.Version != unchecked(node.Aversion + 1))
             throw Broken($"setACL of {a.Path}: aversion {a.Version} does not follow {node.Aversion}");
         // setACL changes neither mzxid nor mtime, and fires no watch.
-        node.Acl = a.Acl;
+        node.Acl = _acls.Intern(a.Acl);
         node.Aversion = a.Version;
         return new OpResult(OpCode.SetAcl, ErrorCode.Ok, a.Path, node.Stat);
     }

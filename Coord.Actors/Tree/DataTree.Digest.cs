@@ -20,7 +20,7 @@ public sealed partial class DataTree
             if (n.Data is null) h.Add(-1); else { h.Add(n.Data.Length); h.Add(n.Data); }
             h.Add(n.Czxid); h.Add(n.Mzxid); h.Add(n.Pzxid); h.Add(n.Ctime); h.Add(n.Mtime);
             h.Add(n.Version); h.Add(n.StoredCversion); h.Add(n.Aversion); h.Add(n.EphemeralOwnerRaw);
-            h.Add(n.ChildSet.Count);
+            h.Add(n.ChildCount);
             h.Add(n.Acl.Count);
             foreach (var a in n.Acl) { h.Add((int)a.Perms); h.Add(a.Id.Scheme); h.Add(a.Id.Ident); }
         }

@@ -14,6 +14,7 @@ public sealed partial class DataTree
     private readonly Dictionary<long, SortedSet<string>> _ephemerals = [];
     private readonly SortedSet<string> _containers = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _ttls = new(StringComparer.Ordinal);
+    private readonly AclCache _acls = new();
     private static readonly IReadOnlyCollection<string> NoPaths = Array.Empty<string>();
 
     /// <summary>
@@ -33,7 +34,7 @@ public sealed partial class DataTree
     {
         var node = new Node(path, [], acl, 0, 0, 0);
         _nodes.Add(path, node);
-        _nodes[PathRules.ParentOf(path)!].ChildSet.Add(PathRules.NameOf(path));
+        _nodes[PathRules.ParentOf(path)!].AddChild(PathRules.NameOf(path));
         ApproximateDataSize += path.Length;
     }
 

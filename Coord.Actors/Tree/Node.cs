@@ -34,16 +34,28 @@ internal sealed class Node(string path, byte[]? data, IReadOnlyList<Acl> acl, lo
     public int StoredCversion { get; set; }
 
     // Sorted so that every replica lists children in the same order (string hashing is per process).
-    public SortedSet<string> ChildSet { get; } = new(StringComparer.Ordinal);
+    // Most nodes are leaves: the set exists only once a child does.
+    private SortedSet<string>? _children;
 
-    public IReadOnlyCollection<string> Children => ChildSet;
+    public int ChildCount => _children?.Count ?? 0;
+
+    public void AddChild(string name) => (_children ??= new SortedSet<string>(StringComparer.Ordinal)).Add(name);
+
+    public void RemoveChild(string name)
+    {
+        if (_children is null) return;
+        _children.Remove(name);
+        if (_children.Count == 0) _children = null;
+    }
+
+    public IReadOnlyCollection<string> Children => (IReadOnlyCollection<string>?)_children ?? [];
 
     public int DataLength => Data?.Length ?? 0;
 
     public Stat Stat => new(
         Czxid, Mzxid, Ctime, Mtime, Version,
-        unchecked(StoredCversion * 2 - ChildSet.Count),
-        Aversion, EphemeralOwners.Reported(EphemeralOwnerRaw), DataLength, ChildSet.Count, Pzxid);
+        unchecked(StoredCversion * 2 - ChildCount),
+        Aversion, EphemeralOwners.Reported(EphemeralOwnerRaw), DataLength, ChildCount, Pzxid);
 
     public override string ToString() => $"{Path} {Stat}";
 }

@@ -105,6 +105,19 @@ public sealed class DataTreeSpecs
         Assert.Equal(1, h.Tree.EphemeralCount);
     }
 
+    [Fact]
+    public void Nodes_with_equal_acls_share_one_list_and_a_changed_acl_is_its_own()
+    {
+        var h = new Harness();
+        var s = h.Session(1);
+        h.Run(OpCode.Create, Create("/a", acl: [new Acl(Perms.All, Alice)]), s);
+        h.Run(OpCode.Create, Create("/b", acl: [new Acl(Perms.All, Alice)]), s);
+        Assert.Same(h.Tree.Get("/a")!.Acl, h.Tree.Get("/b")!.Acl);
+        h.Run(OpCode.SetAcl, SetAcl("/b", Acl.ReadAclUnsafe), new Coord.Actors.Prep.SessionContext(1, [Alice]));
+        Assert.Equal(Acl.ReadAclUnsafe, h.Tree.Get("/b")!.Acl);
+        Assert.Equal([new Acl(Perms.All, Alice)], h.Tree.Get("/a")!.Acl);
+    }
+
     private static List<(string, EventType)> Kinds(ApplyResult r) => r.Triggers.Select(t => (t.Path, t.Type)).ToList();
 
     [Fact]
