@@ -77,6 +77,11 @@ internal sealed partial class CoordServer : IServerProcess
             sb.AppendLine(CultureInfo.InvariantCulture, $"  auth.super-digest = \"{digest}\"");
         }
 
+        if (options.ConnectionsPerIpMax is { } perIp)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"  client.connections-per-ip-max = {perIp}");
+        }
+
         if (!options.ExistsRequiresRead)
         {
             sb.AppendLine("  auth.exists-requires-read = false");

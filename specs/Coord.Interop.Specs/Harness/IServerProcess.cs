@@ -28,6 +28,7 @@ public interface IServerProcess : IAsyncDisposable
 /// <param name="ExtendedTypes">Enables TTL nodes (zookeeper.extendedTypesEnabled).</param>
 /// <param name="SuperDigest">"super:base64(sha1)" — e.g. "super:D/InIHSb7yEEbrWz8b9l71RjZJU=" for password "test".</param>
 /// <param name="MaxSessionTimeoutMs">Overrides the 20 x tick default.</param>
+/// <param name="ConnectionsPerIpMax">maxClientCnxns / coord.client.connections-per-ip-max (0 = unlimited).</param>
 /// <param name="ExistsRequiresRead">Coord only: false = exists without a READ check, as ZooKeeper before 3.8.4
 /// (Debian ships 3.8.0), for side-by-side comparisons.</param>
 public sealed record ServerOptions(
@@ -35,4 +36,5 @@ public sealed record ServerOptions(
     bool ExtendedTypes = true,
     string? SuperDigest = null,
     int? MaxSessionTimeoutMs = null,
-    bool ExistsRequiresRead = true);
+    bool ExistsRequiresRead = true,
+    int? ConnectionsPerIpMax = null);

@@ -70,6 +70,11 @@ internal sealed class ZooKeeperServer : IServerProcess
             "4lw.commands.whitelist=*",
             "admin.enableServer=false",
         };
+        if (options.ConnectionsPerIpMax is { } perIp)
+        {
+            cfg.Add($"maxClientCnxns={perIp}");
+        }
+
         if (options.MaxSessionTimeoutMs is { } max)
         {
             cfg.Add($"maxSessionTimeout={max}");
