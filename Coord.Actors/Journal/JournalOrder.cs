@@ -1,0 +1,45 @@
+using Coord.Actors.Txns;
+
+namespace Coord.Actors.Journal;
+
+/// <summary>
+/// The argument rules every <see cref="IJournal"/> enforces the same way, so implementations cannot drift
+/// apart on what counts as a caller bug. All throw <see cref="InvalidOperationException"/> or
+/// <see cref="ArgumentOutOfRangeException"/> before anything is written.
+/// </summary>
+public static class JournalOrder
+{
+    /// <summary>Every zxid of the batch must be above <paramref name="lastZxid"/> and above the one before it.</summary>
+    public static void CheckBatch(IReadOnlyList<SequencedTxn> batch, long lastZxid)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        long previous = lastZxid;
+        foreach (var txn in batch)
+        {
+            long zxid = txn.Header.Zxid;
+            if (zxid <= previous)
+                throw new InvalidOperationException($"journal append out of order: zxid 0x{zxid:x} after 0x{previous:x}");
+            previous = zxid;
+        }
+    }
+
+    public static void CheckReadable(long afterZxid, long purgedThroughZxid)
+    {
+        if (afterZxid < purgedThroughZxid)
+            throw new InvalidOperationException(
+                $"txns after 0x{afterZxid:x} are no longer retained (purged through 0x{purgedThroughZxid:x}; load a newer snapshot)");
+    }
+
+    public static void CheckTruncate(long zxid, long purgedThroughZxid)
+    {
+        if (zxid < purgedThroughZxid)
+            throw new InvalidOperationException(
+                $"cannot truncate after 0x{zxid:x}: txns through 0x{purgedThroughZxid:x} were purged (resync from a snapshot instead)");
+    }
+
+    public static void CheckPurge(long zxid, long lastDurableZxid)
+    {
+        if (zxid > lastDurableZxid)
+            throw new ArgumentOutOfRangeException(nameof(zxid), $"cannot purge through 0x{zxid:x}: the journal ends at 0x{lastDurableZxid:x}");
+    }
+}

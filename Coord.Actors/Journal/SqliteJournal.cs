@@ -1,0 +1,165 @@
+using System.Collections.Concurrent;
+using Coord.Actors.Txns;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Coord.Actors.Journal;
+
+/// <summary>
+/// The durable journal: one SQLite database per server (<c>&lt;data-dir&gt;/coord.db</c>, WAL mode,
+/// <c>synchronous=FULL</c>), one row per txn with a CRC-32C over zxid ‖ type ‖ payload.
+/// <para>
+/// Threads: <see cref="AppendAsync"/>, <see cref="TruncateAfterAsync"/> and <see cref="PurgeThroughAsync"/>
+/// only check their arguments and queue a request (never I/O, never a wait: the sequencer calls them from
+/// its actor thread). One dedicated writer thread owns the write connection and runs requests in order;
+/// an append is one transaction with a prepared, reused insert, and its task completes only after the
+/// commit returned (the WAL is fsynced). Completions run asynchronously so callers' continuations never
+/// run on, or stall, the writer thread. The first write or commit error fails the journal for good: that
+/// request and every later one fault with an <see cref="IOException"/>, since after a failed fsync the
+/// state of the file is unknown and nothing further may be acknowledged.
+/// </para>
+/// <para>
+/// <see cref="ReadAfter"/> opens its own read-only connection per enumeration, so it reads a consistent
+/// WAL snapshot even while appends run (more than <see cref="IJournal"/> promises).
+/// </para>
+/// </summary>
+public sealed partial class SqliteJournal : IJournal
+{
+    public const string FileName = "coord.db";
+
+    /// <summary>Requests queued for the writer. The sequencer keeps one append in flight, so a full queue is a caller bug.</summary>
+    public const int RequestsQueuedMax = 64;
+
+    private readonly string _path;
+    private readonly ILogger _log;
+    private readonly SqliteConnection _conn;
+    private readonly SqliteCommand _insert;
+    private readonly BlockingCollection<WriteRequest> _queue = new(RequestsQueuedMax);
+    private readonly Thread _writer;
+    private readonly TaskCompletionSource _writerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _submitGate = new();
+
+    // Written by the writer thread (and by Open before it starts), read by anyone.
+    private long _lastDurableZxid;
+    private long _firstZxid;
+    private long _purgedThroughZxid;
+    private volatile Exception? _failure;
+
+    // The caller-side view: the highest zxid queued so far, so ordering is checked before anything is queued.
+    private long _lastQueuedZxid;
+    private bool _disposed;
+
+    public string Path => _path;
+    public long LastDurableZxid => Volatile.Read(ref _lastDurableZxid);
+    public long FirstZxid => Volatile.Read(ref _firstZxid);
+
+    /// <summary>True once a write failed; the journal then refuses everything.</summary>
+    public bool Failed => _failure is not null;
+
+    public static string PathIn(string dataDir) => System.IO.Path.Combine(dataDir, FileName);
+
+    /// <summary>
+    /// Opens (or creates) the journal in <paramref name="dataDir"/> and recovers it: a torn tail is
+    /// truncated; anything else that is damaged throws <see cref="JournalCorruptException"/> and leaves the
+    /// file as it was. Synchronous I/O: call it at startup, not from an actor.
+    /// </summary>
+    public static SqliteJournal Open(string dataDir, ILogger? log = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(dataDir);
+        Directory.CreateDirectory(dataDir);
+        string path = PathIn(dataDir);
+        log ??= NullLogger.Instance;
+        var conn = OpenConnection(path, SqliteOpenMode.ReadWriteCreate);
+        try
+        {
+            ConfigureAndCheckSchema(conn, path);
+            var state = Recover(conn, path, log);
+            return new SqliteJournal(path, log, conn, state);
+        }
+        catch
+        {
+            conn.Dispose();
+            throw;
+        }
+    }
+
+    private SqliteJournal(string path, ILogger log, SqliteConnection conn, RecoveredState state)
+    {
+        _path = path;
+        _log = log;
+        _conn = conn;
+        _lastDurableZxid = _lastQueuedZxid = state.LastZxid;
+        _firstZxid = state.FirstZxid;
+        _purgedThroughZxid = state.PurgedThroughZxid;
+        _insert = PrepareInsert(conn);
+        _writer = new Thread(WriterLoop) { Name = "coord-journal-writer", IsBackground = true };
+        _writer.Start();
+        LogOpened(_log, path, state.FirstZxid, state.LastZxid);
+    }
+
+    public ValueTask AppendAsync(IReadOnlyList<SequencedTxn> batch, CancellationToken ct = default)
+    {
+        lock (_submitGate)
+        {
+            JournalOrder.CheckBatch(batch, _lastQueuedZxid);
+            if (batch.Count == 0) return ValueTask.CompletedTask;
+            var request = new AppendRequest(batch);
+            if (!TrySubmit(request, out var refused)) return refused;
+            _lastQueuedZxid = batch[^1].Header.Zxid;
+            return new ValueTask(request.Done.Task);
+        }
+    }
+
+    public ValueTask TruncateAfterAsync(long zxid, CancellationToken ct = default)
+    {
+        lock (_submitGate)
+        {
+            JournalOrder.CheckTruncate(zxid, Volatile.Read(ref _purgedThroughZxid));
+            var request = new TruncateRequest(zxid);
+            // The writer lowers the ordering floor once the truncation is done; the caller awaits that before appending.
+            return TrySubmit(request, out var refused) ? new ValueTask(request.Done.Task) : refused;
+        }
+    }
+
+    public ValueTask PurgeThroughAsync(long zxid, CancellationToken ct = default)
+    {
+        lock (_submitGate)
+        {
+            JournalOrder.CheckPurge(zxid, _lastQueuedZxid);
+            var request = new PurgeRequest(zxid);
+            return TrySubmit(request, out var refused) ? new ValueTask(request.Done.Task) : refused;
+        }
+    }
+
+    private bool TrySubmit(WriteRequest request, out ValueTask refused)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_failure is { } failure)
+        {
+            refused = ValueTask.FromException(FailedEarlier(failure));
+            return false;
+        }
+        if (!_queue.TryAdd(request))
+            throw new InvalidOperationException(
+                $"journal {_path}: {RequestsQueuedMax} requests already queued; the caller must await each append before the next");
+        refused = default;
+        return true;
+    }
+
+    private IOException FailedEarlier(Exception failure) =>
+        new($"journal {_path} failed earlier and accepts no more writes: {failure.Message}", failure);
+
+    /// <summary>Lets queued requests finish, then closes the file.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        lock (_submitGate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _queue.CompleteAdding();
+        }
+        await _writerDone.Task.ConfigureAwait(false);
+        _queue.Dispose();
+    }
+}
