@@ -282,6 +282,9 @@ public sealed class SequencerSpecs
         }
         public Task<TaskCompletionSource> NextAppendAsync() => _appends.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
         public IEnumerable<SequencedTxn> ReadAfter(long afterZxid) => [];
+        public long FirstZxid => 0;
+        public ValueTask TruncateAfterAsync(long zxid, CancellationToken ct = default) => ValueTask.CompletedTask;
+        public ValueTask PurgeThroughAsync(long zxid, CancellationToken ct = default) => ValueTask.CompletedTask;
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
