@@ -2,13 +2,18 @@ using System.CommandLine;
 
 namespace Coord.Host.Cli;
 
-/// <summary>The `coord` command line: `coord serve` today; operator and client commands join it later.</summary>
+/// <summary>The `coord` command line: `coord serve` and operator tools (`coord journal dump`).</summary>
 public static class CoordCli
 {
-    public static Task<int> RunAsync(string[] args)
+    /// <summary>Runs a command; <paramref name="output"/> and <paramref name="error"/> default to the console (specs pass writers).</summary>
+    public static Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
     {
         var root = new RootCommand("Coord: a ZooKeeper-compatible coordination service");
         root.Subcommands.Add(ServeCommand.Create());
-        return root.Parse(args).InvokeAsync();
+        root.Subcommands.Add(JournalCommand.Create());
+        var invocation = new InvocationConfiguration();
+        if (output is not null) invocation.Output = output;
+        if (error is not null) invocation.Error = error;
+        return root.Parse(args).InvokeAsync(invocation);
     }
 }
