@@ -1,24 +1,31 @@
+using System.Buffers.Binary;
+
 namespace Coord.Actors.Journal;
 
 /// <summary>
-/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), table-driven, one byte at a time: checksums for
-/// snapshot and journal files. Known answer: "123456789" → 0xE3069283. Written here because no
-/// System.IO.Hashing package is obtainable.
+/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), table-driven with slicing-by-8 (eight bytes per
+/// step through eight 256-entry tables, about 4× the byte-at-a-time loop): checksums for snapshot and
+/// journal files. Known answer: "123456789" → 0xE3069283. Written here because no System.IO.Hashing package
+/// is obtainable.
 /// </summary>
 public static class Crc32C
 {
     private const uint Polynomial = 0x82F63B78u;
-    private static readonly uint[] Table = BuildTable();
+    private static readonly uint[] Tables = BuildTables();
 
-    private static uint[] BuildTable()
+    // Tables[k * 256 + b] is the CRC of byte b followed by k zero bytes.
+    private static uint[] BuildTables()
     {
-        var t = new uint[256];
+        var t = new uint[8 * 256];
         for (uint i = 0; i < 256; i++)
         {
             uint c = i;
             for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? (c >> 1) ^ Polynomial : c >> 1;
             t[i] = c;
         }
+        for (int i = 0; i < 256; i++)
+            for (int k = 1; k < 8; k++)
+                t[k * 256 + i] = (t[(k - 1) * 256 + i] >> 8) ^ t[t[(k - 1) * 256 + i] & 0xFF];
         return t;
     }
 
@@ -28,8 +35,16 @@ public static class Crc32C
     public static uint Append(uint crc, ReadOnlySpan<byte> data)
     {
         uint c = ~crc;
-        var table = Table;
-        foreach (byte b in data) c = table[(c ^ b) & 0xFF] ^ (c >> 8);
+        var t = Tables;
+        while (data.Length >= 8)
+        {
+            uint lo = BinaryPrimitives.ReadUInt32LittleEndian(data) ^ c;
+            uint hi = BinaryPrimitives.ReadUInt32LittleEndian(data[4..]);
+            c = t[7 * 256 + (lo & 0xFF)] ^ t[6 * 256 + ((lo >> 8) & 0xFF)] ^ t[5 * 256 + ((lo >> 16) & 0xFF)] ^ t[4 * 256 + (lo >> 24)]
+              ^ t[3 * 256 + (hi & 0xFF)] ^ t[2 * 256 + ((hi >> 8) & 0xFF)] ^ t[256 + ((hi >> 16) & 0xFF)] ^ t[hi >> 24];
+            data = data[8..];
+        }
+        foreach (byte b in data) c = t[(c ^ b) & 0xFF] ^ (c >> 8);
         return ~c;
     }
 }

@@ -33,22 +33,28 @@ public sealed partial class DataTree
                 throw Broken($"image holds session 0x{s.SessionId:x} twice or as a node marker");
 
         long size = 0;
+        // Images read from a file already share one list per distinct ACL: intern each list once, by reference.
+        var interned = new Dictionary<IReadOnlyList<Acl>, IReadOnlyList<Acl>>(ReferenceEqualityComparer.Instance);
         foreach (var n in image.Nodes)
         {
+            if (!interned.TryGetValue(n.Acl, out var acl)) interned[n.Acl] = acl = tree._acls.Intern(n.Acl);
             if (PathRules.Validate(n.Path) is { } why) throw Broken($"image holds a bad path {n.Path}: {why}");
             // A fresh copy: captured nodes share their child sets with the live tree's.
-            var copy = new Node(n.Path, n.Data, tree._acls.Intern(n.Acl), n.EphemeralOwnerRaw, n.Czxid, n.Mzxid,
+            var copy = new Node(n.Path, n.Data, acl, n.EphemeralOwnerRaw, n.Czxid, n.Mzxid,
                 n.Pzxid, n.Ctime, n.Mtime, n.Version, n.StoredCversion, n.Aversion);
             if (!tree._nodes.TryAdd(n.Path, copy)) throw Broken($"image holds {n.Path} twice");
             size += n.Path.Length + n.DataLength;
         }
         if (!tree._nodes.ContainsKey(PathRules.Root)) throw Broken("image has no root node");
 
+        // Parents are looked up by span: no substring per node.
+        var byPath = tree._nodes.GetAlternateLookup<ReadOnlySpan<char>>();
         foreach (var node in tree._nodes.Values)
         {
             if (node.Path == PathRules.Root) continue;
-            string parentPath = PathRules.ParentOf(node.Path)!;
-            var parent = tree.Find(parentPath) ?? throw Broken($"image holds {node.Path} without its parent");
+            int slash = node.Path.LastIndexOf('/');
+            var parentPath = slash == 0 ? PathRules.Root.AsSpan() : node.Path.AsSpan(0, slash);
+            if (!byPath.TryGetValue(parentPath, out var parent)) throw Broken($"image holds {node.Path} without its parent");
             if (EphemeralOwners.IsSession(parent.EphemeralOwnerRaw)) throw Broken($"image holds {node.Path} under an ephemeral");
             parent.AddChild(PathRules.NameOf(node.Path));
 
