@@ -1,36 +1,50 @@
+using System.Buffers.Binary;
+
 namespace Coord.Actors.Journal;
 
 /// <summary>
-/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), table-driven. Written here because no
-/// System.IO.Hashing package is obtainable; CRC-32C rather than CRC-32 because it detects more error
-/// patterns in short records and is what storage formats (iSCSI, ext4, LevelDB) settled on.
-/// Incremental use: <c>Finish(Update(Update(Seed, a), b))</c> equals <c>Compute(a ‖ b)</c>.
+/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), table-driven with slicing-by-8 (eight bytes per
+/// step through eight 256-entry tables, about 4× the byte-at-a-time loop): checksums for snapshot and
+/// journal files. Known answer: "123456789" → 0xE3069283. Written here because no System.IO.Hashing package
+/// is obtainable.
 /// </summary>
 public static class Crc32C
 {
-    public const uint Seed = 0xFFFFFFFFu;
-    private const uint ReflectedPolynomial = 0x82F63B78u;
-    private static readonly uint[] Table = BuildTable();
+    private const uint Polynomial = 0x82F63B78u;
+    private static readonly uint[] Tables = BuildTables();
 
-    public static uint Compute(ReadOnlySpan<byte> data) => Finish(Update(Seed, data));
-
-    public static uint Update(uint state, ReadOnlySpan<byte> data)
+    // Tables[k * 256 + b] is the CRC of byte b followed by k zero bytes.
+    private static uint[] BuildTables()
     {
-        foreach (byte b in data) state = Table[(state ^ b) & 0xFF] ^ (state >> 8);
-        return state;
-    }
-
-    public static uint Finish(uint state) => ~state;
-
-    private static uint[] BuildTable()
-    {
-        var table = new uint[256];
+        var t = new uint[8 * 256];
         for (uint i = 0; i < 256; i++)
         {
             uint c = i;
-            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? (c >> 1) ^ ReflectedPolynomial : c >> 1;
-            table[i] = c;
+            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? (c >> 1) ^ Polynomial : c >> 1;
+            t[i] = c;
         }
-        return table;
+        for (int i = 0; i < 256; i++)
+            for (int k = 1; k < 8; k++)
+                t[k * 256 + i] = (t[(k - 1) * 256 + i] >> 8) ^ t[t[(k - 1) * 256 + i] & 0xFF];
+        return t;
+    }
+
+    public static uint Compute(ReadOnlySpan<byte> data) => Append(0, data);
+
+    /// <summary>Continues <paramref name="crc"/> (a previous result, or 0 to start) over more bytes.</summary>
+    public static uint Append(uint crc, ReadOnlySpan<byte> data)
+    {
+        uint c = ~crc;
+        var t = Tables;
+        while (data.Length >= 8)
+        {
+            uint lo = BinaryPrimitives.ReadUInt32LittleEndian(data) ^ c;
+            uint hi = BinaryPrimitives.ReadUInt32LittleEndian(data[4..]);
+            c = t[7 * 256 + (lo & 0xFF)] ^ t[6 * 256 + ((lo >> 8) & 0xFF)] ^ t[5 * 256 + ((lo >> 16) & 0xFF)] ^ t[4 * 256 + (lo >> 24)]
+              ^ t[3 * 256 + (hi & 0xFF)] ^ t[2 * 256 + ((hi >> 8) & 0xFF)] ^ t[256 + ((hi >> 16) & 0xFF)] ^ t[hi >> 24];
+            data = data[8..];
+        }
+        foreach (byte b in data) c = t[(c ^ b) & 0xFF] ^ (c >> 8);
+        return ~c;
     }
 }

@@ -32,7 +32,7 @@ public static class JournalRecord
         Span<byte> head = stackalloc byte[12];
         BinaryPrimitives.WriteInt64BigEndian(head, zxid);
         BinaryPrimitives.WriteInt32BigEndian(head[8..], typeId);
-        return Crc32C.Finish(Crc32C.Update(Crc32C.Update(Crc32C.Seed, head), payload));
+        return Crc32C.Append(Crc32C.Compute(head), payload);
     }
 
     public static long EpochOf(long zxid) => zxid >>> 32;

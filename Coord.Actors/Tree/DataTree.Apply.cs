@@ -9,7 +9,8 @@ public sealed partial class DataTree
     /// Applies one committed txn. Deterministic: the same txns on equal trees give equal trees, results and
     /// triggers. Triggers come in op order (for a multi: each op's, after all ops are applied). Throws
     /// <see cref="InvalidOperationException"/> when the txn does not fit the state (a broken invariant); the
-    /// tree must then be discarded.
+    /// tree must then be discarded. Never mutates a stored field of a Node in place (see <see cref="Node"/>):
+    /// a change replaces the node in the dictionary, so images taken by <see cref="Capture"/> stay consistent.
     /// </summary>
     public ApplyResult Apply(SequencedTxn txn)
     {
@@ -68,9 +69,7 @@ public sealed partial class DataTree
 
         var node = new Node(c.Path, c.Data, _acls.Intern(c.Acl), c.EphemeralOwner, h.Zxid, h.TimeMs);
         _nodes.Add(c.Path, node);
-        parent.AddChild(PathRules.NameOf(c.Path));
-        parent.StoredCversion = c.ParentCversion;
-        parent.Pzxid = h.Zxid;
+        parent = _nodes[parentPath] = parent.WithChildAdded(PathRules.NameOf(c.Path), c.ParentCversion, h.Zxid);
         ApproximateDataSize += c.Path.Length + node.DataLength;
         if (ephemeral) AddEphemeral(c.EphemeralOwner, c.Path);
         else if (EphemeralOwners.IsContainer(c.EphemeralOwner)) _containers.Add(c.Path);
@@ -87,12 +86,8 @@ public sealed partial class DataTree
         if (PathRules.IsSystemPath(path)) throw Broken($"delete of system node {path}");
         if (node.ChildCount > 0) throw Broken($"delete of {path} with {node.ChildCount} children");
         string parentPath = PathRules.ParentOf(path)!;
-        var parent = _nodes[parentPath];
-
         _nodes.Remove(path);
-        parent.RemoveChild(PathRules.NameOf(path));
-        // Deletes do not touch the stored counter; the reported cversion rises because numChildren falls.
-        parent.Pzxid = zxid;
+        var parent = _nodes[parentPath] = _nodes[parentPath].WithChildRemoved(PathRules.NameOf(path), zxid);
         ApproximateDataSize -= path.Length + node.DataLength;
         long owner = node.EphemeralOwnerRaw;
         if (EphemeralOwners.IsSession(owner)) RemoveEphemeral(owner, path);
@@ -110,10 +105,7 @@ public sealed partial class DataTree
         if (s.Version != unchecked(node.Version + 1))
             throw Broken($"setData of {s.Path}: version {s.Version} does not follow {node.Version}");
         ApproximateDataSize += (s.Data?.Length ?? 0) - node.DataLength;
-        node.Data = s.Data;
-        node.Version = s.Version;
-        node.Mzxid = h.Zxid;
-        node.Mtime = h.TimeMs;
+        node = _nodes[s.Path] = node.WithData(s.Data, s.Version, h.Zxid, h.TimeMs);
         triggers.Add(new WatchTrigger(s.Path, EventType.NodeDataChanged, node.Acl));
         return new OpResult(OpCode.SetData, ErrorCode.Ok, s.Path, node.Stat);
     }
@@ -124,8 +116,7 @@ public sealed partial class DataTree
         if (a.Version != unchecked(node.Aversion + 1))
             throw Broken($"setACL of {a.Path}: aversion {a.Version} does not follow {node.Aversion}");
         // setACL changes neither mzxid nor mtime, and fires no watch.
-        node.Acl = _acls.Intern(a.Acl);
-        node.Aversion = a.Version;
+        node = _nodes[a.Path] = node.WithAcl(_acls.Intern(a.Acl), a.Version);
         return new OpResult(OpCode.SetAcl, ErrorCode.Ok, a.Path, node.Stat);
     }
 

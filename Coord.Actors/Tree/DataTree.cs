@@ -9,7 +9,7 @@ namespace Coord.Actors.Tree;
 /// </summary>
 public sealed partial class DataTree
 {
-    private readonly Dictionary<string, Node> _nodes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Node> _nodes;
     private readonly Dictionary<long, SessionRecord> _sessions = [];
     private readonly Dictionary<long, SortedSet<string>> _ephemerals = [];
     private readonly SortedSet<string> _containers = new(StringComparer.Ordinal);
@@ -23,11 +23,19 @@ public sealed partial class DataTree
     /// </summary>
     public DataTree()
     {
+        _nodes = new(StringComparer.Ordinal);
         var root = new Node(PathRules.Root, [], Acl.OpenAclUnsafe, 0, 0, 0);
         _nodes.Add(root.Path, root);
         AddSystemNode(PathRules.ZooKeeper, Acl.OpenAclUnsafe);
         AddSystemNode(PathRules.Quota, Acl.OpenAclUnsafe);
         AddSystemNode(PathRules.Config, Acl.ReadAclUnsafe);
+    }
+
+    /// <summary>An empty tree for <see cref="Restore"/> to fill.</summary>
+    private DataTree(int nodeCapacity)
+    {
+        _nodes = new(nodeCapacity, StringComparer.Ordinal);
+        ApproximateDataSize = 0;
     }
 
     private void AddSystemNode(string path, IReadOnlyList<Acl> acl)

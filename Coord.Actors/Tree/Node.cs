@@ -18,35 +18,109 @@ public interface INodeView
     IReadOnlyCollection<string> Children { get; }
 }
 
-internal sealed class Node(string path, byte[]? data, IReadOnlyList<Acl> acl, long owner, long zxid, long timeMs) : INodeView
+/// <summary>
+/// One znode. Copy-on-write: every field a snapshot stores is immutable, and a change makes a new Node that
+/// the tree puts in place of the old one, so a <see cref="TreeImage"/> can hold the old object and be
+/// serialised on another thread while apply goes on. The child name set is the exception: it is shared by
+/// the versions of a node and mutated in place, because snapshots do not store it (children are rebuilt
+/// from paths on load). A captured Node's <see cref="Children"/>, <see cref="ChildCount"/> and
+/// <see cref="Stat"/> are therefore live and must not be read off the apply thread.
+/// </summary>
+internal sealed class Node : INodeView
 {
-    public string Path { get; } = path;
-    public byte[]? Data { get; set; } = data;
-    public IReadOnlyList<Acl> Acl { get; set; } = acl;
-    public long EphemeralOwnerRaw { get; } = owner;
-    public long Czxid { get; } = zxid;
-    public long Ctime { get; } = timeMs;
-    public long Mzxid { get; set; } = zxid;
-    public long Mtime { get; set; } = timeMs;
-    public long Pzxid { get; set; } = zxid;
-    public int Version { get; set; }
-    public int Aversion { get; set; }
-    public int StoredCversion { get; set; }
+    public Node(string path, byte[]? data, IReadOnlyList<Acl> acl, long owner, long zxid, long timeMs)
+    {
+        Path = path;
+        Data = data;
+        Acl = acl;
+        EphemeralOwnerRaw = owner;
+        Czxid = Mzxid = Pzxid = zxid;
+        Ctime = Mtime = timeMs;
+    }
+
+    /// <summary>Every stored field, as a snapshot holds them; the node starts without children.</summary>
+    public Node(string path, byte[]? data, IReadOnlyList<Acl> acl, long owner, long czxid, long mzxid, long pzxid,
+        long ctime, long mtime, int version, int storedCversion, int aversion)
+    {
+        Path = path;
+        Data = data;
+        Acl = acl;
+        EphemeralOwnerRaw = owner;
+        Czxid = czxid;
+        Mzxid = mzxid;
+        Pzxid = pzxid;
+        Ctime = ctime;
+        Mtime = mtime;
+        Version = version;
+        StoredCversion = storedCversion;
+        Aversion = aversion;
+    }
+
+    private Node(Node from)
+    {
+        Path = from.Path;
+        Data = from.Data;
+        Acl = from.Acl;
+        EphemeralOwnerRaw = from.EphemeralOwnerRaw;
+        Czxid = from.Czxid;
+        Ctime = from.Ctime;
+        Mzxid = from.Mzxid;
+        Mtime = from.Mtime;
+        Pzxid = from.Pzxid;
+        Version = from.Version;
+        Aversion = from.Aversion;
+        StoredCversion = from.StoredCversion;
+        _children = from._children;
+    }
+
+    public string Path { get; }
+    public byte[]? Data { get; private init; }
+    public IReadOnlyList<Acl> Acl { get; private init; }
+    public long EphemeralOwnerRaw { get; }
+    public long Czxid { get; }
+    public long Ctime { get; }
+    public long Mzxid { get; private init; }
+    public long Mtime { get; private init; }
+    public long Pzxid { get; private init; }
+    public int Version { get; private init; }
+    public int Aversion { get; private init; }
+    public int StoredCversion { get; private init; }
 
     // Sorted so that every replica lists children in the same order (string hashing is per process).
-    // Most nodes are leaves: the set exists only once a child does.
+    // Most nodes are leaves: the set exists only once a child does. Shared with later versions of this node.
     private SortedSet<string>? _children;
 
-    public int ChildCount => _children?.Count ?? 0;
+    public Node WithData(byte[]? data, int version, long zxid, long timeMs) =>
+        new(this) { Data = data, Version = version, Mzxid = zxid, Mtime = timeMs };
 
+    public Node WithAcl(IReadOnlyList<Acl> acl, int aversion) => new(this) { Acl = acl, Aversion = aversion };
+
+    public Node WithChildAdded(string name, int storedCversion, long zxid)
+    {
+        var next = new Node(this) { StoredCversion = storedCversion, Pzxid = zxid };
+        next.AddChild(name);
+        return next;
+    }
+
+    /// <summary>Deletes do not touch the stored counter; the reported cversion rises because numChildren falls.</summary>
+    public Node WithChildRemoved(string name, long zxid)
+    {
+        var next = new Node(this) { Pzxid = zxid };
+        next.RemoveChild(name);
+        return next;
+    }
+
+    /// <summary>Links a child without a new version: only for a tree under construction (fresh or restoring).</summary>
     public void AddChild(string name) => (_children ??= new SortedSet<string>(StringComparer.Ordinal)).Add(name);
 
-    public void RemoveChild(string name)
+    private void RemoveChild(string name)
     {
         if (_children is null) return;
         _children.Remove(name);
         if (_children.Count == 0) _children = null;
     }
+
+    public int ChildCount => _children?.Count ?? 0;
 
     public IReadOnlyCollection<string> Children => (IReadOnlyCollection<string>?)_children ?? [];
 

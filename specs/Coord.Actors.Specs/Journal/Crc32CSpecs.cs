@@ -19,7 +19,7 @@ public sealed class Crc32CSpecs
     public void Incremental_updates_equal_one_pass()
     {
         var data = "the quick brown fox"u8.ToArray();
-        Assert.Equal(Crc32C.Compute(data), Crc32C.Finish(Crc32C.Update(Crc32C.Update(Crc32C.Seed, data.AsSpan(0, 7)), data.AsSpan(7))));
+        Assert.Equal(Crc32C.Compute(data), Crc32C.Append(Crc32C.Compute(data.AsSpan(0, 7)), data.AsSpan(7)));
     }
 
     [Fact]

@@ -1,0 +1,18 @@
+using Microsoft.Extensions.Logging;
+
+namespace Coord.Actors.Journal;
+
+public sealed partial class SnapshotStore
+{
+    [LoggerMessage(EventId = 4000, Level = LogLevel.Information, Message = "Snapshot written: {Path}, {Nodes} nodes, {Sessions} sessions")]
+    private static partial void LogWritten(ILogger log, string path, int nodes, int sessions);
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Skipped snapshot {Path}: {Reason}; falling back to an older one")]
+    private static partial void LogSkipped(ILogger log, string path, string reason);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Snapshot loaded: {Path}, {Nodes} nodes, {Sessions} sessions")]
+    private static partial void LogLoaded(ILogger log, string path, int nodes, int sessions);
+
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Information, Message = "Snapshot purged: {Path}")]
+    private static partial void LogPurged(ILogger log, string path);
+}
