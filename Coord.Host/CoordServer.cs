@@ -34,12 +34,19 @@ public sealed partial class CoordServer : IAsyncDisposable
     private Task _tickLoop = Task.CompletedTask;
     private IJournal? _journal;
 
-    public CoordServer(CoordSettings settings, ILoggerFactory loggers)
+    private readonly Func<string, ILogger, IJournal> _openJournal;
+
+    /// <param name="openJournal">Opens the journal in a data folder; the SQLite journal unless a spec injects faults.</param>
+    public CoordServer(CoordSettings settings, ILoggerFactory loggers, Func<string, ILogger, IJournal>? openJournal = null)
     {
         _settings = settings;
         _loggers = loggers;
         _log = loggers.CreateLogger("Coord.Server");
+        _openJournal = openJournal ?? ((dir, log) => SqliteJournal.Open(dir, log));
     }
+
+    /// <summary>What recovery found at start-up.</summary>
+    public RecoveryResult? Recovered { get; private set; }
 
     /// <summary>The bound client endpoint (the real port when the configured port was 0).</summary>
     public IPEndPoint ClientEndPoint => (IPEndPoint)(_listener?.LocalEndPoint ?? throw new InvalidOperationException("not started"));
@@ -47,12 +54,29 @@ public sealed partial class CoordServer : IAsyncDisposable
     /// <summary>Completes if the sequencer stops on a fatal error (the host then exits non-zero).</summary>
     public Task Failed => _sequencer?.Failed ?? Task.Delay(Timeout.Infinite);
 
-    public Task StartAsync()
+    public async Task StartAsync()
     {
         Directory.CreateDirectory(_settings.DataDir);
         var clock = new SystemClock();
-        _journal = new InMemoryJournal();
-        var tree = new DataTree();
+        // Recovery: the newest valid snapshot plus the journal after it. A journal or snapshot that cannot be
+        // trusted stops the start with an exception that says what was found and what to do.
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var journalLog = _loggers.CreateLogger("Coord.Journal");
+        _journal = _openJournal(_settings.DataDir, journalLog);
+        var snapshots = new SnapshotStore(Path.Combine(_settings.DataDir, "snapshots"), journalLog);
+        try
+        {
+            Recovered = Recovery.Recover(snapshots, _journal, journalLog);
+        }
+        catch
+        {
+            await _journal.DisposeAsync();
+            _journal = null;
+            throw;
+        }
+        var tree = Recovered.Tree;
+        LogRecovered(_log, Recovered.SnapshotZxid, Recovered.TxnsReplayed, Recovered.LastZxid, tree.NodeCount,
+            tree.Sessions.Count, started.ElapsedMilliseconds);
         var options = new SequencerOptions
         {
             ServerId = _settings.ServerId,
@@ -65,10 +89,13 @@ public sealed partial class CoordServer : IAsyncDisposable
             ExistsRequiresRead = _settings.Auth.ExistsRequiresRead,
             ContainerCheckIntervalMs = _settings.Znode.ContainerCheckIntervalMs,
             ContainerMaxPerMinute = _settings.Znode.ContainerMaxPerMinute,
+            SnapshotEveryTxns = _settings.Snapshot.EveryTxns,
+            SnapshotEveryBytes = (long)_settings.Snapshot.EveryMib << 20,
+            SnapshotRetain = _settings.Snapshot.Retain,
         };
         _sequencer = new SequencerActor(options, clock, _journal, tree,
             SequencerActor.FirstSessionId(clock.WallMs, _settings.ServerId),
-            () => RandomNumberGenerator.GetBytes(16), _loggers.CreateLogger("Coord.Sequencer"));
+            () => RandomNumberGenerator.GetBytes(16), _loggers.CreateLogger("Coord.Sequencer"), snapshots);
 
         var address = IPAddress.TryParse(_settings.Client.Host, out var ip)
             ? ip
@@ -85,7 +112,6 @@ public sealed partial class CoordServer : IAsyncDisposable
         _acceptLoop = AcceptLoopAsync();
         _tickLoop = TickLoopAsync();
         LogServing(_log, ClientEndPoint.ToString(), _settings.DataDir);
-        return Task.CompletedTask;
     }
 
     private async Task AcceptLoopAsync()
@@ -150,6 +176,10 @@ public sealed partial class CoordServer : IAsyncDisposable
         if (_journal is not null) await _journal.DisposeAsync();
         LogStopped(_log);
     }
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Information,
+        Message = "Recovered: snapshot at 0x{SnapshotZxid:x}, {Replayed} txns replayed to 0x{LastZxid:x}; {Nodes} nodes, {Sessions} sessions, in {Ms} ms")]
+    private static partial void LogRecovered(ILogger log, long snapshotZxid, int replayed, long lastZxid, int nodes, int sessions, long ms);
 
     [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Serving clients on {EndPoint}, data in {DataDir}")]
     private static partial void LogServing(ILogger log, string endPoint, string dataDir);

@@ -32,6 +32,9 @@ public sealed record TickElapsed : CoreMessage
 /// <summary>The journal finished (or failed) the append of a batch ending at <see cref="ThroughZxid"/>.</summary>
 public sealed record AppendCompleted(long ThroughZxid, Exception? Error) : CoreMessage;
 
+/// <summary>A snapshot was written (or failed) off the actor thread; <see cref="OldestKeptZxid"/> bounds the journal purge.</summary>
+public sealed record SnapshotWritten(long Zxid, long OldestKeptZxid, Exception? Error) : CoreMessage;
+
 public sealed record StatsQuery(TaskCompletionSource<CoreStats> Reply) : CoreMessage;
 public sealed record WatchReportQuery(TaskCompletionSource<WatchReport> Reply) : CoreMessage;
 public sealed record SessionReportQuery(TaskCompletionSource<SessionReport> Reply) : CoreMessage;

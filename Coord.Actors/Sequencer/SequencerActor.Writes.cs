@@ -110,6 +110,7 @@ public sealed partial class SequencerActor
             return;
         }
         while (_unapplied.Count > 0 && _unapplied.Peek().Zxid <= m.ThroughZxid) Apply(_unapplied.Dequeue());
+        MaybeSnapshot();
         FlushBatch();
     }
 
@@ -117,6 +118,7 @@ public sealed partial class SequencerActor
     {
         var result = _tree.Apply(p.Txn);
         _prep.Applied(p.Zxid);
+        CountForSnapshot(p.Txn.Body);
         // Events first: a watcher must see the event before any reply that reflects the change.
         foreach (var trigger in result.Triggers)
         {

@@ -38,8 +38,9 @@ public sealed partial class SequencerActor : Actor<CoreMessage>
 
     public SequencerActor(
         SequencerOptions options, IClock clock, IJournal journal, DataTree tree, long firstSessionId,
-        Func<byte[]> newPassword, ILogger log)
+        Func<byte[]> newPassword, ILogger log, SnapshotStore? snapshots = null)
     {
+        _snapshots = snapshots;
         _options = options;
         _clock = clock;
         _journal = journal;
@@ -73,6 +74,7 @@ public sealed partial class SequencerActor : Actor<CoreMessage>
                 break;
             case TickElapsed: OnTick(); break;
             case AppendCompleted m: OnAppendCompleted(m); break;
+            case SnapshotWritten m: OnSnapshotWritten(m); break;
             case StatsQuery m: m.Reply.TrySetResult(Stats()); break;
             case WatchReportQuery m: m.Reply.TrySetResult(WatchReport()); break;
             case SessionReportQuery m: m.Reply.TrySetResult(SessionReport()); break;

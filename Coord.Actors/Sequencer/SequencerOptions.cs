@@ -13,4 +13,7 @@ public sealed record SequencerOptions
     public bool ExistsRequiresRead { get; init; } = true;
     public int ContainerCheckIntervalMs { get; init; } = 60000;
     public int ContainerMaxPerMinute { get; init; } = 10000;
+    public int SnapshotEveryTxns { get; init; } = 100_000;
+    public long SnapshotEveryBytes { get; init; } = 64L << 20;
+    public int SnapshotRetain { get; init; } = 3;
 }

@@ -38,6 +38,10 @@ public static class CoordSettingsValidation
 
         var z = s.Znode;
         Require(z.ContainerCheckIntervalMs >= 1, $"coord.znode.container-check-interval-ms ({z.ContainerCheckIntervalMs}) must be at least 1");
+        Require(s.Snapshot.EveryTxns >= 1, $"coord.snapshot.every-txns ({s.Snapshot.EveryTxns}) must be at least 1");
+        Require(s.Snapshot.EveryMib >= 1, $"coord.snapshot.every-mib ({s.Snapshot.EveryMib}) must be at least 1");
+        Require(s.Snapshot.Retain >= 2,
+            $"coord.snapshot.retain ({s.Snapshot.Retain}) must be at least 2: recovery falls back to the previous snapshot when the newest is corrupt");
         Require(z.ContainerMaxPerMinute >= 1, $"coord.znode.container-max-per-minute ({z.ContainerMaxPerMinute}) must be at least 1");
 
         Require(s.Auth.SuperDigest.Length == 0 || IsDigest(s.Auth.SuperDigest),

@@ -16,7 +16,8 @@ public sealed record CoordSettings(
     ZnodeSettings Znode,
     AuthSettings Auth,
     FourLetterWordSettings FourLetterWords,
-    LoggingSettings Logging)
+    LoggingSettings Logging,
+    SnapshotSettings Snapshot)
 {
     public const int TickMsDefault = 2000;
 
@@ -29,7 +30,18 @@ public sealed record CoordSettings(
         Znode: ZnodeSettings.Default,
         Auth: AuthSettings.Default,
         FourLetterWords: FourLetterWordSettings.Default,
-        Logging: LoggingSettings.Default);
+        Logging: LoggingSettings.Default,
+        Snapshot: SnapshotSettings.Default);
+}
+
+/// <summary>
+/// coord.snapshot: when the tree is written out (after <see cref="EveryTxns"/> txns or <see cref="EveryMib"/>
+/// MiB of txn payload, whichever comes first) and how many snapshots are kept; the journal is purged up to the
+/// oldest snapshot kept, so a corrupt newest snapshot can always fall back to an older one.
+/// </summary>
+public sealed record SnapshotSettings(int EveryTxns, int EveryMib, int Retain)
+{
+    public static SnapshotSettings Default { get; } = new(EveryTxns: 100_000, EveryMib: 64, Retain: 3);
 }
 
 /// <summary>coord.client: the client port and the bounds that protect the server from one client.</summary>

@@ -56,7 +56,8 @@ public static class ServeCommand
         {
             await server.StartAsync();
         }
-        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or UnauthorizedAccessException
+                                       or Coord.Actors.Journal.RecoveryException)
         {
             await Console.Error.WriteLineAsync($"coord: cannot start: {ex.Message}");
             return 1;

@@ -23,12 +23,13 @@ public static class SettingsBinder
         "coord:auth:super-digest", "coord:auth:exists-requires-read",
         "coord:four-letter-words:whitelist",
         "coord:logging:level",
+        "coord:snapshot:every-txns", "coord:snapshot:every-mib", "coord:snapshot:retain",
     ];
 
     private const string WhitelistKey = "coord:four-letter-words:whitelist";
 
     private static readonly string[] Sections =
-        ["coord:client", "coord:session", "coord:znode", "coord:auth", "coord:four-letter-words", "coord:logging"];
+        ["coord:client", "coord:session", "coord:znode", "coord:auth", "coord:four-letter-words", "coord:logging", "coord:snapshot"];
 
     /// <summary>The dotted HOCON spelling of a configuration key, as operators write it.</summary>
     public static string Dotted(string key) => key.Replace(':', '.');
@@ -64,7 +65,11 @@ public static class SettingsBinder
                 r.String("coord:auth:super-digest", d.Auth.SuperDigest, allowEmpty: true),
                 r.Bool("coord:auth:exists-requires-read", d.Auth.ExistsRequiresRead)),
             FourLetterWords: new FourLetterWordSettings(r.List(WhitelistKey, d.FourLetterWords.Whitelist)),
-            Logging: new LoggingSettings(r.Level("coord:logging:level", d.Logging.Level)));
+            Logging: new LoggingSettings(r.Level("coord:logging:level", d.Logging.Level)),
+            Snapshot: new SnapshotSettings(
+                EveryTxns: r.Int("coord:snapshot:every-txns", d.Snapshot.EveryTxns),
+                EveryMib: r.Int("coord:snapshot:every-mib", d.Snapshot.EveryMib),
+                Retain: r.Int("coord:snapshot:retain", d.Snapshot.Retain)));
 
         // Range checks on values that did not even parse would only repeat the parse error.
         if (r.Errors.Count == 0) r.Errors.AddRange(settings.Validate());

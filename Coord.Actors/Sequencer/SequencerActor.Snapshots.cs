@@ -1,0 +1,70 @@
+using Coord.Actors.Journal;
+using Coord.Actors.Txns;
+using Microsoft.Extensions.Logging;
+
+namespace Coord.Actors.Sequencer;
+
+public sealed partial class SequencerActor
+{
+    private readonly SnapshotStore? _snapshots;
+    private long _txnsSinceSnapshot;
+    private long _bytesSinceSnapshot;
+    private bool _snapshotInFlight;
+
+    private void CountForSnapshot(Txn txn)
+    {
+        _txnsSinceSnapshot++;
+        _bytesSinceSnapshot += SnapshotPolicy.ApproximateBytes(txn);
+    }
+
+    /// <summary>
+    /// Captures the tree (reference copies of copy-on-write nodes, no per-node work) and writes it off the
+    /// actor thread, so writes go on while the snapshot is serialised and fsync'd. One at a time.
+    /// </summary>
+    private void MaybeSnapshot()
+    {
+        if (_snapshots is null || _snapshotInFlight) return;
+        if (!SnapshotPolicy.Due(_txnsSinceSnapshot, _bytesSinceSnapshot, _options.SnapshotEveryTxns, _options.SnapshotEveryBytes)) return;
+        var image = _tree.Capture();
+        _txnsSinceSnapshot = 0;
+        _bytesSinceSnapshot = 0;
+        _snapshotInFlight = true;
+        var store = _snapshots;
+        int retain = _options.SnapshotRetain;
+        Task.Run(() =>
+        {
+            var file = store.Write(image);
+            store.Purge(retain);
+            var kept = store.List();
+            return new SnapshotWritten(file.Zxid, kept[^1].Zxid, null);
+        }).ContinueWith(
+            t => Tell(t.IsCompletedSuccessfully ? t.Result : new SnapshotWritten(image.LastZxid, 0, t.Exception?.GetBaseException())),
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private void OnSnapshotWritten(SnapshotWritten m)
+    {
+        _snapshotInFlight = false;
+        if (m.Error is not null)
+        {
+            // Not fatal: the journal still holds everything since the previous snapshot.
+            LogSnapshotFailed(_log, m.Zxid, m.Error);
+            return;
+        }
+        LogSnapshotWritten(_log, m.Zxid, m.OldestKeptZxid);
+        // No recovery path needs txns at or before the oldest snapshot kept.
+        var purge = _journal.PurgeThroughAsync(m.OldestKeptZxid);
+        if (!purge.IsCompletedSuccessfully)
+            purge.AsTask().ContinueWith(t => { if (t.Exception is { } ex) LogPurgeFailed(_log, m.OldestKeptZxid, ex.GetBaseException()); },
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    [LoggerMessage(EventId = 1500, Level = LogLevel.Information, Message = "Snapshot at zxid 0x{Zxid:x} written; journal purged through 0x{PurgeZxid:x}")]
+    private static partial void LogSnapshotWritten(ILogger log, long zxid, long purgeZxid);
+
+    [LoggerMessage(EventId = 1501, Level = LogLevel.Error, Message = "Snapshot at zxid 0x{Zxid:x} failed; the journal keeps everything since the previous one")]
+    private static partial void LogSnapshotFailed(ILogger log, long zxid, Exception error);
+
+    [LoggerMessage(EventId = 1502, Level = LogLevel.Error, Message = "Journal purge through 0x{Zxid:x} failed")]
+    private static partial void LogPurgeFailed(ILogger log, long zxid, Exception error);
+}

@@ -1,0 +1,26 @@
+using Coord.Actors.Txns;
+
+namespace Coord.Actors.Sequencer;
+
+/// <summary>When the sequencer takes a snapshot: pure arithmetic over what was applied since the last one.</summary>
+public static class SnapshotPolicy
+{
+    /// <summary>Fixed cost counted per txn (header, type, framing) besides its paths and data.</summary>
+    public const int TxnOverheadBytes = 32;
+
+    public static bool Due(long txnsSince, long bytesSince, int everyTxns, long everyBytes) =>
+        txnsSince >= everyTxns || bytesSince >= everyBytes;
+
+    /// <summary>Roughly what a txn adds to the journal: its paths and data plus a fixed overhead.</summary>
+    public static long ApproximateBytes(Txn txn) => TxnOverheadBytes + txn switch
+    {
+        CreateTxn c => c.Path.Length + (c.Data?.Length ?? 0),
+        SetDataTxn s => s.Path.Length + (s.Data?.Length ?? 0),
+        SetAclTxn a => a.Path.Length + a.Acl.Count * 32,
+        DeleteTxn d => d.Path.Length,
+        CheckVersionTxn c => c.Path.Length,
+        CloseSessionTxn c => c.PathsToDelete.Sum(p => (long)p.Length),
+        MultiTxn m => m.Txns.Sum(ApproximateBytes),
+        _ => 0,
+    };
+}
