@@ -3,7 +3,7 @@ using Coord.Actors.Journal;
 
 namespace Coord.Host.Cli;
 
-/// <summary>`coord journal dump DIR`: every txn of a journal on one line, then a summary; changes nothing.</summary>
+/// <summary>`coord journal dump DIR`: every txn of a journal on one line, then a summary; changes nothing (reads a copy, see <see cref="JournalSnapshot"/>).</summary>
 public static class JournalCommand
 {
     public static Command Create()
@@ -27,7 +27,7 @@ public static class JournalCommand
         long count = 0, damaged = 0, first = 0, last = 0;
         try
         {
-            foreach (var entry in SqliteJournal.Inspect(dir.FullName))
+            foreach (var entry in JournalSnapshot.Inspect(dir.FullName))
             {
                 output.WriteLine(entry.ToString());
                 if (count++ == 0) first = entry.Zxid;

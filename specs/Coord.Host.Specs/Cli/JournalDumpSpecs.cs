@@ -75,6 +75,16 @@ public sealed class JournalDumpSpecs : IDisposable
     }
 
     [Fact]
+    public async Task Dumping_leaves_no_file_behind_in_the_data_dir()
+    {
+        await WriteJournalAsync();
+        var before = DataDir.Fingerprint(_dir);
+        var (exit, _, _) = await RunAsync("journal", "dump", _dir);
+        Assert.Equal(0, exit);
+        Assert.Equal(before, DataDir.Fingerprint(_dir)); // no coord.db-wal / coord.db-shm created by the read-only open
+    }
+
+    [Fact]
     public async Task A_dir_without_a_journal_is_an_error_not_an_empty_dump()
     {
         var (exit, output, error) = await RunAsync("journal", "dump", Path.Combine(_dir, "nothing-here"));
