@@ -42,6 +42,11 @@ public static partial class Recovery
             while (Next(txns, previous, found) is { } txn)
             {
                 long zxid = txn.Header.Zxid;
+                if (replayed > 0 && !Follows(previous, zxid))
+                    throw new RecoveryException(
+                        $"cannot recover: {found}; the journal skips from 0x{previous:x} to 0x{zxid:x}, so txns are missing in the " +
+                        "middle of it. The journal is damaged: run `coord verify` on the data directory, then restore it from a " +
+                        "backup, or wipe this server's data and let it sync from the ensemble.");
                 if (replayed == 0 && !Follows(snapshotZxid, zxid))
                     throw new RecoveryException(
                         $"cannot recover: {found}, but the journal's first txn after it is 0x{zxid:x}, not the next after 0x{snapshotZxid:x}. " +

@@ -116,6 +116,16 @@ public sealed class RecoverySpecs : IDisposable
     }
 
     [Fact]
+    public void Txns_missing_in_the_middle_of_the_journal_refuse_to_start()
+    {
+        var h = new History(seed: 11);
+        h.Run(120);
+        var journal = JournalOf(h.Txns.Where(t => t.Header.Zxid is < 40 or > 45));
+        var e = Assert.Throws<RecoveryException>(() => Recovery.Recover(new SnapshotStore(_dir.Path), journal, _log));
+        Assert.Contains("the journal skips from 0x27 to 0x2e", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_txn_that_does_not_apply_refuses_to_start()
     {
         var store = new SnapshotStore(_dir.Path, _log);
