@@ -15,10 +15,11 @@ internal sealed partial class CoordServer : IServerProcess
     private readonly ChildProcess process;
     private readonly string workDir;
 
-    private CoordServer(ChildProcess process, string workDir, string host, int port)
+    private CoordServer(ChildProcess process, string workDir, string dataDir, string host, int port)
     {
         this.process = process;
         this.workDir = workDir;
+        DataDir = dataDir;
         Host = host;
         Port = port;
     }
@@ -28,7 +29,8 @@ internal sealed partial class CoordServer : IServerProcess
     public int Port { get; }
     public string ConnectString => $"{Host}:{Port}";
     public int Pid => process.Pid;
-    public string DataDir => Path.Combine(workDir, "data");
+    /// <summary>The server's data folder: inside its temp folder, or <see cref="ServerOptions.DataDir"/> (kept on dispose).</summary>
+    public string DataDir { get; }
 
     [GeneratedRegex(@"serving clients on (?<host>[0-9.]+):(?<port>\d+)")]
     private static partial Regex ServingLine();
@@ -42,7 +44,7 @@ internal sealed partial class CoordServer : IServerProcess
         }
 
         var workDir = TempDir.Create("coord");
-        var dataDir = Path.Combine(workDir, "data");
+        var dataDir = options.DataDir ?? Path.Combine(workDir, "data");
         Directory.CreateDirectory(dataDir);
         var configPath = Path.Combine(workDir, "coord.conf");
         File.WriteAllText(configPath, Hocon(options));
@@ -55,7 +57,7 @@ internal sealed partial class CoordServer : IServerProcess
             var line = await process.WaitForLineAsync(l => ServingLine().IsMatch(l), ReadyTimeout,
                 "coord to print 'serving clients on 127.0.0.1:<port>'");
             var match = ServingLine().Match(line);
-            return new CoordServer(process, workDir, match.Groups["host"].Value,
+            return new CoordServer(process, workDir, dataDir, match.Groups["host"].Value,
                 int.Parse(match.Groups["port"].Value, CultureInfo.InvariantCulture));
         }
         catch
@@ -90,6 +92,11 @@ internal sealed partial class CoordServer : IServerProcess
         if (options.MaxSessionTimeoutMs is { } max)
         {
             sb.AppendLine(CultureInfo.InvariantCulture, $"  session.timeout-ms-max = {max}");
+        }
+
+        foreach (var line in options.ExtraHocon ?? [])
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"  {line}");
         }
 
         sb.AppendLine("}");

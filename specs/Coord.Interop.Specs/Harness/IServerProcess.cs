@@ -31,10 +31,15 @@ public interface IServerProcess : IAsyncDisposable
 /// <param name="ConnectionsPerIpMax">maxClientCnxns / coord.client.connections-per-ip-max (0 = unlimited).</param>
 /// <param name="ExistsRequiresRead">Coord only: false = exists without a READ check, as ZooKeeper before 3.8.4
 /// (Debian ships 3.8.0), for side-by-side comparisons.</param>
+/// <param name="DataDir">Coord only: an existing data folder to serve from instead of a fresh one; it is not deleted
+/// when the server is disposed, so a spec can restart coord on it (durability).</param>
+/// <param name="ExtraHocon">Coord only: extra lines inside <c>coord { }</c>, e.g. "snapshot.every-txns = 500".</param>
 public sealed record ServerOptions(
     int TickMs = 2000,
     bool ExtendedTypes = true,
     string? SuperDigest = null,
     int? MaxSessionTimeoutMs = null,
     bool ExistsRequiresRead = true,
-    int? ConnectionsPerIpMax = null);
+    int? ConnectionsPerIpMax = null,
+    string? DataDir = null,
+    IReadOnlyList<string>? ExtraHocon = null);
