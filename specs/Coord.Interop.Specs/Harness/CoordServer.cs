@@ -8,29 +8,15 @@ namespace Coord.Interop.Specs.Harness;
 /// The coord executable (Coord.Host) started with <c>serve --client-port 0</c>; the bound port is read
 /// from the "serving clients on 127.0.0.1:PORT" line it prints to stdout once it listens.
 /// </summary>
-internal sealed partial class CoordServer : IServerProcess
+internal sealed partial class CoordServer(ChildProcess process, string workDir, string dataDir, string host, int port)
+    : ServerProcessBase(process, workDir, host, port)
 {
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(20);
 
-    private readonly ChildProcess process;
-    private readonly string workDir;
+    public override string Kind => "coord";
 
-    private CoordServer(ChildProcess process, string workDir, string dataDir, string host, int port)
-    {
-        this.process = process;
-        this.workDir = workDir;
-        DataDir = dataDir;
-        Host = host;
-        Port = port;
-    }
-
-    public string Kind => "coord";
-    public string Host { get; }
-    public int Port { get; }
-    public string ConnectString => $"{Host}:{Port}";
-    public int Pid => process.Pid;
     /// <summary>The server's data folder: inside its temp folder, or <see cref="ServerOptions.DataDir"/> (kept on dispose).</summary>
-    public string DataDir { get; }
+    public override string DataDir { get; } = dataDir;
 
     [GeneratedRegex(@"serving clients on (?<host>[0-9.]+):(?<port>\d+)")]
     private static partial Regex ServingLine();
@@ -102,21 +88,4 @@ internal sealed partial class CoordServer : IServerProcess
         sb.AppendLine("}");
         return sb.ToString();
     }
-
-    public Task<string> FourLetterWordAsync(string word, TimeSpan? timeout = null) =>
-        Net.FourLetterWordAsync(Host, Port, word, timeout);
-
-    public async Task KillAsync()
-    {
-        process.Kill();
-        await process.Exited.WaitAsync(TimeSpan.FromSeconds(10));
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await process.DisposeAsync();
-        TempDir.Delete(workDir);
-    }
-
-    public override string ToString() => $"coord@{ConnectString} pid {Pid}";
 }

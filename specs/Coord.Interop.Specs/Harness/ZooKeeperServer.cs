@@ -3,29 +3,16 @@ using System.Globalization;
 namespace Coord.Interop.Specs.Harness;
 
 /// <summary>Apache ZooKeeper 3.8 standalone (Debian's package), one JVM per instance.</summary>
-internal sealed class ZooKeeperServer : IServerProcess
+internal sealed class ZooKeeperServer(ChildProcess process, string workDir, int port)
+    : ServerProcessBase(process, workDir, "127.0.0.1", port)
 {
     /// <summary>The server jar's manifest pulls in its dependencies; slf4j-simple gives it a log on stderr.</summary>
     public const string ServerClasspath = "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar";
 
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(30);
 
-    private readonly ChildProcess process;
-    private readonly string workDir;
-
-    private ZooKeeperServer(ChildProcess process, string workDir, int port)
-    {
-        this.process = process;
-        this.workDir = workDir;
-        Port = port;
-    }
-
-    public string Kind => "zookeeper";
-    public string Host => "127.0.0.1";
-    public int Port { get; }
-    public string ConnectString => $"{Host}:{Port}";
-    public int Pid => process.Pid;
-    public string DataDir => Path.Combine(workDir, "data");
+    public override string Kind => "zookeeper";
+    public override string DataDir => Path.Combine(WorkDir, "data");
 
     public static async Task<IServerProcess> StartAsync(ServerOptions options, CancellationToken ct)
     {
@@ -45,7 +32,7 @@ internal sealed class ZooKeeperServer : IServerProcess
                 await server.WaitReadyAsync(ct);
                 return server;
             }
-            catch (Exception) when (attempt < 3 && server.process.Stderr.Text().Contains("Address already in use"))
+            catch (Exception) when (attempt < 3 && server.Process.Stderr.Text().Contains("Address already in use"))
             {
                 await server.DisposeAsync();
             }
@@ -116,24 +103,7 @@ internal sealed class ZooKeeperServer : IServerProcess
                 return answer;
             },
             ReadyTimeout,
-            () => $"ZooKeeper on {ConnectString} did not become ready\n{process.Describe()}",
-            process.Exited);
+            () => $"ZooKeeper on {ConnectString} did not become ready\n{Process.Describe()}",
+            Process.Exited);
     }
-
-    public Task<string> FourLetterWordAsync(string word, TimeSpan? timeout = null) =>
-        Net.FourLetterWordAsync(Host, Port, word, timeout);
-
-    public async Task KillAsync()
-    {
-        process.Kill();
-        await process.Exited.WaitAsync(TimeSpan.FromSeconds(10));
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await process.DisposeAsync();
-        TempDir.Delete(workDir);
-    }
-
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"zookeeper@{ConnectString} pid {Pid}");
 }
