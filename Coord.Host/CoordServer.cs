@@ -33,6 +33,7 @@ public sealed partial class CoordServer : IAsyncDisposable
     private Task _acceptLoop = Task.CompletedTask;
     private Task _tickLoop = Task.CompletedTask;
     private IJournal? _journal;
+    private DataDirLock? _dataLock;
 
     private readonly Func<string, ILogger, IJournal> _openJournal;
 
@@ -57,6 +58,7 @@ public sealed partial class CoordServer : IAsyncDisposable
     public async Task StartAsync()
     {
         Directory.CreateDirectory(_settings.DataDir);
+        _dataLock = DataDirLock.Acquire(_settings.DataDir);
         var clock = new SystemClock();
         // Recovery: the newest valid snapshot plus the journal after it. A journal or snapshot that cannot be
         // trusted stops the start with an exception that says what was found and what to do.
@@ -72,6 +74,8 @@ public sealed partial class CoordServer : IAsyncDisposable
         {
             await _journal.DisposeAsync();
             _journal = null;
+            _dataLock.Dispose();
+            _dataLock = null;
             throw;
         }
         var tree = Recovered.Tree;
@@ -174,6 +178,7 @@ public sealed partial class CoordServer : IAsyncDisposable
         await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { });
         _sequencer?.Stop();
         if (_journal is not null) await _journal.DisposeAsync();
+        _dataLock?.Dispose();
         LogStopped(_log);
     }
 

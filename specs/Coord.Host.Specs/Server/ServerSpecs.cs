@@ -141,3 +141,43 @@ public sealed class ServerSpecs
         finally { if (third is not null) await third.DisposeAsync(); }
     }
 }
+
+public sealed class DataDirLockSpecs
+{
+    [Fact]
+    public async Task A_second_server_on_the_same_data_folder_refuses_to_start()
+    {
+        var dir = Directory.CreateTempSubdirectory("coord-lock-").FullName;
+        try
+        {
+            var settings = Coord.Actors.Settings.CoordSettings.Default with { DataDir = dir };
+            settings = settings with { Client = settings.Client with { Port = 0 } };
+            await using (var first = new CoordServer(settings, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance))
+            {
+                await first.StartAsync();
+                await using var second = new CoordServer(settings, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+                var e = await Assert.ThrowsAsync<IOException>(second.StartAsync);
+                Assert.Contains("is in use by another coord server", e.Message);
+                Assert.Equal(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ReadWithoutLocking(Path.Combine(dir, DataDirLock.FileName)));
+            }
+            // Released on stop: a new server starts on the folder.
+            await using var third = new CoordServer(settings, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+            await third.StartAsync();
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>What `cat` shows; cat takes no lock, unlike .NET's own open.</summary>
+    private static string ReadWithoutLocking(string path)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("cat", path) { RedirectStandardOutput = true };
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        string text = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return text.Trim();
+    }
+}
