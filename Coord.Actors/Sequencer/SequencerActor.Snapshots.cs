@@ -19,12 +19,24 @@ public sealed partial class SequencerActor
 
     /// <summary>
     /// Captures the tree (reference copies of copy-on-write nodes, no per-node work) and writes it off the
-    /// actor thread, so writes go on while the snapshot is serialised and fsync'd. One at a time.
+    /// actor thread, so writes go on while the snapshot is serialised and fsync'd. One at a time: when the
+    /// next one falls due while the previous is still being written, it is skipped and the count starts
+    /// again (ZooKeeper's "too busy to snap"), so a write-heavy load does not keep a core busy writing
+    /// snapshots back to back; the journal then covers up to twice the interval.
     /// </summary>
     private void MaybeSnapshot()
     {
-        if (_snapshots is null || _snapshotInFlight) return;
-        if (!SnapshotPolicy.Due(_txnsSinceSnapshot, _bytesSinceSnapshot, _options.SnapshotEveryTxns, _options.SnapshotEveryBytes)) return;
+        if (_snapshots is null) return;
+        var decision = SnapshotPolicy.Decide(_txnsSinceSnapshot, _bytesSinceSnapshot,
+            _options.SnapshotEveryTxns, _options.SnapshotEveryBytes, _snapshotInFlight);
+        if (decision == SnapshotDecision.Wait) return;
+        if (decision == SnapshotDecision.Skip)
+        {
+            LogSnapshotSkipped(_log, _txnsSinceSnapshot);
+            _txnsSinceSnapshot = 0;
+            _bytesSinceSnapshot = 0;
+            return;
+        }
         var image = _tree.Capture();
         _txnsSinceSnapshot = 0;
         _bytesSinceSnapshot = 0;
@@ -64,6 +76,9 @@ public sealed partial class SequencerActor
 
     [LoggerMessage(EventId = 1501, Level = LogLevel.Error, Message = "Snapshot at zxid 0x{Zxid:x} failed; the journal keeps everything since the previous one")]
     private static partial void LogSnapshotFailed(ILogger log, long zxid, Exception error);
+
+    [LoggerMessage(EventId = 1503, Level = LogLevel.Information, Message = "Snapshot due after {Txns} txns skipped: the previous one is still being written")]
+    private static partial void LogSnapshotSkipped(ILogger log, long txns);
 
     [LoggerMessage(EventId = 1502, Level = LogLevel.Error, Message = "Journal purge through 0x{Zxid:x} failed")]
     private static partial void LogPurgeFailed(ILogger log, long zxid, Exception error);

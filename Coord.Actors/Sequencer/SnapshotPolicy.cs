@@ -2,9 +2,25 @@ using Coord.Actors.Txns;
 
 namespace Coord.Actors.Sequencer;
 
+/// <summary>What to do about snapshots after applying txns.</summary>
+public enum SnapshotDecision
+{
+    /// <summary>Not due yet.</summary>
+    Wait,
+    /// <summary>Due and none in flight: capture and write one.</summary>
+    Take,
+    /// <summary>Due while the previous one is still being written: skip it and count again.</summary>
+    Skip,
+}
+
 /// <summary>When the sequencer takes a snapshot: pure arithmetic over what was applied since the last one.</summary>
 public static class SnapshotPolicy
 {
+    public static SnapshotDecision Decide(long txnsSince, long bytesSince, int everyTxns, long everyBytes, bool inFlight) =>
+        !Due(txnsSince, bytesSince, everyTxns, everyBytes) ? SnapshotDecision.Wait
+        : inFlight ? SnapshotDecision.Skip
+        : SnapshotDecision.Take;
+
     /// <summary>Fixed cost counted per txn (header, type, framing) besides its paths and data.</summary>
     public const int TxnOverheadBytes = 32;
 
