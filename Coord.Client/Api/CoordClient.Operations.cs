@@ -20,9 +20,9 @@ public sealed partial class CoordClient
     /// <exception cref="NodeExistsException">The node exists.</exception>
     /// <exception cref="NoNodeException">The parent does not exist.</exception>
     /// <exception cref="NoChildrenForEphemeralsException">The parent is ephemeral.</exception>
-    public async Task<string> CreateAsync(string path, byte[]? data, IReadOnlyList<Acl>? acl = null,
+    public Task<string> CreateAsync(string path, byte[]? data, IReadOnlyList<Acl>? acl = null,
         CreateMode mode = CreateMode.Persistent, TimeSpan? ttl = null, CancellationToken ct = default) =>
-        (await CreateCoreAsync(path, data, acl, mode, ttl, withStat: false, ct).ConfigureAwait(false)).Path;
+        CreateCoreAsync(path, data, acl, mode, ttl, withStat: false, static c => c.Path, ct);
 
     /// <summary>Creates a node like <see cref="CreateAsync"/> and also returns its Stat (create2).</summary>
     /// <param name="path">The node's path.</param>
@@ -31,19 +31,20 @@ public sealed partial class CoordClient
     /// <param name="mode">Persistent, ephemeral, sequential, container or TTL.</param>
     /// <param name="ttl">Time to live of a TTL node.</param>
     /// <param name="ct">Cancels the wait.</param>
-    public async Task<OpResult.Create> CreateWithStatAsync(string path, byte[]? data, IReadOnlyList<Acl>? acl = null,
+    public Task<OpResult.Create> CreateWithStatAsync(string path, byte[]? data, IReadOnlyList<Acl>? acl = null,
         CreateMode mode = CreateMode.Persistent, TimeSpan? ttl = null, CancellationToken ct = default) =>
-        await CreateCoreAsync(path, data, acl, mode, ttl, withStat: true, ct).ConfigureAwait(false);
+        CreateCoreAsync(path, data, acl, mode, ttl, withStat: true, static c => c, ct);
 
-    private Task<OpResult.Create> CreateCoreAsync(string path, byte[]? data, IReadOnlyList<Acl>? acl, CreateMode mode,
-        TimeSpan? ttl, bool withStat, CancellationToken ct)
+    // The returned task is the call's own task (no async wrapper), so un-retried calls complete in issue order.
+    private Task<T> CreateCoreAsync<T>(string path, byte[]? data, IReadOnlyList<Acl>? acl, CreateMode mode,
+        TimeSpan? ttl, bool withStat, Func<OpResult.Create, T> project, CancellationToken ct)
     {
         var (op, body) = CreateOp(path, data, acl, mode, ttl, withStat);
-        return CallAsync(op, body, path, OkOr<OpResult.Create>(path, (ErrorCode _, ref JuteReader r) =>
+        return CallAsync(op, body, path, OkOr(path, (ErrorCode _, ref JuteReader r) =>
         {
-            if (op == OpCode.Create) return new OpResult.Create(FromServer(CreateResponse.Read(ref r).Path), null);
+            if (op == OpCode.Create) return project(new OpResult.Create(FromServer(CreateResponse.Read(ref r).Path), null));
             var created = Create2Response.Read(ref r);
-            return new OpResult.Create(FromServer(created.Path), created.Stat);
+            return project(new OpResult.Create(FromServer(created.Path), created.Stat));
         }), ct);
     }
 
