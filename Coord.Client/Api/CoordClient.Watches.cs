@@ -13,7 +13,8 @@ namespace Coord.Client;
 /// under a path, from a persistent watch) and <see cref="CoordClient.WatchDataAsync"/> (each new value of a node).
 /// All survive reconnects (re-registered with setWatches). When the session expires, callbacks get an event with
 /// <see cref="KeeperState.Expired"/> and streams throw <see cref="SessionExpiredException"/>; when the client is
-/// disposed, callbacks get <see cref="KeeperState.Closed"/> and streams end.
+/// disposed, callbacks get <see cref="KeeperState.Closed"/> and streams end. A connection loss alone is not
+/// delivered to watchers (they stay armed and are replayed): observe it with <see cref="CoordClient.StateChanged"/>.
 /// </summary>
 public sealed partial class CoordClient
 {

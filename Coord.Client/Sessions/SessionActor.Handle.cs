@@ -83,8 +83,8 @@ internal sealed partial class SessionActor
             ConnectionLost(new TimeoutException($"no bytes from the server for {now - lastReceiveMs} ms (read timeout {readTimeoutMs} ms)"));
             return;
         }
-        // A ping when idle for half the read timeout (a third of the session timeout), as the Java client does.
-        if (now - lastSendMs >= readTimeoutMs / 2)
+        // A ping when idle for half the read timeout (a third of the session timeout) or 10 s, as the Java client does.
+        if (now - lastSendMs >= Math.Min(readTimeoutMs / 2, PingIdleMsMax))
             await SendAsync(PendingCall.BuildFrameWithXid(PingXid, OpCode.Ping, null)).ConfigureAwait(false);
     }
 

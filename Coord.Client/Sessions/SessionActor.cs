@@ -23,6 +23,7 @@ internal sealed partial class SessionActor : IAsyncDisposable
     private const int AuthXid = -4;
     private const int SetWatchesXid = -8;
     private const int NotificationXid = -1;
+    private const int PingIdleMsMax = 10_000;
     private static readonly TimeSpan CloseReplyWait = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan ReconnectBackoffMax = TimeSpan.FromSeconds(1);
 
@@ -102,6 +103,8 @@ internal sealed partial class SessionActor : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         inbox.Writer.TryWrite(new SessionMessage.Close());
+        // Abort a connection attempt in progress, so closing an unreachable client does not wait for its timeout.
+        closing.Cancel();
         await loop.ConfigureAwait(false);
         await dispatcher.ConfigureAwait(false);
         closing.Dispose();
@@ -206,7 +209,10 @@ internal sealed partial class SessionActor : IAsyncDisposable
     {
         while (connection is null && terminal is null && inbox.Reader.TryRead(out var message))
         {
-            HandleAsync(message).GetAwaiter().GetResult();
+            // Without a connection no handler awaits anything (nothing is sent), so this completes synchronously.
+            var handled = HandleAsync(message);
+            System.Diagnostics.Debug.Assert(handled.IsCompleted, "a handler awaited while disconnected");
+            handled.GetAwaiter().GetResult();
         }
     }
 

@@ -163,6 +163,23 @@ public sealed class SessionSpecs(ServersFixture servers) : IClassFixture<Servers
     }
 
     [Theory, MemberData(nameof(Kinds))]
+    public async Task Any_host_of_the_connect_string_serves_and_a_dead_one_is_skipped(string kind)
+    {
+        var server = await servers.GetAsync(kind);
+        // A port nobody listens on: bind, read the port, close.
+        var dead = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        dead.Start();
+        int deadPort = ((System.Net.IPEndPoint)dead.LocalEndpoint).Port;
+        dead.Stop();
+        for (int i = 0; i < 4; i++)
+        {
+            await using var client = await CoordClient.ConnectAsync($"127.0.0.1:{deadPort},localhost:{server.Port}", Options());
+            Assert.Equal(ConnectionState.Connected, client.State);
+            await client.ExistsAsync("/");
+        }
+    }
+
+    [Theory, MemberData(nameof(Kinds))]
     public async Task A_call_waiting_for_reconnection_can_be_cancelled(string kind)
     {
         var server = await servers.GetAsync(kind);
