@@ -12,14 +12,20 @@ internal sealed class FrameConnection : IAsyncDisposable
     /// <summary>ZooKeeper's jute.maxbuffer (0xfffff) plus room for the reply header and Stat.</summary>
     public const int FrameBytesMax = 0xfffff + 1024;
 
+    private const int ReadBufferBytes = 64 * 1024;
+
     private readonly Socket socket;
     private readonly NetworkStream stream;
+    // Reads go through a buffer (one syscall for many small replies); writes go straight to the socket, already
+    // batched by the session loop. The two sides never share the buffer.
+    private readonly BufferedStream readStream;
 
     private FrameConnection(Socket socket, HostPort endpoint)
     {
         this.socket = socket;
         Endpoint = endpoint;
         stream = new NetworkStream(socket, ownsSocket: true);
+        readStream = new BufferedStream(stream, ReadBufferBytes);
     }
 
     public HostPort Endpoint { get; }
@@ -47,12 +53,12 @@ internal sealed class FrameConnection : IAsyncDisposable
     public async Task<byte[]> ReceiveAsync(CancellationToken ct)
     {
         var prefix = new byte[4];
-        await stream.ReadExactlyAsync(prefix, ct).ConfigureAwait(false);
+        await readStream.ReadExactlyAsync(prefix, ct).ConfigureAwait(false);
         int length = BinaryPrimitives.ReadInt32BigEndian(prefix);
         if (length is < 0 or > FrameBytesMax)
             throw new IOException($"frame of {length} bytes from {Endpoint} is outside 0..{FrameBytesMax}");
         var payload = new byte[length];
-        await stream.ReadExactlyAsync(payload, ct).ConfigureAwait(false);
+        await readStream.ReadExactlyAsync(payload, ct).ConfigureAwait(false);
         return payload;
     }
 

@@ -24,6 +24,7 @@ internal sealed partial class SessionActor : IAsyncDisposable
     private const int SetWatchesXid = -8;
     private const int NotificationXid = -1;
     private const int PingIdleMsMax = 10_000;
+    private const int SendBatchBytesMax = 64 * 1024;
     private static readonly TimeSpan CloseReplyWait = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan ReconnectBackoffMax = TimeSpan.FromSeconds(1);
 
