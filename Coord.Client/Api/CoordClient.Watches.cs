@@ -6,16 +6,7 @@ using Coord.Client.Watches;
 
 namespace Coord.Client;
 
-/// <summary>
-/// Watches come in two shapes. Callbacks: the <c>watcher</c> argument of <see cref="CoordClient.ExistsAsync"/>,
-/// <see cref="CoordClient.GetDataAsync"/> and <see cref="CoordClient.GetChildrenAsync"/> (one-shot, as in ZooKeeper)
-/// and <see cref="CoordClient.AddWatchAsync"/> (persistent). Streams: <see cref="CoordClient.WatchAsync"/> (every event
-/// under a path, from a persistent watch) and <see cref="CoordClient.WatchDataAsync"/> (each new value of a node).
-/// All survive reconnects (re-registered with setWatches). When the session expires, callbacks get an event with
-/// <see cref="KeeperState.Expired"/> and streams throw <see cref="SessionExpiredException"/>; when the client is
-/// disposed, callbacks get <see cref="KeeperState.Closed"/> and streams end. A connection loss alone is not
-/// delivered to watchers (they stay armed and are replayed): observe it with <see cref="CoordClient.StateChanged"/>.
-/// </summary>
+// Watches: one-shot and persistent callbacks, and IAsyncEnumerable streams (see the remarks on CoordClient).
 public sealed partial class CoordClient
 {
     /// <summary>Adds a persistent (optionally recursive) watch whose callback runs for every event until it is

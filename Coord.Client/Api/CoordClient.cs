@@ -13,6 +13,16 @@ namespace Coord.Client;
 /// issued. When the session expires the client is dead: every call fails with <see cref="SessionExpiredException"/>
 /// and a new client must be created.
 /// </summary>
+/// <remarks>
+/// Watches come in two shapes. Callbacks: the <c>watcher</c> argument of <see cref="CoordClient.ExistsAsync"/>,
+/// <see cref="CoordClient.GetDataAsync"/> and <see cref="CoordClient.GetChildrenAsync"/> (one-shot, as in ZooKeeper)
+/// and <see cref="CoordClient.AddWatchAsync"/> (persistent). Streams: <see cref="CoordClient.WatchAsync"/> (every event
+/// under a path, from a persistent watch) and <see cref="CoordClient.WatchDataAsync"/> (each new value of a node).
+/// All survive reconnects (re-registered with setWatches). When the session expires, callbacks get an event with
+/// <see cref="KeeperState.Expired"/> and streams throw <see cref="SessionExpiredException"/>; when the client is
+/// disposed, callbacks get <see cref="KeeperState.Closed"/> and streams end. A connection loss alone is not
+/// delivered to watchers (they stay armed and are replayed): observe it with <see cref="CoordClient.StateChanged"/>.
+/// </remarks>
 /// <example>
 /// <code>
 /// await using var client = await CoordClient.ConnectAsync("127.0.0.1:2181/app");
@@ -109,6 +119,4 @@ public sealed partial class CoordClient : IAsyncDisposable
         (ErrorCode err, ref JuteReader body) => err == ErrorCode.Ok ? read(err, ref body) : throw CoordException.Create(err, path);
 
     internal Task<T> RetryAsync<T>(Func<Task<T>> attempt, CancellationToken ct) => options.RetryPolicy.RunAsync(attempt, ct);
-
-    internal SessionActor Session => session;
 }
