@@ -204,17 +204,6 @@ public sealed class CoordCliSpecs(ServerPool servers) : IClassFixture<ServerPool
         Assert.Equal(["after-auth", "'digest,'" + DigestId("u", "pw"), ": cdrwa", "'world,'anyone", ": r"], shell.Lines);
     }
 
-    /// <summary>Polls <paramref name="output"/> until it has <paramref name="text"/> (the command registered its watch).</summary>
-    private static async Task WaitForAsync(StringWriter output, string text)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!output.ToString().Contains(text, StringComparison.Ordinal))
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"no '{text}' in: {output}");
-            await Task.Delay(20);
-        }
-    }
-
     [Theory, MemberData(nameof(Kinds))]
     public async Task Get_w_prints_the_next_event(string kind)
     {
@@ -222,10 +211,10 @@ public sealed class CoordCliSpecs(ServerPool servers) : IClassFixture<ServerPool
         var coord = await Coord(kind);
         var node = Unique("getw");
         await coord(["create", node, "first"]);
-        var output = new StringWriter();
+        var output = new NotifyingWriter();
         var error = new StringWriter();
-        var get = CoordCli.RunAsync(["get", "-w", node, "--server", server.ConnectString], TextWriter.Synchronized(output), error);
-        await WaitForAsync(output, "first");
+        var get = CoordCli.RunAsync(["get", "-w", node, "--server", server.ConnectString], output, error);
+        await output.WaitForAsync("first", TimeSpan.FromSeconds(10));
         Assert.Equal(0, (await coord(["set", node, "second"])).Exit);
         Assert.Equal(0, await get.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(["first", $"WatchedEvent state:SyncConnected type:NodeDataChanged path:{node}"],
@@ -239,15 +228,17 @@ public sealed class CoordCliSpecs(ServerPool servers) : IClassFixture<ServerPool
         var coord = await Coord(kind);
         var node = Unique("watch");
         await coord(["create", node]);
-        var output = new StringWriter();
+        var output = new NotifyingWriter();
         var watch = CoordCli.RunAsync(["watch", "-R", "--count", "3", node, "--server", server.ConnectString],
-            TextWriter.Synchronized(output), new StringWriter());
+            output, new StringWriter());
         // the watch registers at some point: keep changing the subtree until three events were printed
         for (int i = 0; !watch.IsCompleted; i++)
         {
             Assert.True(i < 200, output.ToString());
             await coord(["create", $"{node}/k{i}"]);
-            await Task.WhenAny(watch, Task.Delay(50));
+            // An event line (or the command ending) answers the create; none within the bound means the
+            // watch was not registered yet when the node appeared.
+            await output.NextWriteAsync(TimeSpan.FromMilliseconds(200));
         }
         Assert.Equal(0, await watch);
         var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
