@@ -1,4 +1,3 @@
-using Coord.Client.Interop.Specs.Support;
 using Coord.Client.Protocol;
 using Coord.Interop.Specs.Harness;
 using static Coord.Client.Interop.Specs.Specs;
@@ -25,7 +24,7 @@ public sealed class CoordRestartSpecs : IAsyncLifetime
     public async Task A_restarted_server_resumes_the_session_within_its_timeout()
     {
         var first = await StartCoordAsync();
-        await using var proxy = new RetargetableProxy(first.Port);
+        await using var proxy = new TcpProxy(first.Host, first.Port);
         await using var client = await CoordClient.ConnectAsync(proxy.ConnectString, Options(sessionMs: 8000));
         var eph = await client.CreateAsync("/restart-eph", Bytes("x"), mode: CreateMode.Ephemeral);
         long session = client.SessionId;
@@ -35,7 +34,7 @@ public sealed class CoordRestartSpecs : IAsyncLifetime
         await disconnected;
         var second = await StartCoordAsync();
         var reconnected = WaitForStateAsync(client, ConnectionState.Connected);
-        proxy.Retarget(second.Port);
+        proxy.Retarget(second.Host, second.Port);
         await reconnected;
 
         Assert.Equal(session, client.SessionId);
@@ -47,7 +46,7 @@ public sealed class CoordRestartSpecs : IAsyncLifetime
     public async Task A_restarted_server_expires_a_session_that_stayed_away_longer_than_its_timeout()
     {
         var first = await StartCoordAsync();
-        await using var proxy = new RetargetableProxy(first.Port);
+        await using var proxy = new TcpProxy(first.Host, first.Port);
         await using var client = await CoordClient.ConnectAsync(proxy.ConnectString, Options(sessionMs: 1500));
         var eph = await client.CreateAsync("/expire-eph", null, mode: CreateMode.Ephemeral);
 
@@ -56,7 +55,7 @@ public sealed class CoordRestartSpecs : IAsyncLifetime
         await first.KillAsync();
         await disconnected;
         var second = await StartCoordAsync();
-        proxy.Retarget(second.Port);
+        proxy.Retarget(second.Host, second.Port);
         await using (var direct = await CoordClient.ConnectAsync(second.ConnectString, Options()))
         {
             var gone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -108,7 +108,7 @@ public sealed class DistributedLockSpecs(ServersFixture servers, ITestOutputHelp
     public async Task A_create_whose_reply_is_lost_is_found_again_by_its_guid_and_not_leaked(string kind)
     {
         var server = await servers.GetAsync(kind);
-        await using var proxy = new ReplyGateProxy(server.Host, server.Port);
+        await using var proxy = new TcpProxy(server.Host, server.Port);
         await using var client = await CoordClient.ConnectAsync(proxy.ConnectString, Options());
         await using var direct = await CoordClient.ConnectAsync(server.ConnectString, Options());
         string root = await RootAsync(direct, "protected");

@@ -7,12 +7,16 @@ namespace Coord.Interop.Specs.Harness;
 /// A loopback TCP proxy in front of a server, so a test can cut a client's connection without ending
 /// its session: <see cref="DropAll"/> closes every proxied connection, and while paused new
 /// connections are closed at once (the client keeps retrying until <see cref="Resume"/>).
+/// <see cref="Retarget"/> points new connections at another server (one connect string across a restart on
+/// another port); <see cref="SwallowReplies"/> forwards requests but discards the server's bytes, so a
+/// request is applied while its reply is lost, as when a connection breaks at the wrong moment.
 /// </summary>
 public sealed class TcpProxy : IAsyncDisposable
 {
     private readonly TcpListener listener = new(IPAddress.Loopback, 0);
-    private readonly string upstreamHost;
-    private readonly int upstreamPort;
+    private string upstreamHost;
+    private int upstreamPort;
+    private volatile bool swallowReplies;
     private readonly CancellationTokenSource stop = new();
     private readonly List<Socket> open = [];
     private readonly Lock gate = new();
@@ -29,6 +33,23 @@ public sealed class TcpProxy : IAsyncDisposable
 
     public int Port => ((IPEndPoint)listener.LocalEndpoint).Port;
     public string ConnectString => $"127.0.0.1:{Port}";
+
+    /// <summary>While true, bytes from the server are read and discarded.</summary>
+    public bool SwallowReplies
+    {
+        get => swallowReplies;
+        set => swallowReplies = value;
+    }
+
+    /// <summary>New connections go to this server; open ones stay where they are.</summary>
+    public void Retarget(string host, int port)
+    {
+        lock (gate)
+        {
+            upstreamHost = host;
+            upstreamPort = port;
+        }
+    }
 
     /// <summary>Connections accepted so far (proxied or refused).</summary>
     public int Accepted { get; private set; }
@@ -104,16 +125,24 @@ public sealed class TcpProxy : IAsyncDisposable
     private async Task Relay(Socket client)
     {
         var upstream = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        string host;
+        int port;
+        lock (gate)
+        {
+            host = upstreamHost;
+            port = upstreamPort;
+        }
+
         try
         {
-            await upstream.ConnectAsync(upstreamHost, upstreamPort, stop.Token);
+            await upstream.ConnectAsync(host, port, stop.Token);
             lock (gate)
             {
                 open.Add(client);
                 open.Add(upstream);
             }
 
-            await Task.WhenAny(Pipe(client, upstream), Pipe(upstream, client));
+            await Task.WhenAny(Pipe(client, upstream, replies: false), Pipe(upstream, client, replies: true));
         }
         catch (Exception)
         {
@@ -132,7 +161,7 @@ public sealed class TcpProxy : IAsyncDisposable
         }
     }
 
-    private async Task Pipe(Socket from, Socket to)
+    private async Task Pipe(Socket from, Socket to, bool replies)
     {
         var buffer = new byte[16 * 1024];
         while (true)
@@ -141,6 +170,11 @@ public sealed class TcpProxy : IAsyncDisposable
             if (n == 0)
             {
                 return;
+            }
+
+            if (replies && swallowReplies)
+            {
+                continue;
             }
 
             await to.SendAsync(buffer.AsMemory(0, n), SocketFlags.None, stop.Token);
