@@ -43,6 +43,7 @@ public sealed class NodeCache : IAsyncDisposable
     private CachedNode? current;
     private Task? loop;
     private int started;
+    private int disposed;
 
     /// <summary>A cache of <paramref name="path"/> (the node need not exist).</summary>
     /// <param name="client">The session to read and watch with.</param>
@@ -132,9 +133,10 @@ public sealed class NodeCache : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the cache and drops its watch; streams end. The client is not disposed.</summary>
+    /// <summary>Stops the cache and drops its watch; streams end. The client is not disposed. Disposing twice is a no-op.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref disposed, 1) != 0) return;
         feed.Stop();
         await stop.CancelAsync().ConfigureAwait(false);
         if (loop is not null) await loop.ConfigureAwait(false);

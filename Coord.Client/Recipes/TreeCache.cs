@@ -81,6 +81,7 @@ public sealed class TreeCache : IAsyncDisposable
     private readonly List<TreeCacheEvent> pending = [];
     private Task? loop;
     private int started;
+    private int disposed;
 
     /// <summary>A cache of the subtree at <paramref name="root"/> (which need not exist).</summary>
     /// <param name="client">The session to read and watch with.</param>
@@ -165,9 +166,10 @@ public sealed class TreeCache : IAsyncDisposable
         lock (gate) return new Dictionary<string, CachedNode>(nodes, StringComparer.Ordinal);
     }
 
-    /// <summary>Stops the cache and drops its watch. The client is not disposed.</summary>
+    /// <summary>Stops the cache and drops its watch. The client is not disposed. Disposing twice is a no-op.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref disposed, 1) != 0) return;
         feed.Stop();
         await stop.CancelAsync().ConfigureAwait(false);
         if (loop is not null) await loop.ConfigureAwait(false);

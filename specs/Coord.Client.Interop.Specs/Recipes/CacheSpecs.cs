@@ -155,6 +155,12 @@ public sealed class CacheSpecs(ServersFixture servers, ITestOutputHelper output)
         // The depth-1 node's Stat still counts the children the cache does not hold.
         Assert.Equal(2, cache.GetCurrentData($"{root}/a")!.Stat.NumChildren);
         Assert.Empty(events.Violations);
+
+        // Closing the client ends the cache normally, with its contents kept.
+        Assert.False(cache.Completion.IsCompleted);
+        await client.DisposeAsync();
+        await cache.Completion.WaitAsync(Wait);
+        Assert.Equal(4, cache.Snapshot().Count);
     }
 
     private async Task ChurnAsync(string kind, bool dropConnection)
@@ -167,6 +173,11 @@ public sealed class CacheSpecs(ServersFixture servers, ITestOutputHelper output)
         var paths = ChurnPaths(root);
         // Something to find on the initial read.
         foreach (var p in paths.Take(6)) await IgnoreAsync(() => admin.CreateAsync(p, Bytes("initial")));
+        // A quiet corner the churn never touches: changed once, in the middle (while disconnected in the drop
+        // variant), so only a cache that catches up after a reconnect has it right at the end.
+        string quiet = $"{root}/quiet";
+        await admin.CreateAsync(quiet, null);
+        foreach (string k in new[] { "k1", "k2" }) await admin.CreateAsync($"{quiet}/{k}", Bytes("initial"));
 
         await using var cache = new TreeCache(client, root);
         var events = new EventLog();
@@ -209,11 +220,17 @@ public sealed class CacheSpecs(ServersFixture servers, ITestOutputHelper output)
                 proxy.Pause();
                 proxy.DropAll();
                 await disconnected;
+                await QuietChangesAsync(admin, quiet);
                 // A quarter of the churn happens while the cache cannot hear it.
                 await threeQuarters.Task.WaitAsync(Wait);
                 var reconnected = WaitForStateAsync(client, ConnectionState.Connected);
                 proxy.Resume();
                 await reconnected;
+            }
+            else
+            {
+                await half.Task.WaitAsync(Wait);
+                await QuietChangesAsync(admin, quiet);
             }
             await Task.WhenAll(churn).WaitAsync(Wait);
             long churnMs = clock.ElapsedMilliseconds;
@@ -227,11 +244,12 @@ public sealed class CacheSpecs(ServersFixture servers, ITestOutputHelper output)
 
             var expected = await ReadTreeAsync(admin, root);
             var actual = cache.Snapshot();
-            Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
+            Assert.Empty(expected.Keys.Except(actual.Keys).Select(p => $"missing {p}"));
+            Assert.Empty(actual.Keys.Except(expected.Keys).Select(p => $"stale {p}"));
             foreach (var (path, node) in expected)
             {
                 Assert.Equal(Encoding.UTF8.GetString(node.Data), Text(actual[path]));
-                Assert.Equal(node.Stat, actual[path].Stat);
+                Assert.True(node.Stat == actual[path].Stat, $"{path}: server {node.Stat}, cache {actual[path].Stat}");
             }
             Assert.Empty(events.Violations);
             Assert.Equal(1, events.Initialized);
@@ -242,6 +260,13 @@ public sealed class CacheSpecs(ServersFixture servers, ITestOutputHelper output)
         {
             foreach (var writer in writers) await writer.DisposeAsync();
         }
+    }
+
+    private static async Task QuietChangesAsync(CoordClient admin, string quiet)
+    {
+        await admin.DeleteAsync($"{quiet}/k1");
+        await admin.SetDataAsync($"{quiet}/k2", Bytes("changed"));
+        await admin.CreateAsync($"{quiet}/k3", Bytes("new"));
     }
 
     /// <summary>A small subtree three levels deep, so creates and deletes often fail on a missing parent or children.</summary>
