@@ -235,10 +235,14 @@ public sealed class CacheSpecs(ServersFixture servers, ITestOutputHelper output)
             await Task.WhenAll(churn).WaitAsync(Wait);
             long churnMs = clock.ElapsedMilliseconds;
 
-            // Quiesce: a last create by one writer; once the cache reports it, it has applied every earlier event.
+            // Quiesce: a last create and then a last set by one writer. The set can only reach the cache as an event
+            // (a resync walk that found the sentinel finished before the set was issued), and the cache raises it
+            // after applying the reads of every earlier event, the sentinel's parent included.
             string sentinel = $"{root}/sentinel";
             await admin.CreateAsync(sentinel, null);
             await events.WaitForAsync(TreeCacheEventType.NodeAdded, sentinel);
+            await admin.SetDataAsync(sentinel, Bytes("done"));
+            await events.WaitForAsync(TreeCacheEventType.NodeUpdated, sentinel);
             output.WriteLine($"{kind}: {total} ops in {churnMs} ms, converged {clock.ElapsedMilliseconds - churnMs} ms later, " +
                 $"{events.Count} events, {(dropConnection ? "with" : "without")} a dropped connection");
 
