@@ -163,6 +163,37 @@ public sealed class CacheSpecs(ServersFixture servers, ITestOutputHelper output)
         Assert.Equal(4, cache.Snapshot().Count);
     }
 
+    [Theory, MemberData(nameof(Kinds))]
+    public async Task Tree_cache_of_an_absent_root_follows_its_creation_and_deletion(string kind)
+    {
+        var server = await servers.GetAsync(kind);
+        await using var client = await CoordClient.ConnectAsync(server.ConnectString, Options());
+        await using var writer = await CoordClient.ConnectAsync(server.ConnectString, Options());
+        string parent = await RootAsync(writer, "treecache-absent");
+        string root = $"{parent}/tree";
+        await using var cache = new TreeCache(client, root);
+        var events = new EventLog();
+        cache.Changed += (_, e) => events.Add(e);
+        await cache.StartAsync();
+        Assert.Empty(cache.Snapshot());
+        Assert.Null(cache.GetCurrentChildren(root));
+
+        await writer.CreateAsync(root, Bytes("r"));
+        await writer.CreateAsync($"{root}/a", Bytes("a"));
+        await writer.CreateAsync($"{root}/a/b", Bytes("b"));
+        await events.WaitForAsync(TreeCacheEventType.NodeAdded, $"{root}/a/b");
+        Assert.Equal(["a"], cache.GetCurrentChildren(root)!.Keys);
+        Assert.Equal("b", Text(cache.GetCurrentData($"{root}/a/b")));
+
+        await writer.DeleteAsync($"{root}/a/b");
+        await writer.DeleteAsync($"{root}/a");
+        await writer.DeleteAsync(root);
+        await events.WaitForAsync(TreeCacheEventType.NodeRemoved, root);
+        Assert.Empty(cache.Snapshot());
+        Assert.Empty(events.Violations);
+        Assert.Equal(1, events.Initialized);
+    }
+
     private async Task ChurnAsync(string kind, bool dropConnection)
     {
         var server = await servers.GetAsync(kind);
