@@ -43,7 +43,7 @@ public sealed partial class CoordClient
     /// <summary>
     /// A stream of the events under <paramref name="path"/>, from a persistent watch (recursive by default) that is
     /// added when enumeration starts and removed when it stops. Events are buffered, so none is lost while the
-    /// consumer is busy.
+    /// consumer is busy; changes made while the client is disconnected are not replayed one by one (as in ZooKeeper).
     /// </summary>
     /// <example><code>
     /// await foreach (var e in client.WatchAsync("/services", ct: stop)) Console.WriteLine(e);

@@ -18,7 +18,10 @@ namespace Coord.Client;
 /// <see cref="CoordClient.GetDataAsync"/> and <see cref="CoordClient.GetChildrenAsync"/> (one-shot, as in ZooKeeper)
 /// and <see cref="CoordClient.AddWatchAsync"/> (persistent). Streams: <see cref="CoordClient.WatchAsync"/> (every event
 /// under a path, from a persistent watch) and <see cref="CoordClient.WatchDataAsync"/> (each new value of a node).
-/// All survive reconnects (re-registered with setWatches). When the session expires, callbacks get an event with
+/// All survive reconnects (re-registered with setWatches from the last zxid seen): a one-shot watch whose node
+/// changed while the client was disconnected fires on reconnect, but a persistent watch gets no replay of the
+/// individual changes made meanwhile, as in ZooKeeper; re-read after <see cref="ConnectionState.Connected"/> if every
+/// change matters (the NodeCache and TreeCache recipes do). When the session expires, callbacks get an event with
 /// <see cref="KeeperState.Expired"/> and streams throw <see cref="SessionExpiredException"/>; when the client is
 /// disposed, callbacks get <see cref="KeeperState.Closed"/> and streams end. A connection loss alone is not
 /// delivered to watchers (they stay armed and are replayed): observe it with <see cref="CoordClient.StateChanged"/>.
