@@ -386,7 +386,15 @@ public sealed class LeaderLatch : IAsyncDisposable
         int epoch;
         lock (gate) epoch = connectionEpoch;
         string mine = NodePath ?? await CreateNodeAsync(session, ct).ConfigureAwait(false);
-        var children = RecipeNodes.Sorted(await session.GetChildrenAsync(Path, ct: ct).ConfigureAwait(false), LatchName);
+        List<string> children;
+        try
+        {
+            children = RecipeNodes.Sorted(await session.GetChildrenAsync(Path, ct: ct).ConfigureAwait(false), LatchName);
+        }
+        catch (NoNodeException)
+        {
+            children = []; // the latch path itself was deleted: our node went with it
+        }
         int index = children.IndexOf(RecipeNodes.Name(mine));
         if (index < 0)
         {

@@ -193,6 +193,37 @@ public sealed class LeaderSpecs(ServersFixture servers, ITestOutputHelper output
     }
 
     [Theory, MemberData(nameof(Kinds))]
+    public async Task A_leader_whose_node_is_deleted_steps_down_and_joins_again_at_the_end(string kind)
+    {
+        var server = await servers.GetAsync(kind);
+        await using var a = await CoordClient.ConnectAsync(server.ConnectString, Options());
+        await using var b = await CoordClient.ConnectAsync(server.ConnectString, Options());
+        string path = $"{await RootAsync(a, "latchdel")}/leader";
+        await using var first = new LeaderLatch(a, path, "a");
+        await using var second = new LeaderLatch(b, path, "b");
+        await first.StartAsync().WaitAsync(Wait);
+        await second.StartAsync().WaitAsync(Wait);
+        string deleted = first.NodePath!;
+        var stepsDown = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        first.LeadershipChanged += (_, leads) =>
+        {
+            if (!leads) stepsDown.TrySetResult();
+        };
+
+        await b.DeleteAsync(deleted); // an operator removes the leader's node
+        await stepsDown.Task.WaitAsync(Wait);
+        await second.AwaitLeadershipAsync().WaitAsync(Wait);
+        var participants = await Poll.UntilAsync(async () =>
+        {
+            var now = await LeaderLatch.GetParticipantsAsync(b, path);
+            return now.Count == 2 ? now : null;
+        }, Wait, () => "the deposed leader did not join again");
+        Assert.Equal(["b", "a"], participants.Select(p => p.Id));
+        Assert.NotEqual(deleted, participants[1].NodePath);
+        Assert.False(first.HasLeadership);
+    }
+
+    [Theory, MemberData(nameof(Kinds))]
     public async Task Selectors_with_auto_requeue_take_turns_one_at_a_time_with_growing_tokens(string kind)
     {
         const int Participants = 3, Turns = 12;
