@@ -44,6 +44,7 @@ public sealed class LeaderLatch : IAsyncDisposable
     private readonly TaskCompletionSource started = NewSignal();
     private Task? loop;
     private string? node;              // written only by the loop (and by close, after the loop ended)
+    private string? leaving;           // a node given up by a withdrawal and not yet deleted (loop only)
     private bool isLeader;
     private bool closed;
     private bool withdrawn;            // the selector gave up its turn and has not asked to rejoin
@@ -230,13 +231,14 @@ public sealed class LeaderLatch : IAsyncDisposable
         var session = Client;
         if (session is null) return;
         session.StateChanged -= OnStateChanged;
-        if (NodePath is { } mine && session.State is ConnectionState.Connected or ConnectionState.Disconnected or ConnectionState.ConnectedReadOnly)
+        string[] mine = [.. new[] { leaving, NodePath }.OfType<string>()];
+        if (mine.Length > 0 && session.State is ConnectionState.Connected or ConnectionState.Disconnected or ConnectionState.ConnectedReadOnly)
         {
             var bound = session.SessionTimeout > TimeSpan.Zero ? session.SessionTimeout : TimeSpan.FromSeconds(10);
             using var deadline = new CancellationTokenSource(bound);
             try
             {
-                await RecipeNodes.DeleteQuietlyAsync(session, mine, deadline.Token).ConfigureAwait(false);
+                foreach (var path in mine) await RecipeNodes.DeleteQuietlyAsync(session, path, deadline.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is CoordException or OperationCanceledException or ObjectDisposedException)
             {
@@ -244,6 +246,7 @@ public sealed class LeaderLatch : IAsyncDisposable
             }
         }
         Volatile.Write(ref node, null);
+        leaving = null;
         if (connect is not null) await session.DisposeAsync().ConfigureAwait(false);
     }
 
@@ -370,8 +373,18 @@ public sealed class LeaderLatch : IAsyncDisposable
         lock (gate) request = withdrawal;
         if (request is null) return;
         Lose();
-        if (NodePath is { } mine) await RecipeNodes.DeleteQuietlyAsync(session, mine, ct).ConfigureAwait(false);
-        Volatile.Write(ref node, null);
+        if (leaving is null)
+        {
+            leaving = NodePath;
+            Volatile.Write(ref node, null);
+        }
+        bool rejoin;
+        lock (gate) rejoin = rejoinAfterWithdrawal;
+        // Queue again before leaving, so the new node is behind everyone in line now and leadership rotates; the old
+        // node, still the lowest, keeps the others waiting until it is deleted.
+        if (rejoin && NodePath is null) await CreateNodeAsync(session, ct).ConfigureAwait(false);
+        if (leaving is not null) await RecipeNodes.DeleteQuietlyAsync(session, leaving, ct).ConfigureAwait(false);
+        leaving = null;
         lock (gate)
         {
             withdrawn = !rejoinAfterWithdrawal;
