@@ -10,7 +10,10 @@ namespace Coord.Client.Interop.Specs.Recipes;
 /// <summary>
 /// The lock and leader recipes with participants in separate processes (<c>coord-recipe-worker</c>, see
 /// specs/Coord.RecipeWorker): mutual exclusion over thousands of acquisitions, and leader fail-over after kill -9.
+/// Eight busy processes take both cores, so these run alone (their own collection, not in parallel with other
+/// classes), where they cannot stretch the timing of the session specs.
 /// </summary>
+[Collection(nameof(MultiProcessSpecs))]
 public sealed class MultiProcessSpecs(ServersFixture servers, ITestOutputHelper output) : IClassFixture<ServersFixture>
 {
     public static TheoryData<string> Kinds => Servers.KindData;
@@ -188,3 +191,7 @@ public sealed class MultiProcessSpecs(ServersFixture servers, ITestOutputHelper 
         foreach (var worker in workers) await worker.Exited.WaitAsync(Wait);
     }
 }
+
+/// <summary>Runs <see cref="MultiProcessSpecs"/> after the parallel classes, with nothing else running.</summary>
+[CollectionDefinition(nameof(MultiProcessSpecs), DisableParallelization = true)]
+public sealed class MultiProcessCollection;
