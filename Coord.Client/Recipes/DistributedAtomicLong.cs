@@ -52,6 +52,9 @@ public sealed class DistributedAtomicLong
     /// <summary>The counter node.</summary>
     public string Path { get; }
 
+    /// <summary>This instance's receipt (for specs).</summary>
+    internal WriteReceipt Receipt => receipt;
+
     /// <summary>The current value (0 when the node does not exist).</summary>
     /// <param name="ct">Cancels the wait.</param>
     public async Task<long> GetAsync(CancellationToken ct = default)

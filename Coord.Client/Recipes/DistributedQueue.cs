@@ -35,6 +35,8 @@ public sealed class DistributedQueue
     /// <summary>The queue node.</summary>
     public string Path => core.Path;
 
+    internal QueueCore Core => core;
+
     /// <summary>Appends an item.</summary>
     /// <param name="item">The item's bytes (null = empty); at most the server's node size limit (1 MB by default).</param>
     /// <param name="ct">Cancels the wait (the item may still be enqueued).</param>

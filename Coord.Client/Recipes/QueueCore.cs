@@ -36,6 +36,9 @@ internal sealed class QueueCore
 
     public string Path { get; }
 
+    /// <summary>This consumer's receipt (for specs).</summary>
+    internal WriteReceipt Receipt => receipt;
+
     /// <summary>Creates one item named <c>{protected prefix}{name}{sequence}</c>; returns its path.</summary>
     public Task<string> EnqueueAsync(string name, byte[]? data, CancellationToken ct) =>
         RecipeNodes.CreateProtectedAsync(client, Path, name, CreateMode.PersistentSequential, data, ct);

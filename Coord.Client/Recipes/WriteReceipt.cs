@@ -30,6 +30,9 @@ internal sealed class WriteReceipt(CoordClient client, string parent)
     /// <summary>The receipt node's full path.</summary>
     public string Path => path;
 
+    /// <summary>Test hook: runs just before a multi is sent (specs use it to lose that multi's reply).</summary>
+    internal Action? Committing { get; set; }
+
     /// <summary>
     /// Commits the ops <paramref name="addOps"/> adds, plus the receipt bump, as one multi. Completes when it was
     /// applied, also when its reply was lost but the receipt shows it applied. Throws
@@ -49,6 +52,7 @@ internal sealed class WriteReceipt(CoordClient client, string parent)
             var txn = client.Transaction();
             addOps(txn);
             txn.SetData(path, null, version);
+            Committing?.Invoke();
             try
             {
                 await txn.CommitAsync(ct).ConfigureAwait(false);
