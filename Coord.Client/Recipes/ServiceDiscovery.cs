@@ -118,7 +118,8 @@ public sealed class ServiceDiscovery<T> : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(instance);
         lock (gate) registered[(instance.Name, instance.Id)] = instance;
-        await EphemeralNodes.CreateOwnAsync(Client, ServicePath(instance.Name), instance.Id, Serialize(instance), ct).ConfigureAwait(false);
+        await WithSessionAsync(c => EphemeralNodes.CreateOwnAsync(c, ServicePath(instance.Name), instance.Id, Serialize(instance), ct), ct)
+            .ConfigureAwait(false);
     }
 
     /// <summary>Writes a registered instance's new details.</summary>
@@ -134,7 +135,8 @@ public sealed class ServiceDiscovery<T> : IAsyncDisposable
                 throw new InvalidOperationException($"{instance.Name}/{instance.Id} is not registered here");
             registered[(instance.Name, instance.Id)] = instance;
         }
-        await EphemeralNodes.SetOwnAsync(Client, InstancePath(instance.Name, instance.Id), Serialize(instance), ct).ConfigureAwait(false);
+        await WithSessionAsync(c => EphemeralNodes.SetOwnAsync(c, InstancePath(instance.Name, instance.Id), Serialize(instance), ct), ct)
+            .ConfigureAwait(false);
     }
 
     /// <summary>Unregisters an instance (deletes its node; not registered again after an expiry).</summary>
@@ -144,7 +146,8 @@ public sealed class ServiceDiscovery<T> : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(instance);
         lock (gate) registered.Remove((instance.Name, instance.Id));
-        await RecipeNodes.DeleteQuietlyAsync(Client, InstancePath(instance.Name, instance.Id), ct).ConfigureAwait(false);
+        await WithSessionAsync(c => RecipeNodes.DeleteQuietlyAsync(c, InstancePath(instance.Name, instance.Id), ct), ct)
+            .ConfigureAwait(false);
     }
 
     /// <summary>The names of all services with a node under the base path.</summary>
@@ -247,6 +250,26 @@ public sealed class ServiceDiscovery<T> : IAsyncDisposable
                 next = replaced.Task;
             }
             await next.WaitAsync(both.Token).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Runs a write on the current session; if that session has expired and the discovery owns it, runs it
+    /// again on the next one (the recovery may have re-registered from a list taken before this call changed it).</summary>
+    private async Task WithSessionAsync(Func<CoordClient, Task> write, CancellationToken ct)
+    {
+        var current = Client;
+        while (true)
+        {
+            try
+            {
+                await write(current).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (e is SessionExpiredException or ObjectDisposedException && connect is not null)
+            {
+                // ObjectDisposed: the recovery already closed the expired client under this call.
+                current = await NextClientAsync(current, ct).ConfigureAwait(false);
+            }
         }
     }
 
