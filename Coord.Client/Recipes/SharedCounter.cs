@@ -101,11 +101,12 @@ public sealed class SharedCounter : IAsyncDisposable
         return value;
     }
 
-    /// <summary>Sets the value whatever it is.</summary>
+    /// <summary>Sets the value whatever it is (after <see cref="StartAsync"/>).</summary>
     /// <param name="newCount">The new value.</param>
     /// <param name="ct">Cancels the wait (a write already sent may still be applied).</param>
     public async Task SetCountAsync(int newCount, CancellationToken ct = default)
     {
+        EnsureStarted();
         while (true)
         {
             try
@@ -120,13 +121,14 @@ public sealed class SharedCounter : IAsyncDisposable
         }
     }
 
-    /// <summary>Sets the value only if the node is still at <paramref name="expectedVersion"/>.</summary>
+    /// <summary>Sets the value only if the node is still at <paramref name="expectedVersion"/> (after <see cref="StartAsync"/>).</summary>
     /// <param name="newCount">The new value.</param>
     /// <param name="expectedVersion">The version of the value this change is based on (<see cref="VersionedCount.Version"/>).</param>
     /// <param name="ct">Cancels the wait (a write already sent may still be applied).</param>
     /// <returns>True if this call set the value; false if the node had another version (nothing changed).</returns>
     public async Task<bool> TrySetCountAsync(int newCount, int expectedVersion, CancellationToken ct = default)
     {
+        EnsureStarted();
         while (true)
         {
             try
@@ -196,6 +198,12 @@ public sealed class SharedCounter : IAsyncDisposable
                 // A listener's failure must not stop the others from hearing later changes.
             }
         }
+    }
+
+    /// <summary>Writes need the node StartAsync seeds (writing the receipt first would create it empty).</summary>
+    private void EnsureStarted()
+    {
+        if (listening is null) throw new InvalidOperationException($"call {nameof(StartAsync)} before writing the counter");
     }
 
     private void Observe(VersionedCount value)
