@@ -184,26 +184,8 @@ public sealed class DistributedDoubleBarrier
         }
     }
 
-    private async Task<string> CreateMemberNodeAsync(CancellationToken ct)
-    {
-        string path = $"{Path}/{Guid.NewGuid():N}";
-        for (int attempt = 0; ; attempt++)
-        {
-            try
-            {
-                return await client.CreateAsync(path, null, mode: CreateMode.Ephemeral, ct: ct).ConfigureAwait(false);
-            }
-            catch (NoNodeException) when (attempt < 10)
-            {
-                await RecipeNodes.EnsurePathAsync(client, Path, ct).ConfigureAwait(false);
-            }
-            catch (ConnectionLossException) when (attempt < 10)
-            {
-                // The name is unique, so if it exists the lost create was applied.
-                if (await client.ExistsAsync(path, ct: ct).ConfigureAwait(false) is not null) return path;
-            }
-        }
-    }
+    private async Task<string> CreateMemberNodeAsync(CancellationToken ct) =>
+        (await RecipeCreates.CreateUniqueEphemeralAsync(client, $"{Path}/{Guid.NewGuid():N}", ct).ConfigureAwait(false)).Path;
 
     private async Task CreateReadyAsync(CancellationToken ct)
     {

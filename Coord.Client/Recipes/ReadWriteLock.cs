@@ -132,8 +132,8 @@ public sealed class ReadWriteLock
             }
             else
             {
-                node = await RecipeNodes.CreateProtectedAsync(client, Path, isWrite ? WriteName : ReadName,
-                    CreateMode.EphemeralSequential, null, deadline.Token).ConfigureAwait(false);
+                node = await RecipeCreates.CreateProtectedAsync(client, Path, isWrite ? WriteName : ReadName,
+                    CreateMode.EphemeralSequential, deadline.Token).ConfigureAwait(false);
                 held = new HeldNode(node, await WaitForTurnAsync(node, isWrite, deadline.Token).ConfigureAwait(false), isWrite);
             }
             if (isWrite) write = held;
@@ -154,24 +154,13 @@ public sealed class ReadWriteLock
 
     /// <summary>
     /// The read node of a downgrade: an ephemeral named with the write node's sequence number, so it sorts where the
-    /// write node is. Its GUID makes the name unique, so after a connection loss NodeExists means "ours".
+    /// write node is. Its GUID makes the name unique.
     /// </summary>
-    private async Task<OpResult.Create> CreateDowngradeNodeAsync(HeldNode writeHeld, CancellationToken ct)
+    private Task<OpResult.Create> CreateDowngradeNodeAsync(HeldNode writeHeld, CancellationToken ct)
     {
         long sequence = RecipeNodes.Sequence(RecipeNodes.Name(writeHeld.Path));
         string path = $"{Path}/{RecipeNodes.ProtectedPrefix(Guid.NewGuid())}{ReadName}{sequence:D10}";
-        for (int attempt = 0; ; attempt++)
-        {
-            try
-            {
-                return await client.CreateWithStatAsync(path, null, mode: CreateMode.Ephemeral, ct: ct).ConfigureAwait(false);
-            }
-            catch (ConnectionLossException) when (attempt < 10)
-            {
-                var stat = await client.ExistsAsync(path, ct: ct).ConfigureAwait(false);
-                if (stat is not null) return new OpResult.Create(path, stat);
-            }
-        }
+        return RecipeCreates.CreateUniqueEphemeralAsync(client, path, ct);
     }
 
     /// <summary>Loops until <paramref name="node"/> may hold its side of the lock; returns its czxid.</summary>

@@ -8,13 +8,15 @@ namespace Coord.Client.Recipes;
 /// <c>{path}/leases</c>, so the leases of a session that closes or expires return by themselves.
 /// </summary>
 /// <remarks>
-/// <para><b>No herd.</b> Acquirers take turns through a <see cref="DistributedLock"/> at <c>{path}/locks</c>: only the
+/// <para><b>No herd.</b> Acquirers take turns through a fair exclusive lock at <c>{path}/locks</c> (the write side
+/// of a <see cref="ReadWriteLock"/>): only the
 /// holder of that lock creates a lease node, and while the semaphore is full only that holder watches the leases
 /// folder. Every other acquirer watches its predecessor in the lock queue. So a returned lease wakes exactly one
 /// session, and acquirers are served in arrival order.</para>
 /// <para>Every participant must use the same <see cref="MaxLeases"/> (it is not stored in the tree). Several
-/// leases are taken one at a time, each through the lock; if the wait runs out, the ones already taken are
-/// returned. One instance may be used by several tasks at once (it keeps no state besides its settings).</para>
+/// leases are taken within one turn (all or none: if the wait runs out, the ones already taken are returned), so
+/// acquirers of several leases cannot deadlock each other; a holder that acquires again while holding leases
+/// can, as with any semaphore. One instance may be used by several tasks at once (it keeps no state besides its settings).</para>
 /// </remarks>
 /// <example><code>
 /// var downloads = new DistributedSemaphore(client, "/semaphores/downloads", maxLeases: 3);
@@ -107,55 +109,69 @@ public sealed class DistributedSemaphore
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, MaxLeases);
         using var deadline = RecipeWatch.Deadline(timeout, ct);
-        var leases = new List<SemaphoreLease>(count);
         try
         {
-            while (leases.Count < count) leases.Add(await AcquireOneAsync(deadline.Token).ConfigureAwait(false));
-            return leases;
+            return await AcquireInOneTurnAsync(count, deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested && deadline.IsCancellationRequested)
         {
-            foreach (var lease in leases) await lease.DisposeAsync().ConfigureAwait(false);
             return null;
+        }
+    }
+
+    /// <summary>
+    /// Takes all <paramref name="count"/> leases within one turn. Taking them in separate turns could deadlock:
+    /// three acquirers of two leases each, holding one apiece, would wait for each other forever. Within a turn the
+    /// holder is the only one waiting, so the leases it waits for belong to holders that wait for nothing.
+    /// </summary>
+    private async Task<IReadOnlyList<SemaphoreLease>> AcquireInOneTurnAsync(int count, CancellationToken ct)
+    {
+        // The turn lock is the write side of a ReadWriteLock (a fair exclusive lock whose waiter nodes are cleaned up
+        // when a timeout cancels their create). A fresh instance per call: a turn must not be shared re-entrantly.
+        await using var turn = await new ReadWriteLock(client, LocksPath).AcquireWriteAsync(ct).ConfigureAwait(false);
+        var leases = new List<SemaphoreLease>(count);
+        string? node = null;
+        try
+        {
+            while (leases.Count < count)
+            {
+                node = await RecipeCreates.CreateProtectedAsync(client, LeasesPath, LeaseName, CreateMode.EphemeralSequential, ct)
+                    .ConfigureAwait(false);
+                await WaitForRoomAsync(node, ct).ConfigureAwait(false);
+                leases.Add(new SemaphoreLease(client, node));
+                node = null;
+            }
+            return leases;
         }
         catch
         {
+            // Returned while the turn is still held, so no other acquirer counts a lease that is about to go.
             if (RecipeWatch.CanCleanUp(client))
+            {
+                if (node is not null) await RecipeNodes.DeleteQuietlyAsync(client, node).ConfigureAwait(false);
                 foreach (var lease in leases) await lease.DisposeAsync().ConfigureAwait(false);
+            }
             throw;
         }
     }
 
-    private async Task<SemaphoreLease> AcquireOneAsync(CancellationToken ct)
+    /// <summary>Waits until the lease nodes, ours included, are no more than <see cref="MaxLeases"/>.</summary>
+    private async Task WaitForRoomAsync(string node, CancellationToken ct)
     {
-        // A fresh lock instance per call: the lock is re-entrant per instance, and a turn must not be shared.
-        await using var turn = await new DistributedLock(client, LocksPath).AcquireAsync(ct).ConfigureAwait(false);
-        string? node = null;
-        try
+        string name = RecipeNodes.Name(node);
+        bool watch = false;
+        while (true)
         {
-            node = await RecipeNodes.CreateProtectedAsync(client, LeasesPath, LeaseName, CreateMode.EphemeralSequential, null, ct)
+            // Look without a watch first, so that a lease granted at once leaves no watch behind on the folder
+            // (it would fire on a later change for nobody).
+            var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var leases = await client.GetChildrenAsync(LeasesPath, watch ? _ => changed.TrySetResult() : null, ct)
                 .ConfigureAwait(false);
-            string name = RecipeNodes.Name(node);
-            bool watch = false;
-            while (true)
-            {
-                // Look without a watch first, so that a lease granted at once leaves no watch behind on the
-                // folder (it would fire on every later change for nobody).
-                var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                var leases = await client.GetChildrenAsync(LeasesPath, watch ? _ => changed.TrySetResult() : null, ct)
-                    .ConfigureAwait(false);
-                if (!leases.Contains(name)) throw new NoNodeException(node); // our ephemeral is gone: the session was lost
-                // Only the turn holder adds a node, so all others are leases held: ours is one if the count fits.
-                if (leases.Count <= MaxLeases) return new SemaphoreLease(client, node);
-                if (watch) await changed.Task.WaitAsync(ct).ConfigureAwait(false);
-                watch = !watch;
-            }
-        }
-        catch
-        {
-            // Deleted while the turn is still held, so no other acquirer counts a lease that is not there.
-            if (node is not null && RecipeWatch.CanCleanUp(client)) await RecipeNodes.DeleteQuietlyAsync(client, node).ConfigureAwait(false);
-            throw;
+            if (!leases.Contains(name)) throw new NoNodeException(node); // our ephemeral is gone: the session was lost
+            // Only the turn holder adds nodes, so every other node is a lease held: ours fits if the count does.
+            if (leases.Count <= MaxLeases) return;
+            if (watch) await changed.Task.WaitAsync(ct).ConfigureAwait(false);
+            watch = !watch;
         }
     }
 }
