@@ -8,8 +8,8 @@ namespace Coord.Client.Recipes;
 /// every member that entered has left. Members start and finish a computation together.
 /// </summary>
 /// <remarks>
-/// <para><b>Enter:</b> a member creates an ephemeral <c>{path}/&lt;guid&gt;</c>, watches <c>{path}/ready</c> and counts
-/// the member nodes; the member that sees <see cref="MemberCount"/> of them creates <c>ready</c>, which wakes every
+/// <para><b>Enter:</b> a member creates an ephemeral <c>{path}/&lt;guid&gt;</c> and counts the member nodes; with too few
+/// it watches <c>{path}/ready</c>. The member that sees <see cref="MemberCount"/> of them creates <c>ready</c>, which wakes every
 /// waiting member at once (that is the release, not a herd). A member that comes when <c>ready</c> already exists
 /// passes at once.</para>
 /// <para><b>Leave:</b> members are ordered by node name. The lowest waits for the highest to go; every other member
@@ -87,14 +87,15 @@ public sealed class DistributedDoubleBarrier
             node = await CreateMemberNodeAsync(deadline.Token).ConfigureAwait(false);
             while (true)
             {
-                // The ready watch is set before counting, so a ready created after the count still wakes us.
-                var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                if (await client.ExistsAsync(ReadyPath, _ => ready.TrySetResult(), deadline.Token).ConfigureAwait(false) is not null) break;
                 if (Members(await client.GetChildrenAsync(Path, ct: deadline.Token).ConfigureAwait(false)).Count >= MemberCount)
                 {
                     await CreateReadyAsync(deadline.Token).ConfigureAwait(false);
                     break;
                 }
+                // Too few: wait for ready. Checked after the count, so a ready created since is seen here, and one
+                // created later fires the watch. (So a member that watches ready has finished counting.)
+                var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                if (await client.ExistsAsync(ReadyPath, _ => ready.TrySetResult(), deadline.Token).ConfigureAwait(false) is not null) break;
                 await ready.Task.WaitAsync(deadline.Token).ConfigureAwait(false);
             }
             ourPath = node;

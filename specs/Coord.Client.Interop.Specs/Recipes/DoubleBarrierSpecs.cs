@@ -17,7 +17,8 @@ public sealed class DoubleBarrierSpecs(ServersFixture servers) : IClassFixture<S
     {
         var server = await servers.GetAsync(kind);
         await using var admin = await CoordClient.ConnectAsync(server.ConnectString, Options());
-        string path = $"{await RootAsync(admin, "double")}/round";
+        string root = await RootAsync(admin, "double");
+        string path = $"{root}/round";
         var clients = await ConnectAsync(server.ConnectString, Members);
         try
         {
@@ -36,14 +37,22 @@ public sealed class DoubleBarrierSpecs(ServersFixture servers) : IClassFixture<S
                 return Volatile.Read(ref left);
             });
 
-            // Seven enter: all wait for the eighth.
+            // Seven enter: all wait for the eighth. A member watches ready once it has counted too few members
+            // (wchp raises no event, so it is polled, bounded).
+            string readyPath = $"{path}/{DistributedDoubleBarrier.ReadyName}";
             var entering = barriers.Take(Members - 1).Select(Enter).ToList();
-            await ChildrenAsync(admin, path, c => c.Count == Members - 1);
+            await Poll.UntilAsync(async () =>
+                DistributedLockSpecs.WatchedPaths(await server.FourLetterWordAsync("wchp"), root)
+                    .TryGetValue(readyPath, out var watchers) && watchers.Count == Members - 1 ? watchers : null,
+                Wait, () => "the seven members did not all wait for ready");
             await RoundTripAsync(clients);
             Assert.All(entering, e => Assert.False(e.IsCompleted, "a member passed enter before all arrived"));
+            Assert.Null(await admin.ExistsAsync(readyPath));
             entering.Add(Enter(barriers[^1]));
             Assert.Equal(Enumerable.Repeat(Members, Members), await Task.WhenAll(entering).WaitAsync(Wait));
-            Assert.NotNull(await admin.ExistsAsync($"{path}/{DistributedDoubleBarrier.ReadyName}"));
+            // ready came after every member node.
+            var ready = await admin.ExistsAsync(readyPath);
+            foreach (var b in barriers) Assert.True((await admin.ExistsAsync(b.NodePath!))!.Value.Czxid < ready!.Value.Czxid);
             Assert.All(barriers, b => Assert.NotNull(b.NodePath));
 
             // Seven leave: all wait for the eighth. At most two member nodes stay: the eighth's and the lowest's.

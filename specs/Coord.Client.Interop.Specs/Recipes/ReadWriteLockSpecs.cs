@@ -124,6 +124,8 @@ public sealed class ReadWriteLockSpecs(ServersFixture servers, ITestOutputHelper
             var reader = new ReadWriteLock(clients[1], lockPath);
             var readerTurn = reader.AcquireReadAsync(Wait);                            // queued behind A's write
             await ChildrenAsync(admin, lockPath, c => c.Count == 2);
+            await RoundTripAsync([clients[1]]);
+            Assert.False(readerTurn.IsCompleted, "a reader got in beside the writer");
             var writerTurn = new ReadWriteLock(clients[2], lockPath).AcquireWriteAsync(Wait); // queued behind the reader
             await ChildrenAsync(admin, lockPath, c => c.Count == 3);
 
