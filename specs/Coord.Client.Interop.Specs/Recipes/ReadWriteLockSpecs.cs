@@ -115,7 +115,8 @@ public sealed class ReadWriteLockSpecs(ServersFixture servers, ITestOutputHelper
     {
         var server = await servers.GetAsync(kind);
         await using var admin = await CoordClient.ConnectAsync(server.ConnectString, Options());
-        string lockPath = $"{await RootAsync(admin, "rwdown")}/rw";
+        string root = await RootAsync(admin, "rwdown");
+        string lockPath = $"{root}/rw";
         var clients = await ConnectAsync(server.ConnectString, 3);
         try
         {
@@ -142,10 +143,16 @@ public sealed class ReadWriteLockSpecs(ServersFixture servers, ITestOutputHelper
                 await Assert.ThrowsAsync<InvalidOperationException>(() => reader.AcquireWriteAsync(Wait)); // no upgrade
                 await RoundTripAsync(clients);
                 Assert.False(writerTurn.IsCompleted, "the later writer got in beside the readers");
-                await aRead.DisposeAsync();
-                await RoundTripAsync(clients);
-                Assert.False(writerTurn.IsCompleted, "the later writer got in beside a reader");
             }
+            // The earlier reader is gone, the downgraded one is not: the later writer moves on to watch it (wchp
+            // raises no event, so it is polled, bounded) and still waits.
+            await Poll.UntilAsync(async () =>
+                DistributedLockSpecs.WatchedPaths(await server.FourLetterWordAsync("wchp"), root)
+                    .TryGetValue(aRead.NodePath, out var watchers) && watchers.Contains(clients[2].SessionId) ? watchers : null,
+                Wait, () => "the later writer did not wait for the downgraded reader");
+            await RoundTripAsync(clients);
+            Assert.False(writerTurn.IsCompleted, "the later writer got in beside the downgraded reader");
+            await aRead.DisposeAsync();
             await using var write = await writerTurn.WaitAsync(Wait);
             Assert.Equal([RecipeNodes.Name(write.NodePath)], await admin.GetChildrenAsync(lockPath));
         }
