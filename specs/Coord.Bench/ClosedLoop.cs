@@ -91,3 +91,62 @@ public static class ClosedLoop
         }
     }
 }
+
+/// <summary>
+/// A fixed number of requests over one connection with <c>outstanding</c> in flight (the scale workloads'
+/// fill and registration phases). Notifications arriving meanwhile go to <paramref name="onNotification"/>.
+/// </summary>
+public static class CountedLoop
+{
+    /// <param name="write">Writes request number i (0-based) with the given xid as one complete frame.</param>
+    public static async Task RunAsync(BenchConnection conn, int count, int outstanding, Action<JuteWriter, int, int> write,
+        LatencyHistogram latency, Dictionary<ErrorCode, long> errors, CancellationToken ct, Action<WatcherEvent>? onNotification = null)
+    {
+        if (count == 0) return;
+        int ring = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(outstanding, 1));
+        int mask = ring - 1;
+        var sentAt = new long[ring];
+        var w = new JuteWriter(outstanding * 128);
+        int sent = 0, received = 0;
+
+        void Fill(long now)
+        {
+            w.Reset();
+            while (sent < count && sent - received < outstanding)
+            {
+                int xid = sent + 1;
+                write(w, xid, sent);
+                sentAt[xid & mask] = now;
+                sent++;
+            }
+        }
+
+        Fill(Stopwatch.GetTimestamp());
+        await conn.SendAsync(w.WrittenMemory, ct);
+        while (received < count)
+        {
+            await conn.ReceiveMoreAsync(ct);
+            long now = Stopwatch.GetTimestamp();
+            while (conn.TryTakeFrame(out var payload))
+            {
+                var reader = new JuteReader(payload.Span);
+                var header = ReplyHeader.Read(ref reader);
+                if (header.Xid == Xids.Notification)
+                {
+                    onNotification?.Invoke(WatcherEvent.Read(ref reader));
+                    continue;
+                }
+                if (header.Xid != received + 1)
+                    throw new IOException($"reply xid {header.Xid} out of order, expected {received + 1}");
+                received++;
+                if (header.Err != ErrorCode.Ok) errors[header.Err] = errors.GetValueOrDefault(header.Err) + 1;
+                latency.Record(now - sentAt[header.Xid & mask]);
+            }
+            if (sent < count && sent - received < outstanding)
+            {
+                Fill(Stopwatch.GetTimestamp());
+                await conn.SendAsync(w.WrittenMemory, ct);
+            }
+        }
+    }
+}

@@ -13,6 +13,27 @@ public enum Workload
 
     /// <summary>90% getData, 10% setData over the pre-created keys.</summary>
     Mixed,
+
+    /// <summary>Watch fan-out: N watcher sessions re-arm a data watch on one node, one writer sets it.</summary>
+    Watch,
+
+    /// <summary>Session churn: connect + closeSession in a loop; one sample per session.</summary>
+    Churn,
+
+    /// <summary>Alternating setData / getData with 64 KiB values.</summary>
+    Large64k,
+
+    /// <summary>Alternating setData / getData with 1 MiB values (jute.maxbuffer raised on both servers).</summary>
+    Large1m,
+
+    /// <summary>Fill with --znodes nodes of 100 B: RSS per znode, then restart-to-serving time.</summary>
+    Znodes1m,
+
+    /// <summary>Open --sessions sessions: RSS per session, time to open, all alive by ping.</summary>
+    Sessions10k,
+
+    /// <summary>Register --watches data watches over sessions × nodes: RSS per watch, fire a subset.</summary>
+    Watches1m,
 }
 
 public static class WorkloadNames
@@ -24,6 +45,13 @@ public static class WorkloadNames
         Workload.Get => "get",
         Workload.Exists => "exists",
         Workload.Mixed => "mixed",
+        Workload.Watch => "watch",
+        Workload.Churn => "churn",
+        Workload.Large64k => "large64k",
+        Workload.Large1m => "large1m",
+        Workload.Znodes1m => "znodes1m",
+        Workload.Sessions10k => "sessions10k",
+        Workload.Watches1m => "watches1m",
         _ => throw new ArgumentOutOfRangeException(nameof(w), w, null),
     };
 
@@ -34,6 +62,29 @@ public static class WorkloadNames
         "get" => Workload.Get,
         "exists" => Workload.Exists,
         "mixed" => Workload.Mixed,
+        "watch" => Workload.Watch,
+        "churn" => Workload.Churn,
+        "large64k" => Workload.Large64k,
+        "large1m" => Workload.Large1m,
+        "znodes1m" => Workload.Znodes1m,
+        "sessions10k" => Workload.Sessions10k,
+        "watches1m" => Workload.Watches1m,
+        _ => null,
+    };
+
+    public const string All = "create,set,get,exists,mixed,watch,churn,large64k,large1m,znodes1m,sessions10k,watches1m";
+
+    /// <summary>The five request-stream workloads every driver (raw, client, java) can run.</summary>
+    public static bool IsBasic(this Workload w) => w <= Workload.Mixed;
+
+    /// <summary>Scale workloads get a fresh server each (in --compare), since they fill it up.</summary>
+    public static bool IsIsolated(this Workload w) => w is Workload.Znodes1m or Workload.Sessions10k or Workload.Watches1m;
+
+    /// <summary>Value size of the large-value workloads (null: --value-bytes).</summary>
+    public static int? LargeValueBytes(this Workload w) => w switch
+    {
+        Workload.Large64k => 64 * 1024,
+        Workload.Large1m => 1024 * 1024,
         _ => null,
     };
 }
@@ -134,6 +185,14 @@ public sealed class RequestSource
                 w.WriteRaw(_setBodies[key]);
                 break;
             case Workload.Mixed:
+                w.WriteInt((int)OpCode.GetData);
+                w.WriteRaw(_readBodies[key]);
+                break;
+            case Workload.Large64k or Workload.Large1m when seq % 2 == 0:
+                w.WriteInt((int)OpCode.SetData);
+                w.WriteRaw(_setBodies[key]);
+                break;
+            case Workload.Large64k or Workload.Large1m:
                 w.WriteInt((int)OpCode.GetData);
                 w.WriteRaw(_readBodies[key]);
                 break;
