@@ -60,8 +60,8 @@ public sealed record BenchOptions
         Shapes = [new Shape(2, 8)],
         Drivers = ["raw", "client", "java"],
         Workloads = WorkloadNames.All.Split(',').Select(n => WorkloadNames.Parse(n)!.Value).ToList(),
-        Seconds = 1,
-        WarmupSeconds = 0.5,
+        Seconds = 0.5,
+        WarmupSeconds = 0.2,
         Rounds = 1,
         Keys = 50,
         Watchers = 5,
@@ -95,7 +95,7 @@ public sealed record BenchOptions
           --watches N            watches1m: watches to register (default 1000000)
           --watch-sessions N     watches1m: sessions they are spread over (default 100)
           --markdown             --compare: also print the table as Markdown
-          --smoke                tiny run of everything (1 round, 1 s, small N, all drivers); later options override
+          --smoke                tiny run of everything (1 round, 0.5 s, small N, all drivers, 2x8); later options override
         """;
 
     public static BenchOptions Parse(IReadOnlyList<string> args)

@@ -31,6 +31,8 @@ public static class JavaDriver
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        // --smoke: start-up matters more than peak speed, so C1 only and the serial collector.
+        if (o.Smoke) foreach (var a in new[] { "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC" }) info.ArgumentList.Add(a);
         foreach (var a in new[]
                  {
                      "-Xmx512m", "-cp", $"{classDir}:{ClientClasspath}", "BenchLoad",
