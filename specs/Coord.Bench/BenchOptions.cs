@@ -23,6 +23,9 @@ public sealed record BenchOptions
     /// <summary>ZooKeeper's forceSync (compare mode). On by default, as in a stock ZooKeeper.</summary>
     public bool ZooKeeperForceSync { get; init; } = true;
 
+    /// <summary>ZooKeeper's -Xmx in MiB (compare mode); 1000 is what zkServer.sh uses.</summary>
+    public int ZooKeeperHeapMib { get; init; } = 1000;
+
     /// <summary>Number of pre-created nodes that set/get/exists/mixed spread over.</summary>
     public int Keys { get; init; } = 1000;
 
@@ -72,7 +75,7 @@ public sealed record BenchOptions
     };
     public const string Usage = """
         usage: coord-bench --server HOST:PORT [--server-pid PID] [options]
-               coord-bench --compare [--rounds R] [--zk-force-sync yes|no] [--coord-dll PATH] [options]
+               coord-bench --compare [--rounds R] [--zk-force-sync yes|no] [--zk-heap-mib M] [--coord-dll PATH] [options]
 
         options:
           --clients C            connections, one session each (default 4)
@@ -134,6 +137,7 @@ public sealed record BenchOptions
                 "--compare" => o with { Compare = true },
                 "--rounds" => o with { Rounds = PositiveInt(name, Value()) },
                 "--zk-force-sync" => o with { ZooKeeperForceSync = YesNo(name, Value()) },
+                "--zk-heap-mib" => o with { ZooKeeperHeapMib = PositiveInt(name, Value()) },
                 "--coord-dll" => o with { CoordDll = Value() },
                 "--threads" => o with { Threads = true },
                 "-h" or "--help" => throw new OptionException(""),

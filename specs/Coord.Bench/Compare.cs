@@ -23,7 +23,7 @@ public static class Compare
         int frameBytesMax = o.Workloads.Contains(Workload.Large1m) ? LargeFrameBytesMax : DefaultFrameBytesMax;
         var plan = WorkloadRun.Plan(o);
         Console.WriteLine($"# coord: {coordDll} (built {File.GetLastWriteTimeUtc(coordDll):yyyy-MM-dd HH:mm:ss} UTC)");
-        Console.WriteLine($"# zookeeper: /usr/share/java/zookeeper.jar, forceSync={(o.ZooKeeperForceSync ? "yes" : "no")}, -Xmx1000m, maxClientCnxns=0");
+        Console.WriteLine($"# zookeeper: /usr/share/java/zookeeper.jar, forceSync={(o.ZooKeeperForceSync ? "yes" : "no")}, -Xmx{o.ZooKeeperHeapMib}m, maxClientCnxns=0");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"# jute.maxbuffer (zookeeper) = coord.client.frame-bytes-max (coord) = {frameBytesMax}{(frameBytesMax != DefaultFrameBytesMax ? " (raised for large1m)" : " (default)")}"));
         Console.WriteLine($"# {Environment.ProcessorCount} cores shared by both servers and this load generator");
@@ -31,7 +31,7 @@ public static class Compare
             $"# {plan.Count} rows × 2 servers × {o.Rounds} round(s); {o.Seconds:0.#} s measured + {o.WarmupSeconds:0.#} s warm-up per request run"));
 
         Task<ServerProcess> StartAsync(string server) => server == "zookeeper"
-            ? ServerProcess.StartZooKeeperAsync(o.ZooKeeperForceSync, frameBytesMax, ct)
+            ? ServerProcess.StartZooKeeperAsync(o.ZooKeeperForceSync, frameBytesMax, o.ZooKeeperHeapMib, ct)
             : ServerProcess.StartCoordAsync(coordDll, frameBytesMax, ct);
 
         var results = new List<RunResult>();
@@ -58,10 +58,14 @@ public static class Compare
                         {
                             await using var fresh = await StartAsync(server);
                             r = await WorkloadRun.RunAsync(new Target(TargetLabel(o, server), server, fresh.EndPoint, fresh.Pid, fresh), run, o, ct);
+                            if (r.Failure is not null && await fresh.ExitNoteAsync(TimeSpan.FromSeconds(5)) is { } note) r = r with { Failure = $"{r.Failure} ({note})" };
                         }
                         else
                         {
-                            r = await WorkloadRun.RunAsync(shared[server], run, o, ct);
+                            var target = shared[server];
+                            if (target.Process!.ExitNote() is { } dead)
+                                throw new InvalidOperationException($"{dead}; the shared server is gone, stopping\n{target.Process.Tail()}");
+                            r = await WorkloadRun.RunAsync(target, run, o, ct);
                         }
                         results.Add(r);
                         Console.WriteLine(Report.Line(r));

@@ -16,7 +16,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
 {
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
-    private const int TailLines = 40;
+    private const int TailLines = 200;
 
     private Process _process = null!;
     private Command _command;
@@ -42,7 +42,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
     /// maxClientCnxns=0 (sessions10k opens thousands of connections from one address) and
     /// jute.maxbuffer=<paramref name="frameBytesMax"/> (large1m) are the only other changes.
     /// </summary>
-    public static async Task<ServerProcess> StartZooKeeperAsync(bool forceSync, int frameBytesMax, CancellationToken ct)
+    public static async Task<ServerProcess> StartZooKeeperAsync(bool forceSync, int frameBytesMax, int heapMib, CancellationToken ct)
     {
         const string jar = "/usr/share/java/zookeeper.jar";
         if (!File.Exists(jar)) throw new InvalidOperationException("Apache ZooKeeper is not installed (apt-get install zookeeper)");
@@ -63,8 +63,10 @@ public sealed partial class ServerProcess : IAsyncDisposable
             $"forceSync={(forceSync ? "yes" : "no")}",
         ]);
         var command = new Command("java",
-            ["-Xmx1000m", string.Create(CultureInfo.InvariantCulture, $"-Djute.maxbuffer={frameBytesMax}"),
-             "-cp", $"{jar}:/usr/share/java/slf4j-nop.jar", "org.apache.zookeeper.server.ZooKeeperServerMain", cfg],
+            [string.Create(CultureInfo.InvariantCulture, $"-Xmx{heapMib}m"), string.Create(CultureInfo.InvariantCulture, $"-Djute.maxbuffer={frameBytesMax}"),
+             // slf4j-simple at WARN: quiet, but an OutOfMemoryError or a dying thread reaches the tail.
+             "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+             "-cp", $"{jar}:/usr/share/java/slf4j-simple.jar", "org.apache.zookeeper.server.ZooKeeperServerMain", cfg],
             new Dictionary<string, string>());
         var server = new ServerProcess("zookeeper", command, workDir) { EndPoint = new IPEndPoint(IPAddress.Loopback, port) };
         try
@@ -181,6 +183,34 @@ public sealed partial class ServerProcess : IAsyncDisposable
             _servingLine.TrySetResult(new IPEndPoint(IPAddress.Parse(m.Groups["host"].Value),
                 int.Parse(m.Groups["port"].Value, CultureInfo.InvariantCulture)));
         }
+    }
+
+    /// <summary>After a failed run: waits up to <paramref name="wait"/> for the process to end (a JVM that hit
+    /// OutOfMemoryError takes a moment), then <see cref="ExitNote"/>.</summary>
+    public async Task<string?> ExitNoteAsync(TimeSpan wait)
+    {
+        try
+        {
+            await _process.WaitForExitAsync().WaitAsync(wait);
+        }
+        catch (TimeoutException)
+        {
+            // still running: the failure was not the server dying
+        }
+        return ExitNote();
+    }
+
+    /// <summary>Null while running; otherwise how it ended and its last error-looking output line.</summary>
+    public string? ExitNote()
+    {
+        if (_process is null || !_process.HasExited) return null;
+        string? last;
+        lock (_tail)
+        {
+            last = _tail.LastOrDefault(l => l.Contains("OutOfMemoryError", StringComparison.Ordinal))
+                ?? _tail.LastOrDefault(l => l.Contains("ERROR", StringComparison.Ordinal) || l.Contains("Error", StringComparison.Ordinal));
+        }
+        return $"{Name} exited with {_process.ExitCode}{(last is null ? "" : ": " + last.Trim())}";
     }
 
     public string Tail()

@@ -77,8 +77,12 @@ public static class WorkloadNames
     /// <summary>The five request-stream workloads every driver (raw, client, java) can run.</summary>
     public static bool IsBasic(this Workload w) => w <= Workload.Mixed;
 
-    /// <summary>Scale workloads get a fresh server each (in --compare), since they fill it up.</summary>
-    public static bool IsIsolated(this Workload w) => w is Workload.Znodes1m or Workload.Sessions10k or Workload.Watches1m;
+    /// <summary>
+    /// Workloads that get a fresh server per run in --compare: the scale ones fill it up, and large1m can
+    /// take a stock-heap ZooKeeper down (its in-memory committed log holds 500 proposals: 500 MiB of 1 MiB
+    /// values against -Xmx1000m), which must not end the rest of the round.
+    /// </summary>
+    public static bool IsIsolated(this Workload w) => w is Workload.Znodes1m or Workload.Sessions10k or Workload.Watches1m or Workload.Large1m;
 
     /// <summary>Value size of the large-value workloads (null: --value-bytes).</summary>
     public static int? LargeValueBytes(this Workload w) => w switch
