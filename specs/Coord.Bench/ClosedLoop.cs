@@ -34,6 +34,7 @@ public static class ClosedLoop
         int ring = (int)BitOperations.RoundUpToPowerOf2((uint)outstanding);
         int mask = ring - 1;
         var sentAt = new long[ring];
+        var sentOp = new OpCode[ring];
         var w = new JuteWriter(outstanding * 256);
         int nextXid = 1;
         int expectedXid = 1;
@@ -42,7 +43,7 @@ public static class ClosedLoop
         long now = Stopwatch.GetTimestamp();
         for (int i = 0; i < outstanding; i++)
         {
-            source.WriteNext(w, nextXid);
+            sentOp[nextXid & mask] = source.WriteNext(w, nextXid);
             sentAt[nextXid & mask] = now;
             nextXid++;
             inFlight++;
@@ -69,7 +70,13 @@ public static class ClosedLoop
                 inFlight--;
                 replies++;
                 if (header.Err != ErrorCode.Ok)
+                {
                     tally.Errors[header.Err] = tally.Errors.GetValueOrDefault(header.Err) + 1;
+                }
+                else if (source.ReplyBytes(sentOp[header.Xid & mask]) is var expected && expected >= 0 && payload.Length != expected)
+                {
+                    throw new IOException($"{sentOp[header.Xid & mask]} reply of {payload.Length} bytes, expected {expected}");
+                }
                 if (inWindow)
                 {
                     tally.Latency.Record(now - sentAt[header.Xid & mask]);
@@ -82,7 +89,7 @@ public static class ClosedLoop
             now = Stopwatch.GetTimestamp();
             for (int i = 0; i < replies; i++)
             {
-                source.WriteNext(w, nextXid);
+                sentOp[nextXid & mask] = source.WriteNext(w, nextXid);
                 sentAt[nextXid & mask] = now;
                 nextXid++;
                 inFlight++;

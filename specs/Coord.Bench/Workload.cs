@@ -132,6 +132,7 @@ public sealed class RequestSource
         _client = client;
         _clients = clients;
         _createCounters = createCounters;
+        _valueLength = value.Length;
         bool keyed = workload != Workload.Create;
         int keys = keyed ? layout.Keys : 0;
         _readBodies = new byte[keys][];
@@ -159,51 +160,76 @@ public sealed class RequestSource
         return w.ToArray();
     }
 
-    /// <summary>Appends the next request of the stream as a complete frame.</summary>
-    public void WriteNext(JuteWriter w, int xid)
+    /// <summary>
+    /// The exact payload length of a successful reply to <paramref name="op"/> (header 16 + body), or -1
+    /// when it varies (create returns the path). The closed loop checks it, so a server that answers
+    /// without returning the data cannot look fast.
+    /// </summary>
+    public int ReplyBytes(OpCode op) => op switch
+    {
+        OpCode.GetData => 16 + 4 + _valueLength + StatBytes,
+        OpCode.SetData or OpCode.Exists => 16 + StatBytes,
+        _ => -1,
+    };
+
+    private const int StatBytes = 68;
+    private readonly int _valueLength;
+
+    /// <summary>Appends the next request of the stream as a complete frame; returns its opcode.</summary>
+    public OpCode WriteNext(JuteWriter w, int xid)
     {
         long seq = _sequence++;
+        OpCode op;
         int key = _readBodies.Length == 0 ? 0 : (int)((seq * _clients + _client) % _readBodies.Length);
         int frame = w.BeginFrame();
         w.WriteInt(xid);
         switch (_workload)
         {
             case Workload.Create:
-                w.WriteInt((int)OpCode.Create);
+                op = OpCode.Create;
+                w.WriteInt((int)op);
                 WriteCreateBody(w);
                 break;
             case Workload.Set:
-                w.WriteInt((int)OpCode.SetData);
+                op = OpCode.SetData;
+                w.WriteInt((int)op);
                 w.WriteRaw(_setBodies[key]);
                 break;
             case Workload.Get:
-                w.WriteInt((int)OpCode.GetData);
+                op = OpCode.GetData;
+                w.WriteInt((int)op);
                 w.WriteRaw(_readBodies[key]);
                 break;
             case Workload.Exists:
-                w.WriteInt((int)OpCode.Exists);
+                op = OpCode.Exists;
+                w.WriteInt((int)op);
                 w.WriteRaw(_readBodies[key]);
                 break;
             case Workload.Mixed when seq % 10 == 9:
-                w.WriteInt((int)OpCode.SetData);
+                op = OpCode.SetData;
+                w.WriteInt((int)op);
                 w.WriteRaw(_setBodies[key]);
                 break;
             case Workload.Mixed:
-                w.WriteInt((int)OpCode.GetData);
+                op = OpCode.GetData;
+                w.WriteInt((int)op);
                 w.WriteRaw(_readBodies[key]);
                 break;
             case Workload.Large64k or Workload.Large1m when seq % 2 == 0:
-                w.WriteInt((int)OpCode.SetData);
+                op = OpCode.SetData;
+                w.WriteInt((int)op);
                 w.WriteRaw(_setBodies[key]);
                 break;
             case Workload.Large64k or Workload.Large1m:
-                w.WriteInt((int)OpCode.GetData);
+                op = OpCode.GetData;
+                w.WriteInt((int)op);
                 w.WriteRaw(_readBodies[key]);
                 break;
             default:
                 throw new InvalidOperationException($"unknown workload {_workload}");
         }
         w.EndFrame(frame);
+        return op;
     }
 
     private void WriteCreateBody(JuteWriter w)
