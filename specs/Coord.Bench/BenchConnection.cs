@@ -14,21 +14,28 @@ namespace Coord.Bench;
 public sealed class BenchConnection : IAsyncDisposable
 {
     public const int SessionTimeoutMs = 30_000;
-    private const int MaxFrameBytes = 0xfffff + 64;
+    // Above jute.maxbuffer on purpose: large1m raises it on both servers, and the server enforces it anyway.
+    private const int MaxFrameBytes = 8 * 1024 * 1024;
 
     private readonly Socket _socket;
-    private byte[] _buffer = new byte[256 * 1024];
+    private byte[] _buffer;
     private int _start; // first unparsed byte
     private int _end;   // one past the last received byte
 
-    private BenchConnection(Socket socket) => _socket = socket;
+    private BenchConnection(Socket socket, int bufferBytes)
+    {
+        _socket = socket;
+        _buffer = new byte[bufferBytes];
+    }
 
     public long SessionId { get; private set; }
 
-    public static async Task<BenchConnection> ConnectAsync(EndPoint server, CancellationToken ct)
+    /// <param name="bufferBytes">Initial receive buffer (grows on demand): large for load connections,
+    /// small for the thousands of idle ones the scale workloads open.</param>
+    public static async Task<BenchConnection> ConnectAsync(EndPoint server, CancellationToken ct, int bufferBytes = 256 * 1024)
     {
         var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        var conn = new BenchConnection(socket);
+        var conn = new BenchConnection(socket, bufferBytes);
         try
         {
             await socket.ConnectAsync(server, ct);
@@ -134,12 +141,12 @@ public sealed class BenchConnection : IAsyncDisposable
     }
 
     /// <summary>One getData round trip (setup sanity check); throws on a non-zero reply code.</summary>
-    public async Task<byte[]?> GetDataAsync(string path, CancellationToken ct)
+    public async Task<byte[]?> GetDataAsync(string path, CancellationToken ct, bool watch = false, int xid = 1)
     {
         var w = new JuteWriter();
         int frame = w.BeginFrame();
-        new RequestHeader(1, OpCode.GetData).Write(w);
-        new PathWatchRequest(path, false).Write(w);
+        new RequestHeader(xid, OpCode.GetData).Write(w);
+        new PathWatchRequest(path, watch).Write(w);
         w.EndFrame(frame);
         await SendAsync(w.WrittenMemory, ct);
         while (true)
@@ -151,6 +158,29 @@ public sealed class BenchConnection : IAsyncDisposable
             if (header.Err != ErrorCode.Ok) throw new IOException($"getData {path} failed: {header.Err}");
             return GetDataResponse.Read(ref reader).Data;
         }
+    }
+
+    /// <summary>One ping round trip; false when the server answers with an error (an expired session).</summary>
+    public async Task<bool> PingAsync(CancellationToken ct)
+    {
+        var w = new JuteWriter();
+        int frame = w.BeginFrame();
+        new RequestHeader(Xids.Ping, OpCode.Ping).Write(w);
+        w.EndFrame(frame);
+        await SendAsync(w.WrittenMemory, ct);
+        var header = await ReceiveReplyAsync(ct);
+        return header.Xid == Xids.Ping && header.Err == ErrorCode.Ok;
+    }
+
+    /// <summary>Sends one request frame with <paramref name="xid"/> without waiting for the reply.</summary>
+    public ValueTask SendRequestAsync(int xid, OpCode op, IJuteWritable body, CancellationToken ct)
+    {
+        var w = new JuteWriter(256);
+        int frame = w.BeginFrame();
+        new RequestHeader(xid, op).Write(w);
+        body.Write(w);
+        w.EndFrame(frame);
+        return SendAsync(w.WrittenMemory, ct);
     }
 
     private async ValueTask<ReplyHeader> ReceiveReplyAsync(CancellationToken ct)

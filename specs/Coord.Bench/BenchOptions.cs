@@ -7,8 +7,11 @@ public sealed record BenchOptions
 {
     public string? Server { get; init; }
     public int? ServerPid { get; init; }
-    public int Clients { get; init; } = 4;
-    public int Outstanding { get; init; } = 64;
+    /// <summary>C×K combinations; every per-shape workload runs at each. --clients/--outstanding set one.</summary>
+    public IReadOnlyList<Shape> Shapes { get; init; } = [new Shape(4, 64)];
+
+    /// <summary>raw (protocol by hand), client (Coord.Client), java (Apache ZooKeeper's Java client).</summary>
+    public IReadOnlyList<string> Drivers { get; init; } = ["raw"];
     public int ValueBytes { get; init; } = 100;
     public double Seconds { get; init; } = 10;
     public double WarmupSeconds { get; init; } = 2;
@@ -20,6 +23,9 @@ public sealed record BenchOptions
     /// <summary>ZooKeeper's forceSync (compare mode). On by default, as in a stock ZooKeeper.</summary>
     public bool ZooKeeperForceSync { get; init; } = true;
 
+    /// <summary>ZooKeeper's -Xmx in MiB (compare mode); 1000 is what zkServer.sh uses.</summary>
+    public int ZooKeeperHeapMib { get; init; } = 1000;
+
     /// <summary>Number of pre-created nodes that set/get/exists/mixed spread over.</summary>
     public int Keys { get; init; } = 1000;
 
@@ -28,25 +34,76 @@ public sealed record BenchOptions
 
     public string? CoordDll { get; init; }
 
+    /// <summary>Also print the --compare table as Markdown (for BENCHMARKS.md).</summary>
+    public bool Markdown { get; init; }
+
+    /// <summary>Watcher sessions of the watch fan-out workload.</summary>
+    public int Watchers { get; init; } = 100;
+
+    /// <summary>Nodes created by znodes1m.</summary>
+    public int Znodes { get; init; } = 1_000_000;
+
+    /// <summary>Sessions opened by sessions10k.</summary>
+    public int Sessions { get; init; } = 10_000;
+
+    /// <summary>Watches registered by watches1m, spread over <see cref="WatchSessions"/> sessions.</summary>
+    public int Watches { get; init; } = 1_000_000;
+
+    public int WatchSessions { get; init; } = 100;
+
+    public bool Smoke { get; init; }
+
+    /// <summary>
+    /// --smoke: every workload and driver, tiny: 1 round, 1 s, small N. Checks the harness works, not speed.
+    /// Options after it still apply.
+    /// </summary>
+    public static BenchOptions SmokeDefaults => new()
+    {
+        Smoke = true,
+        Shapes = [new Shape(2, 8)],
+        Drivers = ["raw", "client", "java"],
+        Workloads = WorkloadNames.All.Split(',').Select(n => WorkloadNames.Parse(n)!.Value).ToList(),
+        Seconds = 0.5,
+        WarmupSeconds = 0.2,
+        Rounds = 1,
+        Keys = 50,
+        Watchers = 5,
+        Znodes = 2000,
+        Sessions = 200,
+        Watches = 2000,
+        WatchSessions = 10,
+    };
     public const string Usage = """
         usage: coord-bench --server HOST:PORT [--server-pid PID] [options]
-               coord-bench --compare [--rounds R] [--zk-force-sync yes|no] [--coord-dll PATH] [options]
+               coord-bench --compare [--rounds R] [--zk-force-sync yes|no] [--zk-heap-mib M] [--coord-dll PATH] [options]
 
         options:
           --clients C            connections, one session each (default 4)
           --outstanding K        requests kept in flight per connection (default 64)
+          --shapes LIST          several C×K at once, e.g. 4x64,16x64 (replaces --clients/--outstanding)
+          --driver LIST          raw (protocol by hand, default), client (Coord.Client), java (Apache
+                                 ZooKeeper's Java client); comma-separated for several; client and java
+                                 run create,set,get,exists,mixed only
           --value-bytes N        data size for create and set, and of the pre-created nodes (default 100)
           --seconds S            measured seconds per workload (default 10)
           --warmup-seconds W     unmeasured seconds before each measurement (default 2)
-          --workloads LIST       comma-separated: create,set,get,exists,mixed (mixed = 90% get / 10% set)
+          --workloads LIST       comma-separated, or "all": create,set,get,exists,mixed (90% get / 10% set),
+                                 watch, churn, large64k, large1m, znodes1m, sessions10k, watches1m
           --keys N               pre-created nodes for set/get/exists/mixed (default 1000)
           --label NAME           names the run and its node tree /bench-NAME (default bench)
           --threads              also print the busiest server threads per workload (needs the pid)
+          --watchers N           watch: watcher sessions (default 100)
+          --znodes N             znodes1m: nodes to create (default 1000000)
+          --sessions N           sessions10k: sessions to open (default 10000)
+          --watches N            watches1m: watches to register (default 1000000)
+          --watch-sessions N     watches1m: sessions they are spread over (default 100)
+          --markdown             --compare: also print the table as Markdown
+          --smoke                tiny run of everything (1 round, 0.5 s, small N, all drivers, 2x8); later options override
         """;
 
     public static BenchOptions Parse(IReadOnlyList<string> args)
     {
-        var o = new BenchOptions();
+        var o = args.Contains("--smoke") ? SmokeDefaults : new BenchOptions();
         for (int i = 0; i < args.Count; i++)
         {
             string name = args[i];
@@ -60,8 +117,17 @@ public sealed record BenchOptions
             {
                 "--server" => o with { Server = Value() },
                 "--server-pid" => o with { ServerPid = PositiveInt(name, Value()) },
-                "--clients" => o with { Clients = PositiveInt(name, Value()) },
-                "--outstanding" => o with { Outstanding = PositiveInt(name, Value()) },
+                "--clients" => o with { Shapes = [o.Shapes[0] with { Clients = PositiveInt(name, Value()) }] },
+                "--outstanding" => o with { Shapes = [o.Shapes[0] with { Outstanding = PositiveInt(name, Value()) }] },
+                "--shapes" => o with { Shapes = ParseShapes(Value()) },
+                "--driver" or "--drivers" => o with { Drivers = ParseDrivers(Value()) },
+                "--watchers" => o with { Watchers = PositiveInt(name, Value()) },
+                "--znodes" => o with { Znodes = PositiveInt(name, Value()) },
+                "--sessions" => o with { Sessions = PositiveInt(name, Value()) },
+                "--watches" => o with { Watches = PositiveInt(name, Value()) },
+                "--watch-sessions" => o with { WatchSessions = PositiveInt(name, Value()) },
+                "--markdown" => o with { Markdown = true },
+                "--smoke" => o,
                 "--value-bytes" => o with { ValueBytes = NonNegativeInt(name, Value()) },
                 "--seconds" => o with { Seconds = PositiveDouble(name, Value()) },
                 "--warmup-seconds" => o with { WarmupSeconds = NonNegativeDouble(name, Value()) },
@@ -71,6 +137,7 @@ public sealed record BenchOptions
                 "--compare" => o with { Compare = true },
                 "--rounds" => o with { Rounds = PositiveInt(name, Value()) },
                 "--zk-force-sync" => o with { ZooKeeperForceSync = YesNo(name, Value()) },
+                "--zk-heap-mib" => o with { ZooKeeperHeapMib = PositiveInt(name, Value()) },
                 "--coord-dll" => o with { CoordDll = Value() },
                 "--threads" => o with { Threads = true },
                 "-h" or "--help" => throw new OptionException(""),
@@ -82,6 +149,8 @@ public sealed record BenchOptions
             throw new OptionException("--compare starts its own servers; drop --server");
         if (!o.Compare && o.Server is null)
             throw new OptionException("--server HOST:PORT is required (or use --compare)");
+        if (o.Shapes.Any(sh => sh.Clients > 4096))
+            throw new OptionException("at most 4096 clients per shape");
         if (o.ValueBytes > 1_000_000)
             throw new OptionException("--value-bytes must stay below jute.maxbuffer (1,048,575 bytes with headers)");
         return o;
@@ -114,13 +183,38 @@ public sealed record BenchOptions
         value.Length > 0 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')
             ? value : throw new OptionException($"--label may hold letters, digits, '-' and '_' only, got '{value}'");
 
+    private static IReadOnlyList<Shape> ParseShapes(string value)
+    {
+        var list = new List<Shape>();
+        foreach (var part in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var ck = part.Split('x', '×');
+            if (ck.Length != 2 || !int.TryParse(ck[0], NumberStyles.None, CultureInfo.InvariantCulture, out int c) || c <= 0
+                || !int.TryParse(ck[1], NumberStyles.None, CultureInfo.InvariantCulture, out int k) || k <= 0)
+                throw new OptionException($"--shapes expects CxK,CxK... (e.g. 4x64,16x64), got '{part}'");
+            list.Add(new Shape(c, k));
+        }
+        return list.Count > 0 ? list : throw new OptionException("--shapes needs at least one CxK");
+    }
+
+    private static IReadOnlyList<string> ParseDrivers(string value)
+    {
+        var list = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();
+        foreach (var d in list)
+        {
+            if (!WorkloadRun.DriverNames.Contains(d)) throw new OptionException($"--driver: unknown driver '{d}' (raw, client, java)");
+        }
+        return list.Count > 0 ? list : throw new OptionException("--driver needs at least one driver");
+    }
+
     private static IReadOnlyList<Workload> ParseWorkloads(string value)
     {
+        if (value == "all") value = WorkloadNames.All;
         var list = new List<Workload>();
         foreach (var part in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             list.Add(WorkloadNames.Parse(part)
-                ?? throw new OptionException($"--workloads: unknown workload '{part}' (create, set, get, exists, mixed)"));
+                ?? throw new OptionException($"--workloads: unknown workload '{part}' ({WorkloadNames.All})"));
         }
         return list.Count > 0 ? list : throw new OptionException("--workloads needs at least one workload");
     }

@@ -34,6 +34,7 @@ public static class ClosedLoop
         int ring = (int)BitOperations.RoundUpToPowerOf2((uint)outstanding);
         int mask = ring - 1;
         var sentAt = new long[ring];
+        var sentOp = new OpCode[ring];
         var w = new JuteWriter(outstanding * 256);
         int nextXid = 1;
         int expectedXid = 1;
@@ -42,7 +43,7 @@ public static class ClosedLoop
         long now = Stopwatch.GetTimestamp();
         for (int i = 0; i < outstanding; i++)
         {
-            source.WriteNext(w, nextXid);
+            sentOp[nextXid & mask] = source.WriteNext(w, nextXid);
             sentAt[nextXid & mask] = now;
             nextXid++;
             inFlight++;
@@ -69,7 +70,13 @@ public static class ClosedLoop
                 inFlight--;
                 replies++;
                 if (header.Err != ErrorCode.Ok)
+                {
                     tally.Errors[header.Err] = tally.Errors.GetValueOrDefault(header.Err) + 1;
+                }
+                else if (source.ReplyBytes(sentOp[header.Xid & mask]) is var expected && expected >= 0 && payload.Length != expected)
+                {
+                    throw new IOException($"{sentOp[header.Xid & mask]} reply of {payload.Length} bytes, expected {expected}");
+                }
                 if (inWindow)
                 {
                     tally.Latency.Record(now - sentAt[header.Xid & mask]);
@@ -82,12 +89,71 @@ public static class ClosedLoop
             now = Stopwatch.GetTimestamp();
             for (int i = 0; i < replies; i++)
             {
-                source.WriteNext(w, nextXid);
+                sentOp[nextXid & mask] = source.WriteNext(w, nextXid);
                 sentAt[nextXid & mask] = now;
                 nextXid++;
                 inFlight++;
             }
             await conn.SendAsync(w.WrittenMemory, ct);
+        }
+    }
+}
+
+/// <summary>
+/// A fixed number of requests over one connection with <c>outstanding</c> in flight (the scale workloads'
+/// fill and registration phases). Notifications arriving meanwhile go to <paramref name="onNotification"/>.
+/// </summary>
+public static class CountedLoop
+{
+    /// <param name="write">Writes request number i (0-based) with the given xid as one complete frame.</param>
+    public static async Task RunAsync(BenchConnection conn, int count, int outstanding, Action<JuteWriter, int, int> write,
+        LatencyHistogram latency, Dictionary<ErrorCode, long> errors, CancellationToken ct, Action<WatcherEvent>? onNotification = null)
+    {
+        if (count == 0) return;
+        int ring = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(outstanding, 1));
+        int mask = ring - 1;
+        var sentAt = new long[ring];
+        var w = new JuteWriter(outstanding * 128);
+        int sent = 0, received = 0;
+
+        void Fill(long now)
+        {
+            w.Reset();
+            while (sent < count && sent - received < outstanding)
+            {
+                int xid = sent + 1;
+                write(w, xid, sent);
+                sentAt[xid & mask] = now;
+                sent++;
+            }
+        }
+
+        Fill(Stopwatch.GetTimestamp());
+        await conn.SendAsync(w.WrittenMemory, ct);
+        while (received < count)
+        {
+            await conn.ReceiveMoreAsync(ct);
+            long now = Stopwatch.GetTimestamp();
+            while (conn.TryTakeFrame(out var payload))
+            {
+                var reader = new JuteReader(payload.Span);
+                var header = ReplyHeader.Read(ref reader);
+                if (header.Xid == Xids.Notification)
+                {
+                    onNotification?.Invoke(WatcherEvent.Read(ref reader));
+                    continue;
+                }
+                if (header.Xid != received + 1)
+                    throw new IOException($"reply xid {header.Xid} out of order, expected {received + 1}");
+                received++;
+                if (header.Err != ErrorCode.Ok) errors[header.Err] = errors.GetValueOrDefault(header.Err) + 1;
+                latency.Record(now - sentAt[header.Xid & mask]);
+            }
+            if (sent < count && sent - received < outstanding)
+            {
+                Fill(Stopwatch.GetTimestamp());
+                await conn.SendAsync(w.WrittenMemory, ct);
+            }
         }
     }
 }

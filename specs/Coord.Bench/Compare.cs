@@ -4,35 +4,69 @@ using System.Globalization;
 namespace Coord.Bench;
 
 /// <summary>
-/// --compare: Apache ZooKeeper and Coord side by side on this machine. Both servers run for the whole
-/// session; each round runs every workload against both, swapping which goes first every round so slow
+/// --compare: Apache ZooKeeper and Coord side by side on this machine, each in a fresh temp data folder.
+/// One pair of servers serves the whole session for the request workloads; the scale workloads
+/// (znodes1m, sessions10k, watches1m) each get a fresh server, started and removed around the run.
+/// Each round runs every planned row against both, swapping which goes first every round so slow
 /// drift (page cache, thermal, tree growth) lands on both. The table shows medians over rounds.
 /// </summary>
 public static class Compare
 {
+    /// <summary>jute.maxbuffer / frame-bytes-max for both servers when large1m runs: 1 MiB values plus headers.</summary>
+    public const int LargeFrameBytesMax = 4 * 1024 * 1024;
+
+    public const int DefaultFrameBytesMax = 1048575;
+
     public static async Task<int> RunAsync(BenchOptions o, CancellationToken ct)
     {
         string coordDll = o.CoordDll ?? await LocateCoordDllAsync(ct);
+        int frameBytesMax = o.Workloads.Contains(Workload.Large1m) ? LargeFrameBytesMax : DefaultFrameBytesMax;
+        var plan = WorkloadRun.Plan(o);
         Console.WriteLine($"# coord: {coordDll} (built {File.GetLastWriteTimeUtc(coordDll):yyyy-MM-dd HH:mm:ss} UTC)");
-        Console.WriteLine($"# zookeeper: /usr/share/java/zookeeper.jar, forceSync={(o.ZooKeeperForceSync ? "yes" : "no")}, -Xmx1000m");
+        Console.WriteLine($"# zookeeper: /usr/share/java/zookeeper.jar, forceSync={(o.ZooKeeperForceSync ? "yes" : "no")}, -Xmx{o.ZooKeeperHeapMib}m, maxClientCnxns=0");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"# jute.maxbuffer (zookeeper) = coord.client.frame-bytes-max (coord) = {frameBytesMax}{(frameBytesMax != DefaultFrameBytesMax ? " (raised for large1m)" : " (default)")}"));
         Console.WriteLine($"# {Environment.ProcessorCount} cores shared by both servers and this load generator");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"# {plan.Count} rows × 2 servers × {o.Rounds} round(s); {o.Seconds:0.#} s measured + {o.WarmupSeconds:0.#} s warm-up per request run"));
+
+        Task<ServerProcess> StartAsync(string server) => server == "zookeeper"
+            ? ServerProcess.StartZooKeeperAsync(o.ZooKeeperForceSync, frameBytesMax, o.ZooKeeperHeapMib, ct)
+            : ServerProcess.StartCoordAsync(coordDll, frameBytesMax, ct);
 
         var results = new List<RunResult>();
-        await using (var zk = await ServerProcess.StartZooKeeperAsync(o.ZooKeeperForceSync, ct))
-        await using (var coord = await ServerProcess.StartCoordAsync(coordDll, ct))
+        await using (var zk = await StartAsync("zookeeper"))
+        await using (var coord = await StartAsync("coord"))
         {
-            Console.WriteLine($"# zookeeper pid {zk.Pid} on {zk.EndPoint}; coord pid {coord.Pid} on {coord.EndPoint}");
-            var zkTarget = new Target(TargetLabel(o, "zookeeper"), zk.EndPoint, zk.Pid, o.Clients);
-            var coordTarget = new Target(TargetLabel(o, "coord"), coord.EndPoint, coord.Pid, o.Clients);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"# zookeeper pid {zk.Pid} on {zk.EndPoint} (serving {zk.StartToServingMs:0} ms after start); coord pid {coord.Pid} on {coord.EndPoint} (serving {coord.StartToServingMs:0} ms after start)"));
+            var shared = new Dictionary<string, Target>
+            {
+                ["zookeeper"] = new(TargetLabel(o, "zookeeper"), "zookeeper", zk.EndPoint, zk.Pid, zk),
+                ["coord"] = new(TargetLabel(o, "coord"), "coord", coord.EndPoint, coord.Pid, coord),
+            };
             Console.WriteLine(Report.Header);
             for (int round = 1; round <= o.Rounds; round++)
             {
-                Target[] order = round % 2 == 1 ? [zkTarget, coordTarget] : [coordTarget, zkTarget];
-                foreach (var workload in o.Workloads)
+                string[] order = round % 2 == 1 ? ["zookeeper", "coord"] : ["coord", "zookeeper"];
+                foreach (var run in plan)
                 {
-                    foreach (var target in order)
+                    foreach (var server in order)
                     {
-                        var r = await WorkloadRun.RunAsync(target, workload, o, ct);
+                        RunResult r;
+                        if (run.Workload.IsIsolated())
+                        {
+                            await using var fresh = await StartAsync(server);
+                            r = await WorkloadRun.RunAsync(new Target(TargetLabel(o, server), server, fresh.EndPoint, fresh.Pid, fresh), run, o, ct);
+                            if (r.Failure is not null && await fresh.ExitNoteAsync(TimeSpan.FromSeconds(5)) is { } note) r = r with { Failure = $"{r.Failure} ({note})" };
+                        }
+                        else
+                        {
+                            var target = shared[server];
+                            if (target.Process!.ExitNote() is { } dead)
+                                throw new InvalidOperationException($"{dead}; the shared server is gone, stopping\n{target.Process.Tail()}");
+                            r = await WorkloadRun.RunAsync(target, run, o, ct);
+                        }
                         results.Add(r);
                         Console.WriteLine(Report.Line(r));
                         Console.WriteLine(Report.Json(r, round));
@@ -42,30 +76,14 @@ public static class Compare
         }
 
         Console.WriteLine();
-        PrintTable(o, results);
-        return results.All(r => r.Clean) ? 0 : 1;
-    }
-
-    private static string TargetLabel(BenchOptions o, string server) => o.Label == "bench" ? server : $"{o.Label}-{server}";
-
-    private static void PrintTable(BenchOptions o, List<RunResult> results)
-    {
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"medians over {o.Rounds} round(s); {o.Clients} clients × {o.Outstanding} outstanding, {o.ValueBytes} B values, {o.Seconds:0.#} s per run"));
-        Console.WriteLine($"{"workload",-9} {"metric",-22} {"zookeeper",12} {"coord",12} {"coord/zk",9}");
-        foreach (var workload in o.Workloads)
+            $"medians over {o.Rounds} round(s); ratio = coord/zk; {o.ValueBytes} B values unless the workload says otherwise; {o.Seconds:0.#} s per request run"));
+        Table.Print(Console.Out, plan, results, markdown: false);
+        if (o.Markdown)
         {
-            var zk = results.Where(r => r.Workload == workload && r.Label.EndsWith("zookeeper", StringComparison.Ordinal)).ToList();
-            var co = results.Where(r => r.Workload == workload && r.Label.EndsWith("coord", StringComparison.Ordinal)).ToList();
-            Row(workload, "ops/s", zk, co, r => r.OpsPerSecond, "0");
-            Row(workload, "p50_us", zk, co, r => r.Latency.QuantileMicros(0.50), "0");
-            Row(workload, "p99_us", zk, co, r => r.Latency.QuantileMicros(0.99), "0");
-            Row(workload, "p999_us", zk, co, r => r.Latency.QuantileMicros(0.999), "0");
-            Row(workload, "server_cpu_us_per_op", zk, co, r => r.ServerCpuMicrosPerOp, "0.0");
-            Row(workload, "server_cpu_cores", zk, co, r => r.ServerCpuCores, "0.00");
-            Row(workload, "load_gen_cpu_cores", zk, co, r => r.LoadGeneratorCpuCores, "0.00");
-            Row(workload, "server_rss_mib (max)", zk, co, r => r.ServerRssMib, "0", max: true);
-            Row(workload, "errors (sum)", zk, co, r => r.ErrorCount + (r.Failure is null ? 0 : 1), "0", sum: true);
+            Console.WriteLine();
+            Console.WriteLine("markdown:");
+            Table.Print(Console.Out, plan, results, markdown: true);
         }
         var failed = results.Where(r => !r.Clean).ToList();
         if (failed.Count > 0)
@@ -73,38 +91,15 @@ public static class Compare
             Console.WriteLine($"{failed.Count} run(s) had errors or failed:");
             foreach (var r in failed) Console.WriteLine("  " + Report.Line(r));
         }
+        return failed.Count == 0 ? 0 : 1;
     }
 
-    private static void Row(Workload w, string metric, List<RunResult> zk, List<RunResult> co, Func<RunResult, double?> pick,
-        string format, bool max = false, bool sum = false)
-    {
-        double? Agg(List<RunResult> rs)
-        {
-            var values = rs.Select(pick).Where(v => v is { } d && double.IsFinite(d)).Select(v => v!.Value).ToList();
-            if (values.Count == 0) return null;
-            if (sum) return values.Sum();
-            if (max) return values.Max();
-            return Median(values);
-        }
-
-        double? z = Agg(zk), c = Agg(co);
-        string ratio = z is > 0 && c is { } cv ? (cv / z.Value).ToString("0.00", CultureInfo.InvariantCulture) : "-";
-        string F(double? v) => v is { } d ? d.ToString(format, CultureInfo.InvariantCulture) : "-";
-        Console.WriteLine($"{w.Name(),-9} {metric,-22} {F(z),12} {F(c),12} {ratio,9}");
-    }
-
-    private static double Median(List<double> values)
-    {
-        values.Sort();
-        int n = values.Count;
-        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-    }
+    private static string TargetLabel(BenchOptions o, string server) => o.Label == "bench" ? server : $"{o.Label}-{server}";
 
     /// <summary>Coord.Host/bin/Release/net10.0/coord.dll of the checkout this tool runs from; built if missing.</summary>
     private static async Task<string> LocateCoordDllAsync(CancellationToken ct)
     {
-        string? repo = FindRepo(AppContext.BaseDirectory) ?? FindRepo(Environment.CurrentDirectory)
-            ?? throw new InvalidOperationException("Coord.sln not found above this tool or the working directory; pass --coord-dll PATH");
+        string repo = RepoPaths.Root();
         string dll = Path.Combine(repo, "Coord.Host", "bin", "Release", "net10.0", "coord.dll");
         if (File.Exists(dll)) return dll;
 
@@ -116,14 +111,5 @@ public static class Compare
         if (build.ExitCode != 0 || !File.Exists(dll))
             throw new InvalidOperationException($"dotnet build -c Release Coord.Host failed (exit {build.ExitCode})");
         return dll;
-    }
-
-    private static string? FindRepo(string start)
-    {
-        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Coord.sln"))) return dir.FullName;
-        }
-        return null;
     }
 }

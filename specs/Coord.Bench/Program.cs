@@ -36,12 +36,12 @@ try
     if (options.Compare) return await Compare.RunAsync(options, cts.Token);
 
     var endPoint = await ResolveAsync(options.Server!, cts.Token);
-    var target = new Target(options.Label, endPoint, options.ServerPid, options.Clients);
+    var target = new Target(options.Label, options.Label, endPoint, options.ServerPid);
     Console.WriteLine(Report.Header);
     var results = new List<RunResult>();
-    foreach (var workload in options.Workloads)
+    foreach (var run in WorkloadRun.Plan(options))
     {
-        var r = await WorkloadRun.RunAsync(target, workload, options, cts.Token);
+        var r = await WorkloadRun.RunAsync(target, run, options, cts.Token);
         results.Add(r);
         Console.WriteLine(Report.Line(r));
     }

@@ -16,16 +16,18 @@ public sealed partial class ServerProcess : IAsyncDisposable
 {
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
-    private const int TailLines = 40;
+    private const int TailLines = 200;
 
-    private readonly Process _process;
+    private Process _process = null!;
+    private Command _command;
+    private long _startedTicks;
     private readonly Queue<string> _tail = new();
     private readonly TaskCompletionSource<IPEndPoint> _servingLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private ServerProcess(string name, Process process, string workDir)
+    private ServerProcess(string name, Command command, string workDir)
     {
         Name = name;
-        _process = process;
+        _command = command;
         WorkDir = workDir;
     }
 
@@ -37,8 +39,10 @@ public sealed partial class ServerProcess : IAsyncDisposable
     /// <summary>
     /// Apache ZooKeeper standalone with the JVM flags of a stock <c>zkServer.sh</c> (-Xmx1000m), so
     /// neither side gets a tuned heap. forceSync follows the option; it is on in a stock ZooKeeper.
+    /// maxClientCnxns=0 (sessions10k opens thousands of connections from one address) and
+    /// jute.maxbuffer=<paramref name="frameBytesMax"/> (large1m) are the only other changes.
     /// </summary>
-    public static async Task<ServerProcess> StartZooKeeperAsync(bool forceSync, CancellationToken ct)
+    public static async Task<ServerProcess> StartZooKeeperAsync(bool forceSync, int frameBytesMax, int heapMib, CancellationToken ct)
     {
         const string jar = "/usr/share/java/zookeeper.jar";
         if (!File.Exists(jar)) throw new InvalidOperationException("Apache ZooKeeper is not installed (apt-get install zookeeper)");
@@ -55,15 +59,20 @@ public sealed partial class ServerProcess : IAsyncDisposable
             "clientPortAddress=127.0.0.1",
             "4lw.commands.whitelist=*",
             "admin.enableServer=false",
+            "maxClientCnxns=0",
             $"forceSync={(forceSync ? "yes" : "no")}",
         ]);
-        var server = Start("zookeeper", "java",
-            ["-Xmx1000m", "-cp", $"{jar}:/usr/share/java/slf4j-nop.jar", "org.apache.zookeeper.server.ZooKeeperServerMain", cfg],
-            workDir);
-        server.EndPoint = new IPEndPoint(IPAddress.Loopback, port);
+        var command = new Command("java",
+            [string.Create(CultureInfo.InvariantCulture, $"-Xmx{heapMib}m"), string.Create(CultureInfo.InvariantCulture, $"-Djute.maxbuffer={frameBytesMax}"),
+             // slf4j-simple at WARN: quiet, but an OutOfMemoryError or a dying thread reaches the tail.
+             "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+             "-cp", $"{jar}:/usr/share/java/slf4j-simple.jar", "org.apache.zookeeper.server.ZooKeeperServerMain", cfg],
+            new Dictionary<string, string>());
+        var server = new ServerProcess("zookeeper", command, workDir) { EndPoint = new IPEndPoint(IPAddress.Loopback, port) };
         try
         {
-            await server.WaitForSessionAsync(ct);
+            server.Launch();
+            await server.WaitForServingAsync(null, ct);
             return server;
         }
         catch
@@ -73,15 +82,25 @@ public sealed partial class ServerProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>coord serve on an ephemeral port; the port comes from its "serving clients on" line.</summary>
-    public static async Task<ServerProcess> StartCoordAsync(string coordDll, CancellationToken ct)
+    /// <summary>
+    /// coord serve on an ephemeral port (from its "serving clients on" line); per-IP connection limit off
+    /// and frame-bytes-max raised, as for ZooKeeper.
+    /// </summary>
+    public static async Task<ServerProcess> StartCoordAsync(string coordDll, int frameBytesMax, CancellationToken ct)
     {
         var workDir = Directory.CreateTempSubdirectory("coord-bench-coord-").FullName;
         var dataDir = Path.Combine(workDir, "data");
         Directory.CreateDirectory(dataDir);
-        var server = Start("coord", "dotnet", [coordDll, "serve", "--client-port", "0", "--data-dir", dataDir], workDir);
+        var command = new Command("dotnet", [coordDll, "serve", "--client-port", "0", "--data-dir", dataDir],
+            new Dictionary<string, string>
+            {
+                ["COORD_CLIENT__CONNECTIONS_PER_IP_MAX"] = "0",
+                ["COORD_CLIENT__FRAME_BYTES_MAX"] = frameBytesMax.ToString(CultureInfo.InvariantCulture),
+            });
+        var server = new ServerProcess("coord", command, workDir);
         try
         {
+            server.Launch();
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(ReadyTimeout);
             try
@@ -92,7 +111,12 @@ public sealed partial class ServerProcess : IAsyncDisposable
             {
                 throw new TimeoutException($"coord did not print 'serving clients on' within {ReadyTimeout.TotalSeconds:0} s\n{server.Tail()}");
             }
-            await server.WaitForSessionAsync(ct);
+            await server.WaitForServingAsync(null, ct);
+            // Restarts reuse the port, so a client (and this tool) finds the server where it was.
+            server._command = command with
+            {
+                Args = command.Args.Select(a => a == "0" ? server.EndPoint.Port.ToString(CultureInfo.InvariantCulture) : a).ToArray(),
+            };
             return server;
         }
         catch
@@ -102,27 +126,47 @@ public sealed partial class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Milliseconds from process start until the first session handshake succeeded.</summary>
+    public double StartToServingMs { get; private set; }
+
+    /// <summary>
+    /// Stops the server (SIGTERM, as an operator would) and starts it again on the same data folder and
+    /// port. Returns milliseconds from the new process's start until a session handshake plus a getData of
+    /// <paramref name="knownPath"/> succeeds, i.e. until it serves the recovered data.
+    /// </summary>
+    public async Task<double> RestartAsync(string knownPath, CancellationToken ct)
+    {
+        await StopAsync();
+        _process.Dispose();
+        Launch();
+        await WaitForServingAsync(knownPath, ct);
+        return StartToServingMs;
+    }
+
     [GeneratedRegex(@"serving clients on (?<host>[0-9.]+):(?<port>\d+)")]
     private static partial Regex ServingLine();
 
-    private static ServerProcess Start(string name, string file, IEnumerable<string> args, string workDir)
+    private sealed record Command(string File, string[] Args, Dictionary<string, string> Env);
+
+    private void Launch()
     {
-        var info = new ProcessStartInfo(file)
+        var info = new ProcessStartInfo(_command.File)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = workDir,
+            WorkingDirectory = WorkDir,
         };
-        foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var a in _command.Args) info.ArgumentList.Add(a);
+        foreach (var (k, v) in _command.Env) info.Environment[k] = v;
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var server = new ServerProcess(name, process, workDir);
-        process.OutputDataReceived += (_, e) => server.OnLine(e.Data);
-        process.ErrorDataReceived += (_, e) => server.OnLine(e.Data);
-        if (!process.Start()) throw new InvalidOperationException($"could not start {file}");
+        process.OutputDataReceived += (_, e) => OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        _startedTicks = Stopwatch.GetTimestamp();
+        if (!process.Start()) throw new InvalidOperationException($"could not start {_command.File}");
+        _process = process;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return server;
     }
 
     private void OnLine(string? line)
@@ -141,16 +185,45 @@ public sealed partial class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>After a failed run: waits up to <paramref name="wait"/> for the process to end (a JVM that hit
+    /// OutOfMemoryError takes a moment), then <see cref="ExitNote"/>.</summary>
+    public async Task<string?> ExitNoteAsync(TimeSpan wait)
+    {
+        try
+        {
+            await _process.WaitForExitAsync().WaitAsync(wait);
+        }
+        catch (TimeoutException)
+        {
+            // still running: the failure was not the server dying
+        }
+        return ExitNote();
+    }
+
+    /// <summary>Null while running; otherwise how it ended and its last error-looking output line.</summary>
+    public string? ExitNote()
+    {
+        if (_process is null || !_process.HasExited) return null;
+        string? last;
+        lock (_tail)
+        {
+            last = _tail.LastOrDefault(l => l.Contains("OutOfMemoryError", StringComparison.Ordinal))
+                ?? _tail.LastOrDefault(l => l.Contains("ERROR", StringComparison.Ordinal) || l.Contains("Error", StringComparison.Ordinal));
+        }
+        return $"{Name} exited with {_process.ExitCode}{(last is null ? "" : ": " + last.Trim())}";
+    }
+
     public string Tail()
     {
         lock (_tail) return $"--- last output of {Name} (pid {Pid}) ---\n{string.Join('\n', _tail)}";
     }
 
     /// <summary>
-    /// Ready means a session handshake succeeds (a listening port alone is not enough for ZooKeeper).
-    /// Retries every 200 ms: there is no event to wait on from outside the process.
+    /// Ready means a session handshake succeeds (a listening port alone is not enough for ZooKeeper), and
+    /// with <paramref name="knownPath"/> also a getData of it. Retries every 10 ms (so start-up times are
+    /// measured to about that): there is no event to wait on from outside the process.
     /// </summary>
-    private async Task WaitForSessionAsync(CancellationToken ct)
+    private async Task WaitForServingAsync(string? knownPath, CancellationToken ct)
     {
         var deadline = Stopwatch.StartNew();
         while (true)
@@ -160,7 +233,9 @@ public sealed partial class ServerProcess : IAsyncDisposable
             {
                 using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 attempt.CancelAfter(TimeSpan.FromSeconds(5));
-                await using var conn = await BenchConnection.ConnectAsync(EndPoint, attempt.Token);
+                await using var conn = await BenchConnection.ConnectAsync(EndPoint, attempt.Token, bufferBytes: 4096);
+                if (knownPath is not null) await conn.GetDataAsync(knownPath, attempt.Token);
+                StartToServingMs = Setup.SecondsSince(_startedTicks) * 1000;
                 await conn.CloseSessionAsync(attempt.Token);
                 return;
             }
@@ -168,7 +243,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
             {
                 if (deadline.Elapsed > ReadyTimeout)
                     throw new TimeoutException($"{Name} on {EndPoint} accepted no session within {ReadyTimeout.TotalSeconds:0} s\n{Tail()}");
-                await Task.Delay(200, ct);
+                await Task.Delay(10, ct);
             }
         }
     }
@@ -187,28 +262,31 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     private const int SigTerm = 15;
 
+    private async Task StopAsync()
+    {
+        if (_process is null || _process.HasExited) return;
+        Kill(_process.Id, SigTerm);
+        using var grace = new CancellationTokenSource(StopGrace);
+        try
+        {
+            await _process.WaitForExitAsync(grace.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         try
         {
-            if (!_process.HasExited)
-            {
-                Kill(_process.Id, SigTerm);
-                using var grace = new CancellationTokenSource(StopGrace);
-                try
-                {
-                    await _process.WaitForExitAsync(grace.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    _process.Kill(entireProcessTree: true);
-                    await _process.WaitForExitAsync();
-                }
-            }
+            await StopAsync();
         }
         finally
         {
-            _process.Dispose();
+            _process?.Dispose();
             try
             {
                 Directory.Delete(WorkDir, recursive: true);

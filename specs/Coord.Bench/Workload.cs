@@ -13,6 +13,27 @@ public enum Workload
 
     /// <summary>90% getData, 10% setData over the pre-created keys.</summary>
     Mixed,
+
+    /// <summary>Watch fan-out: N watcher sessions re-arm a data watch on one node, one writer sets it.</summary>
+    Watch,
+
+    /// <summary>Session churn: connect + closeSession in a loop; one sample per session.</summary>
+    Churn,
+
+    /// <summary>Alternating setData / getData with 64 KiB values.</summary>
+    Large64k,
+
+    /// <summary>Alternating setData / getData with 1 MiB values (jute.maxbuffer raised on both servers).</summary>
+    Large1m,
+
+    /// <summary>Fill with --znodes nodes of 100 B: RSS per znode, then restart-to-serving time.</summary>
+    Znodes1m,
+
+    /// <summary>Open --sessions sessions: RSS per session, time to open, all alive by ping.</summary>
+    Sessions10k,
+
+    /// <summary>Register --watches data watches over sessions × nodes: RSS per watch, fire a subset.</summary>
+    Watches1m,
 }
 
 public static class WorkloadNames
@@ -24,6 +45,13 @@ public static class WorkloadNames
         Workload.Get => "get",
         Workload.Exists => "exists",
         Workload.Mixed => "mixed",
+        Workload.Watch => "watch",
+        Workload.Churn => "churn",
+        Workload.Large64k => "large64k",
+        Workload.Large1m => "large1m",
+        Workload.Znodes1m => "znodes1m",
+        Workload.Sessions10k => "sessions10k",
+        Workload.Watches1m => "watches1m",
         _ => throw new ArgumentOutOfRangeException(nameof(w), w, null),
     };
 
@@ -34,6 +62,33 @@ public static class WorkloadNames
         "get" => Workload.Get,
         "exists" => Workload.Exists,
         "mixed" => Workload.Mixed,
+        "watch" => Workload.Watch,
+        "churn" => Workload.Churn,
+        "large64k" => Workload.Large64k,
+        "large1m" => Workload.Large1m,
+        "znodes1m" => Workload.Znodes1m,
+        "sessions10k" => Workload.Sessions10k,
+        "watches1m" => Workload.Watches1m,
+        _ => null,
+    };
+
+    public const string All = "create,set,get,exists,mixed,watch,churn,large64k,large1m,znodes1m,sessions10k,watches1m";
+
+    /// <summary>The five request-stream workloads every driver (raw, client, java) can run.</summary>
+    public static bool IsBasic(this Workload w) => w <= Workload.Mixed;
+
+    /// <summary>
+    /// Workloads that get a fresh server per run in --compare: the scale ones fill it up, and large1m can
+    /// take a stock-heap ZooKeeper down (its in-memory committed log holds 500 proposals: 500 MiB of 1 MiB
+    /// values against -Xmx1000m), which must not end the rest of the round.
+    /// </summary>
+    public static bool IsIsolated(this Workload w) => w is Workload.Znodes1m or Workload.Sessions10k or Workload.Watches1m or Workload.Large1m;
+
+    /// <summary>Value size of the large-value workloads (null: --value-bytes).</summary>
+    public static int? LargeValueBytes(this Workload w) => w switch
+    {
+        Workload.Large64k => 64 * 1024,
+        Workload.Large1m => 1024 * 1024,
         _ => null,
     };
 }
@@ -77,6 +132,7 @@ public sealed class RequestSource
         _client = client;
         _clients = clients;
         _createCounters = createCounters;
+        _valueLength = value.Length;
         bool keyed = workload != Workload.Create;
         int keys = keyed ? layout.Keys : 0;
         _readBodies = new byte[keys][];
@@ -104,43 +160,76 @@ public sealed class RequestSource
         return w.ToArray();
     }
 
-    /// <summary>Appends the next request of the stream as a complete frame.</summary>
-    public void WriteNext(JuteWriter w, int xid)
+    /// <summary>
+    /// The exact payload length of a successful reply to <paramref name="op"/> (header 16 + body), or -1
+    /// when it varies (create returns the path). The closed loop checks it, so a server that answers
+    /// without returning the data cannot look fast.
+    /// </summary>
+    public int ReplyBytes(OpCode op) => op switch
+    {
+        OpCode.GetData => 16 + 4 + _valueLength + StatBytes,
+        OpCode.SetData or OpCode.Exists => 16 + StatBytes,
+        _ => -1,
+    };
+
+    private const int StatBytes = 68;
+    private readonly int _valueLength;
+
+    /// <summary>Appends the next request of the stream as a complete frame; returns its opcode.</summary>
+    public OpCode WriteNext(JuteWriter w, int xid)
     {
         long seq = _sequence++;
+        OpCode op;
         int key = _readBodies.Length == 0 ? 0 : (int)((seq * _clients + _client) % _readBodies.Length);
         int frame = w.BeginFrame();
         w.WriteInt(xid);
         switch (_workload)
         {
             case Workload.Create:
-                w.WriteInt((int)OpCode.Create);
+                op = OpCode.Create;
+                w.WriteInt((int)op);
                 WriteCreateBody(w);
                 break;
             case Workload.Set:
-                w.WriteInt((int)OpCode.SetData);
+                op = OpCode.SetData;
+                w.WriteInt((int)op);
                 w.WriteRaw(_setBodies[key]);
                 break;
             case Workload.Get:
-                w.WriteInt((int)OpCode.GetData);
+                op = OpCode.GetData;
+                w.WriteInt((int)op);
                 w.WriteRaw(_readBodies[key]);
                 break;
             case Workload.Exists:
-                w.WriteInt((int)OpCode.Exists);
+                op = OpCode.Exists;
+                w.WriteInt((int)op);
                 w.WriteRaw(_readBodies[key]);
                 break;
             case Workload.Mixed when seq % 10 == 9:
-                w.WriteInt((int)OpCode.SetData);
+                op = OpCode.SetData;
+                w.WriteInt((int)op);
                 w.WriteRaw(_setBodies[key]);
                 break;
             case Workload.Mixed:
-                w.WriteInt((int)OpCode.GetData);
+                op = OpCode.GetData;
+                w.WriteInt((int)op);
+                w.WriteRaw(_readBodies[key]);
+                break;
+            case Workload.Large64k or Workload.Large1m when seq % 2 == 0:
+                op = OpCode.SetData;
+                w.WriteInt((int)op);
+                w.WriteRaw(_setBodies[key]);
+                break;
+            case Workload.Large64k or Workload.Large1m:
+                op = OpCode.GetData;
+                w.WriteInt((int)op);
                 w.WriteRaw(_readBodies[key]);
                 break;
             default:
                 throw new InvalidOperationException($"unknown workload {_workload}");
         }
         w.EndFrame(frame);
+        return op;
     }
 
     private void WriteCreateBody(JuteWriter w)
