@@ -77,7 +77,9 @@ public sealed class DistributedLock
         string? node = null;
         try
         {
-            node = await RecipeNodes.CreateProtectedAsync(client, Path, LockName, CreateMode.EphemeralSequential, null, deadline.Token)
+            // A create cancelled by the timeout may still be applied; RecipeCreates deletes such an orphan, which would
+            // otherwise block every waiter until this session ends.
+            node = await RecipeCreates.CreateProtectedAsync(client, Path, LockName, CreateMode.EphemeralSequential, deadline.Token)
                 .ConfigureAwait(false);
             long czxid = await WaitForTurnAsync(node, deadline.Token).ConfigureAwait(false);
             held = new HeldNode(node, czxid);
