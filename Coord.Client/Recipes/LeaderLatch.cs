@@ -462,14 +462,20 @@ public sealed class LeaderLatch : IAsyncDisposable
     {
         lock (raising)
         {
+            TaskCompletionSource signal;
             lock (gate)
             {
                 if (isLeader || closed || epoch != connectionEpoch || session.State != ConnectionState.Connected) return;
                 isLeader = true;
                 Interlocked.Exchange(ref fencingToken, czxid);
-                leadership.TrySetResult();
+                signal = leadership;
             }
+            // Handlers first, then the waiters: code that resumes after AwaitLeadershipAsync sees what they did.
             LeadershipChanged?.Invoke(this, true);
+            lock (gate)
+            {
+                if (isLeader && ReferenceEquals(leadership, signal)) signal.TrySetResult();
+            }
         }
     }
 

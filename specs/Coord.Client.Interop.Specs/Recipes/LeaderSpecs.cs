@@ -65,10 +65,12 @@ public sealed class LeaderSpecs(ServersFixture servers, ITestOutputHelper output
             {
                 if (!leads) stepsDown.TrySetResult();
             };
-            bool oldLeaderStillLeading = true;
+            // Whether the old leader still led when the new one took over (the event may run after the await below
+            // resumes, so it is awaited rather than read).
+            var oldLeaderStillLeading = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
             latches[3].LeadershipChanged += (_, leads) =>
             {
-                if (leads) oldLeaderStillLeading = latches[2].HasLeadership;
+                if (leads) oldLeaderStillLeading.TrySetResult(latches[2].HasLeadership);
             };
             clock.Restart();
             next = latches[3].AwaitLeadershipAsync().WaitAsync(Wait);
@@ -78,7 +80,7 @@ public sealed class LeaderSpecs(ServersFixture servers, ITestOutputHelper output
             output.WriteLine($"{kind}: the cut-off leader stepped down after {clock.Elapsed.TotalMilliseconds:0.0} ms");
             await next;
             output.WriteLine($"{kind}: fail-over after the leader was cut off (1.5 s session) {clock.Elapsed.TotalMilliseconds:0.0} ms");
-            Assert.False(oldLeaderStillLeading);
+            Assert.False(await oldLeaderStillLeading.Task.WaitAsync(Wait));
             Assert.Equal([false, false, false, true, false], latches.Select(l => l.HasLeadership));
             Assert.True(latches[3].FencingToken > token);
             var participants = await LeaderLatch.GetParticipantsAsync(admin, path);
