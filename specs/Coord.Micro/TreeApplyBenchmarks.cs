@@ -16,6 +16,7 @@ public class TreeApplyBenchmarks
     private DataTree _tree = new();
     private long _zxid;
     private int _cversion;
+    private int _hotVersion;
 
     [GlobalSetup]
     public void Setup()
@@ -26,12 +27,13 @@ public class TreeApplyBenchmarks
         for (int i = 0; i < 10_000; i++) Apply(new CreateTxn($"/p{i % 100:d3}/n{i:d5}", _data, Acl.OpenAclUnsafe, 0, i / 100 + 1));
         Apply(new CreateTxn("/hot", _data, Acl.OpenAclUnsafe, 0, 101));
         _cversion = 0;
+        _hotVersion = 0;
     }
 
     private ApplyResult Apply(Txn body) => _tree.Apply(new SequencedTxn(new TxnHeader(1, 1, ++_zxid, _zxid), body));
 
     [Benchmark]
-    public ApplyResult SetData() => Apply(new SetDataTxn("/hot", _data, (int)(_zxid & 0x7fff_ffff)));
+    public ApplyResult SetData() => Apply(new SetDataTxn("/hot", _data, ++_hotVersion));
 
     [Benchmark(OperationsPerInvoke = 2)]
     public ApplyResult CreateThenDelete()
