@@ -43,7 +43,9 @@ public sealed partial class SequencerActor
         _snapshotInFlight = true;
         var store = _snapshots;
         int retain = _options.SnapshotRetain;
-        Task.Run(() =>
+        // A dedicated thread at lower priority: serialising millions of nodes must not take the CPU from
+        // the threads that apply and answer writes (see BackgroundThread).
+        BackgroundThread.RunLowPriority("coord-snapshot", () =>
         {
             var file = store.Write(image);
             store.Purge(retain);
