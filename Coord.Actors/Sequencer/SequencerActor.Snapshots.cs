@@ -43,9 +43,8 @@ public sealed partial class SequencerActor
         _snapshotInFlight = true;
         var store = _snapshots;
         int retain = _options.SnapshotRetain;
-        // A dedicated thread at lower priority: serialising millions of nodes must not take the CPU from
-        // the threads that apply and answer writes (see BackgroundThread).
-        BackgroundThread.RunLowPriority("coord-snapshot", () =>
+        // A dedicated thread, not a pool thread: serialising millions of nodes takes seconds (see BackgroundThread).
+        BackgroundThread.Run("coord-snapshot", () =>
         {
             var file = store.Write(image);
             store.Purge(retain);
