@@ -1,10 +1,12 @@
 // Snapshots and recovery — the files, in the order of a snapshot's life:
 //   Tree/DataTree.Image.cs     Capture() takes a TreeImage between two applies (reference copies only;
 //                              nodes are copy-on-write, see Tree/Node.cs); Restore(image) rebuilds a tree.
-//   SnapshotFormat.cs          the version-1 file format: header, nodes, sessions, CRC-32C trailer. Pure.
+//   SnapshotFormat*.cs         the file format (writes version 2, reads 1 and 2): header, ACL table, nodes,
+//                              sessions, CRC-32C trailer. Pure.
 //   Crc32C.cs                  the checksum.
 //   SnapshotCorruptException   the one exception a bad snapshot produces.
 //   SnapshotStore*.cs          this file: the directory of snapshot-<zxid>.snap files (the only I/O).
+//   BackgroundThread.cs        the dedicated thread the sequencer serialises and writes a snapshot on.
 //   Recovery*.cs               newest valid snapshot + journal replay → the tree to serve, or a refusal.
 // Threading: Write may run on any thread (serialising an image needs nothing from the tree's owner); the
 // store itself is not synchronised, so the caller runs at most one Write or Purge at a time.
@@ -57,7 +59,7 @@ public sealed partial class SnapshotStore
         ArgumentNullException.ThrowIfNull(image);
         string final = System.IO.Path.Combine(Directory, FileNameFor(image.LastZxid));
         string temp = final[..^Suffix.Length] + TempSuffix;
-        using (var fs = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+        using (var fs = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
         {
             SnapshotFormat.Write(image, fs);
             fs.Flush(flushToDisk: true);

@@ -85,7 +85,9 @@ public sealed partial class SqliteJournal
             var p = _insert.Parameters;
             foreach (var txn in batch)
             {
-                byte[] payload = TxnCodec.ToBytes(txn);
+                _payload.Reset();
+                TxnCodec.Write(_payload, txn);
+                byte[] payload = _payload.ToArray();
                 long zxid = txn.Header.Zxid;
                 int type = (int)txn.Body.Type;
                 p[0].Value = zxid;

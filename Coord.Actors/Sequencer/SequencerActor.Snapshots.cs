@@ -43,7 +43,8 @@ public sealed partial class SequencerActor
         _snapshotInFlight = true;
         var store = _snapshots;
         int retain = _options.SnapshotRetain;
-        Task.Run(() =>
+        // A dedicated thread, not a pool thread: serialising millions of nodes takes seconds (see BackgroundThread).
+        BackgroundThread.Run("coord-snapshot", () =>
         {
             var file = store.Write(image);
             store.Purge(retain);

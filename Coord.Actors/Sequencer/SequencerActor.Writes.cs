@@ -42,11 +42,11 @@ public sealed partial class SequencerActor
         long sid = session.Id;
         var kind = r.Op == OpCode.CloseSession ? PendingKind.ClientClose : PendingKind.ClientWrite;
         if (kind == PendingKind.ClientClose) session.Closing = true;
-        var pending = Enqueue(zxid =>
-        {
-            Txn txn = kind == PendingKind.ClientClose ? _prep.PrepareCloseSession(sid, zxid) : PrepareSafely(r, sid, zxid);
-            return new Pending(new SequencedTxn(new TxnHeader(sid, r.Xid, zxid, _clock.WallMs), txn), kind, session, r);
-        });
+        // Built inline rather than through Enqueue's callback: a closure and a delegate per write add up.
+        long zxid = _lastZxid + 1;
+        Txn txn = kind == PendingKind.ClientClose ? _prep.PrepareCloseSession(sid, zxid) : PrepareSafely(r, sid, zxid);
+        var pending = new Pending(new SequencedTxn(new TxnHeader(sid, r.Xid, zxid, _clock.WallMs), txn), kind, session, r);
+        Sequenced(pending);
         session.PendingWrites++;
         session.LastWriteZxid = pending.Zxid;
     }
@@ -68,13 +68,19 @@ public sealed partial class SequencerActor
     /// <summary>Gives the next zxid to a txn and queues it for the journal.</summary>
     private Pending Enqueue(Func<long, Pending> build)
     {
+        var pending = build(_lastZxid + 1);
+        Sequenced(pending);
+        return pending;
+    }
+
+    /// <summary>Takes a txn built for the next zxid: it is now sequenced and queued for the journal.</summary>
+    private void Sequenced(Pending pending)
+    {
         long zxid = _lastZxid + 1;
-        var pending = build(zxid);
         if (pending.Zxid != zxid) throw new InvalidOperationException($"txn built for zxid 0x{pending.Zxid:x}, expected 0x{zxid:x}");
         _lastZxid = zxid;
         _unapplied.Enqueue(pending);
         _batch.Add(pending.Txn);
-        return pending;
     }
 
     /// <summary>End of a mailbox turn: hand what was sequenced to the journal, unless an append is in flight.</summary>

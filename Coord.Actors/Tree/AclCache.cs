@@ -22,7 +22,16 @@ internal sealed class AclCache
         return copy;
     }
 
-    private sealed class ListComparer : IEqualityComparer<IReadOnlyList<Acl>>
+    /// <summary>Like <see cref="Intern"/>, but keeps <paramref name="acl"/> itself: only for a list nobody will change.</summary>
+    public IReadOnlyList<Acl> Adopt(IReadOnlyList<Acl> acl)
+    {
+        if (_lists.TryGetValue(acl, out var shared)) return shared;
+        _lists.Add(acl, acl);
+        return acl;
+    }
+
+    /// <summary>Equality of ACL lists by content, in order.</summary>
+    internal sealed class ListComparer : IEqualityComparer<IReadOnlyList<Acl>>
     {
         public static readonly ListComparer Instance = new();
 

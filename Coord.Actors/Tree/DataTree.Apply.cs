@@ -19,23 +19,28 @@ public sealed partial class DataTree
         if (h.Zxid <= LastAppliedZxid)
             throw Broken($"txn zxid 0x{h.Zxid:x} is not greater than last applied 0x{LastAppliedZxid:x}");
 
-        var results = new List<OpResult>(1);
+        IReadOnlyList<OpResult> results;
         var triggers = new List<WatchTrigger>(2);
         switch (txn.Body)
         {
             case MultiTxn m when m.Failed:
+                var errors = new List<OpResult>(m.Txns.Count);
                 foreach (var sub in m.Txns)
-                    results.Add(sub is ErrorTxn e ? OpResult.Error(e.Err) : throw Broken($"failed multi holds {sub.Type}: {m}"));
+                    errors.Add(sub is ErrorTxn e ? OpResult.Error(e.Err) : throw Broken($"failed multi holds {sub.Type}: {m}"));
+                results = errors;
                 break;
             case MultiTxn m:
+                var applied = new List<OpResult>(m.Txns.Count);
                 foreach (var sub in m.Txns)
                 {
                     if (sub is MultiTxn or CreateSessionTxn or CloseSessionTxn) throw Broken($"{sub.Type} inside a multi");
-                    results.Add(ApplyOp(sub, h, triggers));
+                    applied.Add(ApplyOp(sub, h, triggers));
                 }
+                results = applied;
                 break;
             default:
-                results.Add(ApplyOp(txn.Body, h, triggers));
+                // One op, the common case: an array, without a list around it.
+                results = [ApplyOp(txn.Body, h, triggers)];
                 break;
         }
         LastAppliedZxid = h.Zxid;

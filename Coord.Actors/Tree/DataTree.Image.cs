@@ -24,7 +24,14 @@ public sealed partial class DataTree
     /// tree's. Throws <see cref="InvalidOperationException"/> when the image cannot be a tree (duplicate
     /// path, missing root or parent, child of an ephemeral, ephemeral of an unknown session).
     /// </summary>
-    public static DataTree Restore(TreeImage image)
+    public static DataTree Restore(TreeImage image) => Restore(image, nodesAreFresh: false);
+
+    /// <summary>
+    /// <paramref name="nodesAreFresh"/>: the image's nodes and ACL lists belong to nobody else (a snapshot
+    /// just read), so the tree takes them as they are instead of copying each node: half the allocation of a
+    /// load. A captured image's nodes share child sets with the live tree and must be copied.
+    /// </summary>
+    internal static DataTree Restore(TreeImage image, bool nodesAreFresh)
     {
         ArgumentNullException.ThrowIfNull(image);
         var tree = new DataTree(image.NodeCount);
@@ -37,10 +44,11 @@ public sealed partial class DataTree
         var interned = new Dictionary<IReadOnlyList<Acl>, IReadOnlyList<Acl>>(ReferenceEqualityComparer.Instance);
         foreach (var n in image.Nodes)
         {
-            if (!interned.TryGetValue(n.Acl, out var acl)) interned[n.Acl] = acl = tree._acls.Intern(n.Acl);
+            if (!interned.TryGetValue(n.Acl, out var acl))
+                interned[n.Acl] = acl = nodesAreFresh ? tree._acls.Adopt(n.Acl) : tree._acls.Intern(n.Acl);
             if (PathRules.Validate(n.Path) is { } why) throw Broken($"image holds a bad path {n.Path}: {why}");
-            // A fresh copy: captured nodes share their child sets with the live tree's.
-            var copy = new Node(n.Path, n.Data, acl, n.EphemeralOwnerRaw, n.Czxid, n.Mzxid,
+            // Otherwise a copy: captured nodes share their child sets with the live tree's.
+            var copy = nodesAreFresh && ReferenceEquals(acl, n.Acl) ? n : new Node(n.Path, n.Data, acl, n.EphemeralOwnerRaw, n.Czxid, n.Mzxid,
                 n.Pzxid, n.Ctime, n.Mtime, n.Version, n.StoredCversion, n.Aversion);
             if (!tree._nodes.TryAdd(n.Path, copy)) throw Broken($"image holds {n.Path} twice");
             size += n.Path.Length + n.DataLength;

@@ -33,6 +33,14 @@ public sealed class WatchTable
     private int _recursiveRegistrations;
     private int _count;
 
+    // Emptied sets kept for reuse. A one-time watch is consumed when it fires and the client re-arms it at
+    // once (it reads again with a watch), so without these every fire and re-arm allocated a path set per
+    // watcher and a watcher map per path: ~320 B per watcher per event. Bounded; beyond the bound they go.
+    private const int SpareSetsMax = 1024;
+    private readonly Stack<HashSet<string>> _sparePathSets = new();
+    private readonly Stack<Dictionary<long, WatchBits>> _spareWatcherMaps = new();
+    private readonly List<(long WatcherId, WatchBits Had, WatchBits Now)> _changes = new();
+
     /// <summary>Total (path, watcher, kind) registrations.</summary>
     public int Count => _count;
     public int PathCount => _byPath.Count;
@@ -41,7 +49,7 @@ public sealed class WatchTable
     public void Add(string path, long watcherId, WatchBits bits)
     {
         if (!_byPath.TryGetValue(path, out var watchers))
-            _byPath[path] = watchers = new Dictionary<long, WatchBits>();
+            _byPath[path] = watchers = _spareWatcherMaps.TryPop(out var spare) ? spare : new Dictionary<long, WatchBits>();
         watchers.TryGetValue(watcherId, out var had);
         var now = had | bits;
         if (now == had) return;
@@ -49,7 +57,7 @@ public sealed class WatchTable
         _count += BitCount(now) - BitCount(had);
         if ((bits & WatchBits.Recursive) != 0 && (had & WatchBits.Recursive) == 0) _recursiveRegistrations++;
         if (!_byWatcher.TryGetValue(watcherId, out var paths))
-            _byWatcher[watcherId] = paths = new HashSet<string>(StringComparer.Ordinal);
+            _byWatcher[watcherId] = paths = _sparePathSets.TryPop(out var spare) ? spare : new HashSet<string>(StringComparer.Ordinal);
         paths.Add(path);
     }
 
@@ -83,11 +91,19 @@ public sealed class WatchTable
         if (now == WatchBits.None)
         {
             watchers.Remove(watcherId);
-            if (watchers.Count == 0) _byPath.Remove(path);
+            if (watchers.Count == 0)
+            {
+                _byPath.Remove(path);
+                if (_spareWatcherMaps.Count < SpareSetsMax) _spareWatcherMaps.Push(watchers);
+            }
             if (_byWatcher.TryGetValue(watcherId, out var paths))
             {
                 paths.Remove(path);
-                if (paths.Count == 0) _byWatcher.Remove(watcherId);
+                if (paths.Count == 0)
+                {
+                    _byWatcher.Remove(watcherId);
+                    if (_sparePathSets.Count < SpareSetsMax) _sparePathSets.Push(paths);
+                }
             }
         }
         else
@@ -112,17 +128,17 @@ public sealed class WatchTable
         };
         if (_byPath.TryGetValue(path, out var watchers))
         {
-            List<(long, WatchBits, WatchBits)>? changes = null;
+            _changes.Clear();
             foreach (var (watcherId, bits) in watchers)
             {
                 bool fires = (bits & (oneTime | WatchBits.Persistent)) != 0
                     || (type != EventType.NodeChildrenChanged && (bits & WatchBits.Recursive) != 0);
                 if (!fires) continue;
                 output.Add(new WatchDelivery(watcherId, type, path));
-                if ((bits & oneTime) != 0) (changes ??= []).Add((watcherId, bits, bits & ~oneTime));
+                if ((bits & oneTime) != 0) _changes.Add((watcherId, bits, bits & ~oneTime));
             }
-            if (changes is not null)
-                foreach (var (watcherId, had, now) in changes) Set(path, watchers, watcherId, had, now);
+            foreach (var (watcherId, had, now) in _changes) Set(path, watchers, watcherId, had, now);
+            _changes.Clear();
         }
         // Recursive watches on ancestors see created/deleted/changed of every descendant, never child events.
         if (_recursiveRegistrations == 0 || type == EventType.NodeChildrenChanged || path == "/") return;

@@ -19,4 +19,19 @@ public sealed class Crc32CSpecs
         for (int cut = 0; cut <= bytes.Length; cut++)
             Assert.Equal(Crc32C.Compute(bytes), Crc32C.Append(Crc32C.Compute(bytes.AsSpan(0, cut)), bytes.AsSpan(cut)));
     }
+
+    [Fact]
+    public void The_instruction_path_equals_the_tables_at_every_length_and_alignment()
+    {
+        var rng = new Random(5);
+        var bytes = new byte[300];
+        rng.NextBytes(bytes);
+        for (int start = 0; start < 9; start++)
+            for (int len = 0; start + len <= bytes.Length; len += 1 + len / 8)
+            {
+                var span = bytes.AsSpan(start, len);
+                Assert.Equal(Crc32C.AppendPortable(0x1234_5678, span), Crc32C.Append(0x1234_5678, span));
+                Assert.Equal(Crc32C.AppendPortable(0, span), Crc32C.Compute(span));
+            }
+    }
 }

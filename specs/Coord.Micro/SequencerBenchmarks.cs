@@ -1,0 +1,81 @@
+using System.Threading.Tasks.Sources;
+using BenchmarkDotNet.Attributes;
+using Coord.Actors.Journal;
+using Coord.Actors.Sequencer;
+using Coord.Actors.Sessions;
+using Coord.Actors.Time;
+using Coord.Actors.Tree;
+using Coord.Client.Protocol;
+using Coord.Client.Protocol.Records;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Coord.Micro;
+
+/// <summary>
+/// One request end to end through the server core without sockets, as specs/Coord.Actors.Specs drive it:
+/// session actor → sequencer (prep, journal, apply, watches) → reply frame handed to the connection. The
+/// journal is in memory, so this is the CPU and allocation cost of the actors, not of a disk.
+/// </summary>
+[MemoryDiagnoser]
+public class SequencerBenchmarks
+{
+    private readonly byte[] _data = new byte[32];
+    private SequencerActor? _core;
+    private SessionActor? _session;
+    private ReplyConnection _conn = new();
+    private int _xid;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _core = new SequencerActor(new SequencerOptions { TickMs = 1000, SessionTimeoutMsMin = 2000, SessionTimeoutMsMax = 20000 },
+            new ManualClock(), new InMemoryJournal(), new DataTree(), firstSessionId: 0x100, () => new byte[16], NullLogger.Instance);
+        _conn = new ReplyConnection();
+        var connected = _conn.NextAsync();
+        _core.Tell(new ConnectRequested(new ConnectRequest(0, 0, 10_000, 0, new byte[16], false), _conn));
+        connected.AsTask().GetAwaiter().GetResult();
+        _session = _conn.Session.Task.GetAwaiter().GetResult();
+        Call(OpCode.Create, new CreateRequest("/bench", _data, Acl.OpenAclUnsafe, 0)).AsTask().GetAwaiter().GetResult();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _core?.Stop();
+
+    private ValueTask Call(OpCode op, object record)
+    {
+        var reply = _conn.NextAsync();
+        _session!.Tell(new Inbound(_conn, ++_xid, op, record));
+        return reply;
+    }
+
+    [Benchmark]
+    public ValueTask SetData() => Call(OpCode.SetData, new SetDataRequest("/bench", _data, -1));
+
+    [Benchmark]
+    public ValueTask GetData() => Call(OpCode.GetData, new PathWatchRequest("/bench", false));
+
+    /// <summary>Completes one awaiter per frame; reused, so the harness itself allocates nothing per call.</summary>
+    private sealed class ReplyConnection : IClientConnection, IValueTaskSource
+    {
+        private ManualResetValueTaskSourceCore<bool> _next = new() { RunContinuationsAsynchronously = false };
+        public TaskCompletionSource<SessionActor> Session { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public long Id => 1;
+        public string RemoteIp => "127.0.0.1";
+
+        public ValueTask NextAsync()
+        {
+            _next.Reset();
+            return new ValueTask(this, _next.Version);
+        }
+
+        public void Send(ReadOnlySpan<byte> frame, bool completesRequest) => _next.SetResult(true);
+        public void Close(string reason) { }
+        public void Established(SessionActor session) => Session.TrySetResult(session);
+
+        public void GetResult(short token) => _next.GetResult(token);
+        public ValueTaskSourceStatus GetStatus(short token) => _next.GetStatus(token);
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _next.OnCompleted(continuation, state, token, flags);
+    }
+}
