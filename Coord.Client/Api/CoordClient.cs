@@ -72,8 +72,9 @@ public sealed partial class CoordClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Raised on every change of <see cref="State"/>, in order, on the client's event dispatcher
-    /// (the same one that runs watch callbacks; keep handlers short).</summary>
+    /// <summary>Raised on every change of <see cref="State"/> after <see cref="ConnectAsync"/> returned, in order, on the
+    /// client's event dispatcher (the same one that runs watch callbacks; keep handlers short). The first connection
+    /// is not reported: it is what ConnectAsync returning means.</summary>
     public event EventHandler<ConnectionStateChange>? StateChanged;
 
     /// <summary>The session's current state.</summary>

@@ -268,7 +268,10 @@ internal sealed partial class SessionActor : IAsyncDisposable
         {
             if (!await SendCallAsync(call).ConfigureAwait(false)) return;
         }
-        SetState(response.ReadOnly ? ConnectionState.ConnectedReadOnly : ConnectionState.Connected);
+        // The first connection is what ConnectAsync returns; no handler can be attached before it, so reporting it
+        // would only reach handlers attached afterwards, late and out of place.
+        SetState(response.ReadOnly ? ConnectionState.ConnectedReadOnly : ConnectionState.Connected,
+            notify: firstConnected.Task.IsCompleted);
         firstConnected.TrySetResult();
     }
 
@@ -324,10 +327,10 @@ internal sealed partial class SessionActor : IAsyncDisposable
         }
     }
 
-    private void SetState(ConnectionState next)
+    private void SetState(ConnectionState next, bool notify = true)
     {
         var previous = (ConnectionState)Interlocked.Exchange(ref stateValue, (int)next);
-        if (previous == next) return;
+        if (previous == next || !notify) return;
         var change = new ConnectionStateChange(previous, next);
         dispatch.Writer.TryWrite(() => StateChanged?.Invoke(change));
     }

@@ -17,6 +17,11 @@ public sealed class SessionSpecs(ServersFixture servers) : IClassFixture<Servers
         var server = await servers.GetAsync(kind);
         await using var proxy = new TcpProxy(server.Host, server.Port);
         await using var client = await CoordClient.ConnectAsync(proxy.ConnectString, Options());
+        var changes = new List<ConnectionStateChange>();
+        client.StateChanged += (_, change) =>
+        {
+            lock (changes) changes.Add(change);
+        };
         await using var direct = await CoordClient.ConnectAsync(server.ConnectString, Options());
         string root = await RootAsync(client, "reconnect");
         var eph = await client.CreateAsync($"{root}/eph", null, mode: CreateMode.Ephemeral);
@@ -40,6 +45,14 @@ public sealed class SessionSpecs(ServersFixture servers) : IClassFixture<Servers
         Assert.NotNull(stat);
         Assert.Equal(session, stat.Value.EphemeralOwner);
         Assert.Equal("during", System.Text.Encoding.UTF8.GetString((await direct.GetDataAsync(eph)).Data));
+        // Exactly the outage and the recovery; the first connection (ConnectAsync's own) is not reported late.
+        // (WaitForStateAsync's handlers were attached after this one, so it has seen both changes by now.)
+        lock (changes)
+        {
+            Assert.Equal(
+                [new(ConnectionState.Connected, ConnectionState.Disconnected), new(ConnectionState.Disconnected, ConnectionState.Connected)],
+                changes);
+        }
     }
 
     [Theory, MemberData(nameof(Kinds))]
