@@ -22,7 +22,7 @@ public sealed class BarrierSpecs(ServersFixture servers) : IClassFixture<Servers
         var gate = new DistributedBarrier(admin, path);
         await gate.SetBarrierAsync();
         await gate.SetBarrierAsync(); // setting a standing barrier is a no-op
-        var clients = await ConnectAsync(server.ConnectString, Sessions);
+        var clients = await ConnectManyAsync(server.ConnectString, Sessions);
         try
         {
             int removing = 0;

@@ -4,6 +4,7 @@ using Coord.Client.Recipes;
 using Coord.Interop.Specs.Harness;
 using Xunit.Abstractions;
 using static Coord.Client.Interop.Specs.Specs;
+using static Coord.Client.Interop.Specs.Recipes.RecipeSpecHelpers;
 
 namespace Coord.Client.Interop.Specs.Recipes;
 
@@ -21,8 +22,7 @@ public sealed class CounterSpecs(ServersFixture servers, ITestOutputHelper outpu
         var server = await servers.GetAsync(kind);
         await using var admin = await CoordClient.ConnectAsync(server.ConnectString, Options());
         string path = $"{await RootAsync(admin, "along")}/counter";
-        var clients = new CoordClient[Sessions];
-        for (int i = 0; i < Sessions; i++) clients[i] = await CoordClient.ConnectAsync(server.ConnectString, Options());
+        var clients = await ConnectManyAsync(server.ConnectString, Sessions);
         try
         {
             using var deadline = new CancellationTokenSource(Wait);
@@ -47,7 +47,7 @@ public sealed class CounterSpecs(ServersFixture servers, ITestOutputHelper outpu
         }
         finally
         {
-            foreach (var client in clients) await client.DisposeAsync();
+            await DisposeAllAsync(clients);
         }
     }
 

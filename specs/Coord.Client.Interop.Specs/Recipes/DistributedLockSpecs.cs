@@ -4,6 +4,7 @@ using Coord.Client.Recipes;
 using Coord.Interop.Specs.Harness;
 using Xunit.Abstractions;
 using static Coord.Client.Interop.Specs.Specs;
+using static Coord.Client.Interop.Specs.Recipes.RecipeSpecHelpers;
 
 namespace Coord.Client.Interop.Specs.Recipes;
 
@@ -21,8 +22,7 @@ public sealed class DistributedLockSpecs(ServersFixture servers, ITestOutputHelp
         var server = await servers.GetAsync(kind);
         await using var admin = await CoordClient.ConnectAsync(server.ConnectString, Options());
         string root = await RootAsync(admin, "lock");
-        var clients = new CoordClient[Contenders];
-        for (int i = 0; i < Contenders; i++) clients[i] = await CoordClient.ConnectAsync(server.ConnectString, Options());
+        var clients = await ConnectManyAsync(server.ConnectString, Contenders);
         try
         {
             int inside = 0, maxInside = 0, counter = 0;
@@ -53,7 +53,7 @@ public sealed class DistributedLockSpecs(ServersFixture servers, ITestOutputHelp
         }
         finally
         {
-            foreach (var client in clients) await client.DisposeAsync();
+            await DisposeAllAsync(clients);
         }
     }
 
@@ -64,8 +64,7 @@ public sealed class DistributedLockSpecs(ServersFixture servers, ITestOutputHelp
         await using var admin = await CoordClient.ConnectAsync(server.ConnectString, Options());
         string root = await RootAsync(admin, "herd");
         string lockPath = $"{root}/mutex";
-        var clients = new CoordClient[5];
-        for (int i = 0; i < clients.Length; i++) clients[i] = await CoordClient.ConnectAsync(server.ConnectString, Options());
+        var clients = await ConnectManyAsync(server.ConnectString, 5);
         try
         {
             await using var first = await new DistributedLock(clients[0], lockPath).AcquireAsync(Wait);
@@ -100,7 +99,7 @@ public sealed class DistributedLockSpecs(ServersFixture servers, ITestOutputHelp
         }
         finally
         {
-            foreach (var client in clients) await client.DisposeAsync();
+            await DisposeAllAsync(clients);
         }
     }
 
@@ -205,13 +204,5 @@ public sealed class DistributedLockSpecs(ServersFixture servers, ITestOutputHelp
             current?.Add(Convert.ToInt64(line.Trim()[2..], 16));
         }
         return result;
-    }
-
-    private static void InterlockedMax(ref int target, int value)
-    {
-        int seen;
-        while ((seen = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen)
-        {
-        }
     }
 }

@@ -19,7 +19,7 @@ public sealed class DoubleBarrierSpecs(ServersFixture servers) : IClassFixture<S
         await using var admin = await CoordClient.ConnectAsync(server.ConnectString, Options());
         string root = await RootAsync(admin, "double");
         string path = $"{root}/round";
-        var clients = await ConnectAsync(server.ConnectString, Members);
+        var clients = await ConnectManyAsync(server.ConnectString, Members);
         try
         {
             var barriers = clients.Select(c => new DistributedDoubleBarrier(c, path, Members)).ToArray();

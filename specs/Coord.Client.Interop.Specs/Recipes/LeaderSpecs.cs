@@ -3,6 +3,7 @@ using Coord.Client.Recipes;
 using Coord.Interop.Specs.Harness;
 using Xunit.Abstractions;
 using static Coord.Client.Interop.Specs.Specs;
+using static Coord.Client.Interop.Specs.Recipes.RecipeSpecHelpers;
 
 namespace Coord.Client.Interop.Specs.Recipes;
 
@@ -90,7 +91,7 @@ public sealed class LeaderSpecs(ServersFixture servers, ITestOutputHelper output
         finally
         {
             foreach (var latch in latches) await latch.DisposeAsync().AsTask().WaitAsync(Wait);
-            foreach (var client in clients) await client.DisposeAsync();
+            await DisposeAllAsync(clients);
         }
     }
 
@@ -144,8 +145,7 @@ public sealed class LeaderSpecs(ServersFixture servers, ITestOutputHelper output
         await using var admin = await CoordClient.ConnectAsync(server.ConnectString, Options());
         string root = await RootAsync(admin, "latchwatch");
         string path = $"{root}/leader";
-        var clients = new CoordClient[4];
-        for (int i = 0; i < clients.Length; i++) clients[i] = await CoordClient.ConnectAsync(server.ConnectString, Options());
+        var clients = await ConnectManyAsync(server.ConnectString, 4);
         var latches = clients.Select((c, i) => new LeaderLatch(c, path, $"p{i}")).ToArray();
         try
         {
@@ -190,7 +190,7 @@ public sealed class LeaderSpecs(ServersFixture servers, ITestOutputHelper output
         finally
         {
             foreach (var latch in latches) await latch.DisposeAsync();
-            foreach (var client in clients) await client.DisposeAsync();
+            await DisposeAllAsync(clients);
         }
     }
 
@@ -232,8 +232,7 @@ public sealed class LeaderSpecs(ServersFixture servers, ITestOutputHelper output
         var server = await servers.GetAsync(kind);
         await using var admin = await CoordClient.ConnectAsync(server.ConnectString, Options());
         string path = $"{await RootAsync(admin, "selector")}/leader";
-        var clients = new CoordClient[Participants];
-        for (int i = 0; i < Participants; i++) clients[i] = await CoordClient.ConnectAsync(server.ConnectString, Options());
+        var clients = await ConnectManyAsync(server.ConnectString, Participants);
         var order = new List<string>();
         var tokens = new List<long>();
         int inside = 0, overlaps = 0;
@@ -265,7 +264,7 @@ public sealed class LeaderSpecs(ServersFixture servers, ITestOutputHelper output
         finally
         {
             foreach (var selector in selectors) await selector.DisposeAsync().AsTask().WaitAsync(Wait);
-            foreach (var client in clients) await client.DisposeAsync();
+            await DisposeAllAsync(clients);
         }
         output.WriteLine($"{kind}: turns {string.Join(' ', order)}");
         Assert.Equal(0, overlaps);

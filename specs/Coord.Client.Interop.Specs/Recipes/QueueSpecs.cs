@@ -3,6 +3,7 @@ using Coord.Client.Recipes;
 using Coord.Interop.Specs.Harness;
 using Xunit.Abstractions;
 using static Coord.Client.Interop.Specs.Specs;
+using static Coord.Client.Interop.Specs.Recipes.RecipeSpecHelpers;
 
 namespace Coord.Client.Interop.Specs.Recipes;
 
@@ -21,8 +22,7 @@ public sealed class QueueSpecs(ServersFixture servers, ITestOutputHelper output)
         var server = await servers.GetAsync(kind);
         await using var admin = await CoordClient.ConnectAsync(server.ConnectString, Options());
         string path = $"{await RootAsync(admin, "queue")}/jobs";
-        var clients = new CoordClient[Producers + Consumers];
-        for (int i = 0; i < clients.Length; i++) clients[i] = await CoordClient.ConnectAsync(server.ConnectString, Options());
+        var clients = await ConnectManyAsync(server.ConnectString, Producers + Consumers);
         try
         {
             using var deadline = new CancellationTokenSource(Wait);
@@ -62,7 +62,7 @@ public sealed class QueueSpecs(ServersFixture servers, ITestOutputHelper output)
         }
         finally
         {
-            foreach (var client in clients) await client.DisposeAsync();
+            await DisposeAllAsync(clients);
         }
     }
 

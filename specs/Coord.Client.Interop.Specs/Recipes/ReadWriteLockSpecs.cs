@@ -21,7 +21,7 @@ public sealed class ReadWriteLockSpecs(ServersFixture servers, ITestOutputHelper
         var server = await servers.GetAsync(kind);
         await using var admin = await CoordClient.ConnectAsync(server.ConnectString, Options());
         string lockPath = $"{await RootAsync(admin, "rwlock")}/rw";
-        var clients = await ConnectAsync(server.ConnectString, Sessions);
+        var clients = await ConnectManyAsync(server.ConnectString, Sessions);
         try
         {
             int readers = 0, writers = 0, maxReaders = 0, counter = 0, writes = 0, reads = 0;
@@ -78,7 +78,7 @@ public sealed class ReadWriteLockSpecs(ServersFixture servers, ITestOutputHelper
         var server = await servers.GetAsync(kind);
         await using var admin = await CoordClient.ConnectAsync(server.ConnectString, Options());
         string lockPath = $"{await RootAsync(admin, "rwshare")}/rw";
-        var clients = await ConnectAsync(server.ConnectString, Sessions);
+        var clients = await ConnectManyAsync(server.ConnectString, Sessions);
         try
         {
             // All eight hold the read lock at once: were readers exclusive, the second would never get it.
@@ -117,7 +117,7 @@ public sealed class ReadWriteLockSpecs(ServersFixture servers, ITestOutputHelper
         await using var admin = await CoordClient.ConnectAsync(server.ConnectString, Options());
         string root = await RootAsync(admin, "rwdown");
         string lockPath = $"{root}/rw";
-        var clients = await ConnectAsync(server.ConnectString, 3);
+        var clients = await ConnectManyAsync(server.ConnectString, 3);
         try
         {
             var a = new ReadWriteLock(clients[0], lockPath);

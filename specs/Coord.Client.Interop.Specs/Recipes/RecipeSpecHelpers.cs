@@ -3,7 +3,7 @@ using static Coord.Client.Interop.Specs.Specs;
 
 namespace Coord.Client.Interop.Specs.Recipes;
 
-/// <summary>Waiting helpers for the synchronisation recipe specs: every wait is on an event and bounded by
+/// <summary>Helpers for the recipe specs: sessions by the dozen, and waits that are on an event and bounded by
 /// <see cref="Specs.Wait"/>.</summary>
 internal static class RecipeSpecHelpers
 {
@@ -36,18 +36,21 @@ internal static class RecipeSpecHelpers
     public static Task RoundTripAsync(IEnumerable<CoordClient> clients) =>
         Task.WhenAll(clients.Select(c => c.ExistsAsync("/"))).WaitAsync(Wait);
 
-    public static async Task<CoordClient[]> ConnectAsync(string connectString, int count)
+    /// <summary><paramref name="count"/> sessions, opened one after another.</summary>
+    public static async Task<CoordClient[]> ConnectManyAsync(string connectString, int count)
     {
         var clients = new CoordClient[count];
         for (int i = 0; i < count; i++) clients[i] = await CoordClient.ConnectAsync(connectString, Options());
         return clients;
     }
 
+    /// <summary>Closes every session (their ephemerals go at once).</summary>
     public static async Task DisposeAllAsync(IEnumerable<CoordClient> clients)
     {
         foreach (var client in clients) await client.DisposeAsync();
     }
 
+    /// <summary>Raises <paramref name="target"/> to <paramref name="value"/> if that is higher, atomically.</summary>
     public static void InterlockedMax(ref int target, int value)
     {
         int seen;

@@ -22,7 +22,7 @@ public sealed class SemaphoreSpecs(ServersFixture servers, ITestOutputHelper out
         var server = await servers.GetAsync(kind);
         await using var admin = await CoordClient.ConnectAsync(server.ConnectString, Options());
         string path = $"{await RootAsync(admin, "semaphore")}/sem";
-        var clients = await ConnectAsync(server.ConnectString, Sessions);
+        var clients = await ConnectManyAsync(server.ConnectString, Sessions);
         try
         {
             int inside = 0, maxInside = 0, leasesTaken = 0;
@@ -64,7 +64,7 @@ public sealed class SemaphoreSpecs(ServersFixture servers, ITestOutputHelper out
         string root = await RootAsync(admin, "semreturn");
         string path = $"{root}/sem";
         var holder = await CoordClient.ConnectAsync(server.ConnectString, Options());
-        var clients = await ConnectAsync(server.ConnectString, 4);
+        var clients = await ConnectManyAsync(server.ConnectString, 4);
         try
         {
             var held = await new DistributedSemaphore(holder, path, MaxLeases).AcquireAsync(MaxLeases, Wait);
