@@ -1,5 +1,5 @@
+using System.Collections.Concurrent;
 using System.Text;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
 namespace Coord.Host.Cli;
@@ -11,8 +11,8 @@ namespace Coord.Host.Cli;
 /// Why not <c>LoggerFactory.Create(b => b.AddSimpleConsole())</c>: that builds a dependency-injection container,
 /// options monitors and formatters, about 25 ms of a ~200 ms start on a 2-core machine. This provider is
 /// built directly and does the same job.
-/// Threads: loggers only format and queue (never block on the console); one background task writes, in
-/// order. When <see cref="QueuedLinesMax"/> lines are waiting, further lines are dropped and counted, as the
+/// Threads: loggers only format and queue (never block on the console); one background thread writes, in
+/// order (a thread, not a pool task: a console pipe nobody drains must not hold a pool thread). When <see cref="QueuedLinesMax"/> lines are waiting, further lines are dropped and counted, as the
 /// console logger's bounded queue does. <see cref="Dispose"/> writes what is queued before returning.
 /// </summary>
 public sealed class ConsoleLineLoggerProvider : ILoggerProvider
@@ -20,40 +20,44 @@ public sealed class ConsoleLineLoggerProvider : ILoggerProvider
     public const int QueuedLinesMax = 2500;
 
     private readonly TextWriter _out;
-    private readonly Channel<string> _lines = Channel.CreateBounded<string>(
-        new BoundedChannelOptions(QueuedLinesMax) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
-    private readonly Task _writer;
+    private readonly BlockingCollection<string> _lines = new(QueuedLinesMax);
+    private readonly Thread _writer;
     private long _dropped;
 
     public ConsoleLineLoggerProvider(TextWriter output)
     {
         _out = output;
-        _writer = Task.Run(WriteLoopAsync);
+        _writer = new Thread(WriteLoop) { IsBackground = true, Name = "coord-log" };
+        _writer.Start();
     }
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
     private void Enqueue(string line)
     {
-        if (!_lines.Writer.TryWrite(line)) Interlocked.Increment(ref _dropped);
+        try
+        {
+            if (!_lines.TryAdd(line)) Interlocked.Increment(ref _dropped);
+        }
+        catch (InvalidOperationException) { } // disposed: the server is gone
     }
 
-    private async Task WriteLoopAsync()
+    private void WriteLoop()
     {
-        await foreach (var line in _lines.Reader.ReadAllAsync())
+        foreach (var line in _lines.GetConsumingEnumerable())
         {
             long dropped = Interlocked.Exchange(ref _dropped, 0);
             if (dropped > 0) _out.WriteLine($"{Timestamp()}warn: Coord.Logging[0] {dropped} log lines dropped: the console did not keep up");
             _out.Write(line);
-            if (!_lines.Reader.TryPeek(out _)) _out.Flush();
+            if (_lines.Count == 0) _out.Flush();
         }
         _out.Flush();
     }
 
     public void Dispose()
     {
-        _lines.Writer.TryComplete();
-        _writer.Wait(TimeSpan.FromSeconds(2));
+        _lines.CompleteAdding();
+        _writer.Join(TimeSpan.FromSeconds(2));
     }
 
     private static string Timestamp() => DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ ", System.Globalization.CultureInfo.InvariantCulture);

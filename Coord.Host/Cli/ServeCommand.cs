@@ -38,8 +38,9 @@ public static class ServeCommand
             return 2;
         }
 
-        using var loggers = new LoggerFactory([new ConsoleLineLoggerProvider(Console.Out)],
-            new LoggerFilterOptions { MinLevel = settings.Logging.Level });
+        // Disposed last (after the server and the factory), so every line logged while stopping is written.
+        using var logSink = new ConsoleLineLoggerProvider(Console.Out);
+        using var loggers = new LoggerFactory([logSink], new LoggerFilterOptions { MinLevel = settings.Logging.Level });
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
