@@ -18,7 +18,14 @@ public sealed class SessionActor : Actor<SessionMessage>
 {
     private readonly IActorRef<CoreMessage> _core;
     private readonly string? _superDigest;
-    private readonly JuteWriter _writer = new(512);
+    /// <summary>
+    /// Frames are encoded into a per-thread writer and copied out by <see cref="IClientConnection.Send"/> before
+    /// Receive returns, so sessions share a few writers instead of holding one each (memory per idle session).
+    /// </summary>
+    [ThreadStatic] private static JuteWriter? t_writer;
+
+    /// <summary>A writer grown past this by a large frame is dropped after use rather than kept per thread.</summary>
+    private const int WriterBytesKeptMax = 64 * 1024;
     private IClientConnection? _connection;
     private IReadOnlyList<Id> _authIds = [];
 
@@ -71,11 +78,12 @@ public sealed class SessionActor : Actor<SessionMessage>
         _insertionOrder = null;
         _authIds = InitialAuthIds(m.Connection);
         if (old is not null && !ReferenceEquals(old, m.Connection)) old.Close("session moved to another connection");
-        _writer.Reset();
-        int start = _writer.BeginFrame();
-        m.Response.Write(_writer);
-        _writer.EndFrame(start);
-        m.Connection.Send(_writer.WrittenSpan, completesRequest: false);
+        var writer = Writer();
+        int start = writer.BeginFrame();
+        m.Response.Write(writer);
+        writer.EndFrame(start);
+        m.Connection.Send(writer.WrittenSpan, completesRequest: false);
+        Release(writer);
         m.Connection.Established(this);
     }
 
@@ -130,12 +138,25 @@ public sealed class SessionActor : Actor<SessionMessage>
 
     private void WriteTo(IClientConnection connection, int xid, long zxid, ErrorCode err, IJuteWritable? body, bool completesRequest)
     {
-        _writer.Reset();
-        int start = _writer.BeginFrame();
-        new ReplyHeader(xid, zxid, err).Write(_writer);
+        var writer = Writer();
+        int start = writer.BeginFrame();
+        new ReplyHeader(xid, zxid, err).Write(writer);
         // Clients read a body only when err == 0 (exists/NONODE included), so errors carry none.
-        if (err == ErrorCode.Ok) body?.Write(_writer);
-        _writer.EndFrame(start);
-        connection.Send(_writer.WrittenSpan, completesRequest);
+        if (err == ErrorCode.Ok) body?.Write(writer);
+        writer.EndFrame(start);
+        connection.Send(writer.WrittenSpan, completesRequest);
+        Release(writer);
+    }
+
+    private static JuteWriter Writer()
+    {
+        var writer = t_writer ??= new JuteWriter(4096);
+        writer.Reset();
+        return writer;
+    }
+
+    private static void Release(JuteWriter writer)
+    {
+        if (writer.Length > WriterBytesKeptMax) t_writer = null;
     }
 }

@@ -3,7 +3,6 @@ using System.Runtime.InteropServices;
 using Coord.Actors.Settings;
 using Coord.Host.Config;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
 
 namespace Coord.Host.Cli;
 
@@ -39,14 +38,9 @@ public static class ServeCommand
             return 2;
         }
 
-        using var loggers = LoggerFactory.Create(b => b
-            .SetMinimumLevel(settings.Logging.Level)
-            .AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-                o.UseUtcTimestamp = true;
-            }));
+        // Disposed last (after the server and the factory), so every line logged while stopping is written.
+        using var logSink = new ConsoleLineLoggerProvider(Console.Out);
+        using var loggers = new LoggerFactory([logSink], new LoggerFilterOptions { MinLevel = settings.Logging.Level });
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics;
-using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using Coord.Actors.Runtime;
@@ -19,6 +18,9 @@ namespace Coord.Host.Connections;
 /// client through TCP). The write side collects frames queued by the session actor and sends whatever has
 /// accumulated in one call, so a burst of replies costs one syscall.
 /// The first 4 bytes of a connection are either a frame length or a four-letter word.
+/// Memory: an idle connection holds no I/O buffer. The read side returns its buffer to the pool when
+/// everything received is consumed and answered, and waits for more with a zero-byte receive; the write
+/// side rents a buffer when the first frame is queued and returns it once that buffer is on the wire.
 /// </summary>
 public sealed partial class ClientConnection : IClientConnection
 {
@@ -35,8 +37,15 @@ public sealed partial class ClientConnection : IClientConnection
     private readonly SemaphoreSlim _slotFreed = new(0, 1);
     private readonly CancellationTokenSource _closed = new();
     private readonly Queue<long> _requestStarts = new();
-    private byte[] _pending = new byte[4096];
+    /// <summary>Frames queued for the write loop, rented from the shared pool; null when nothing is queued.</summary>
+    private byte[]? _pending;
     private int _pendingLength;
+
+    /// <summary>Smallest send buffer rented: one rent holds a burst of small replies.</summary>
+    private const int SendBufferBytesMin = 4096;
+
+    /// <summary>Receive buffer rented while the connection is busy (larger only to hold one large frame).</summary>
+    private const int ReceiveBufferBytes = 64 * 1024;
     private int _outstanding;
     private bool _closing;
     private string? _closeReason;
@@ -83,9 +92,8 @@ public sealed partial class ClientConnection : IClientConnection
         lock (_gate)
         {
             if (_closed.IsCancellationRequested) return;
-            if (_pendingLength + frame.Length > _pending.Length)
-                Array.Resize(ref _pending, Math.Max(_pending.Length * 2, _pendingLength + frame.Length));
-            frame.CopyTo(_pending.AsSpan(_pendingLength));
+            var pending = Reserve(frame.Length);
+            frame.CopyTo(pending.AsSpan(_pendingLength));
             _pendingLength += frame.Length;
             signal = _pendingLength == frame.Length;
             if (completesRequest && _requestStarts.Count > 0)
@@ -100,6 +108,18 @@ public sealed partial class ClientConnection : IClientConnection
         if (completesRequest && Interlocked.Decrement(ref _outstanding) == _limits.OutstandingRequestsMax - 1)
             TryRelease(_slotFreed);
         if (signal) TryRelease(_writeSignal);
+    }
+
+    /// <summary>The pending buffer with room for <paramref name="bytes"/> more; rents or grows it. Holds <see cref="_gate"/>.</summary>
+    private byte[] Reserve(int bytes)
+    {
+        int needed = _pendingLength + bytes;
+        if (_pending is null) return _pending = ArrayPool<byte>.Shared.Rent(Math.Max(SendBufferBytesMin, needed));
+        if (needed <= _pending.Length) return _pending;
+        var grown = ArrayPool<byte>.Shared.Rent(Math.Max(_pending.Length * 2, needed));
+        _pending.AsSpan(0, _pendingLength).CopyTo(grown);
+        ArrayPool<byte>.Shared.Return(_pending);
+        return _pending = grown;
     }
 
     private static void TryRelease(SemaphoreSlim s)
@@ -123,11 +143,9 @@ public sealed partial class ClientConnection : IClientConnection
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(serverStopping, _closed.Token);
         var writer = WriteLoopAsync();
-        var stream = new NetworkStream(_socket, ownsSocket: false);
-        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024));
         try
         {
-            await ReadLoopAsync(reader, linked.Token);
+            await ReadLoopAsync(linked.Token);
         }
         catch (OperationCanceledException) { }
         catch (IOException) { }
@@ -145,40 +163,34 @@ public sealed partial class ClientConnection : IClientConnection
             Close(_closeReason ?? "client closed the connection");
             if (_session is { } s) _core.Tell(new ConnectionClosed(s.SessionId, this));
             await writer;
-            await reader.CompleteAsync();
+            ReleaseReceiveBuffer();
             _socket.Dispose();
         }
     }
 
     private sealed class ProtocolViolation(string message) : Exception(message);
 
-    private async Task ReadLoopAsync(PipeReader reader, CancellationToken ct)
+    // Receive buffer: bytes [_rxStart, _rxEnd) are received and not yet consumed. Only the read loop touches these.
+    private byte[]? _rx;
+    private int _rxStart, _rxEnd;
+
+    private async Task ReadLoopAsync(CancellationToken ct)
     {
         bool first = true;
         while (true)
         {
-            if (Volatile.Read(ref _outstanding) >= _limits.OutstandingRequestsMax)
-            {
-                // Back-pressure: stop reading until the session answers something.
-                await _slotFreed.WaitAsync(ct);
-                continue;
-            }
-            var result = await reader.ReadAsync(ct);
-            var buffer = result.Buffer;
-            bool drained = true;
             if (first)
             {
-                if (buffer.Length >= 4 && FourLetterWords.TryParse(buffer.Slice(0, 4), out var word))
+                if (_rxEnd - _rxStart >= 4 && FourLetterWords.TryParse(new ReadOnlySequence<byte>(_rx!, _rxStart, 4), out var word))
                 {
-                    reader.AdvanceTo(buffer.GetPosition(4));
+                    _rxStart += 4;
                     await AnswerWordAsync(word, ct);
                     return;
                 }
-                if (TryReadFrame(ref buffer, out var connect))
+                if (TryReadFrame(out int offset, out int length))
                 {
                     first = false;
-                    OnConnect(connect);
-                    reader.AdvanceTo(buffer.Start);
+                    OnConnect(_rx.AsSpan(offset, length));
                     // Nothing else is read until the session is bound (ZooKeeper does the same).
                     await _established.Task.WaitAsync(ct);
                     continue;
@@ -186,62 +198,110 @@ public sealed partial class ClientConnection : IClientConnection
             }
             else
             {
-                while (TryReadFrame(ref buffer, out var frame))
+                while (Volatile.Read(ref _outstanding) < _limits.OutstandingRequestsMax && TryReadFrame(out int offset, out int length))
+                    OnRequest(_rx.AsSpan(offset, length));
+                if (Volatile.Read(ref _outstanding) >= _limits.OutstandingRequestsMax)
                 {
-                    OnRequest(frame);
-                    if (Volatile.Read(ref _outstanding) >= _limits.OutstandingRequestsMax) { drained = false; break; }
+                    // Back-pressure: stop reading until the session answers something; whole frames already
+                    // buffered are handled before the next receive.
+                    await _slotFreed.WaitAsync(ct);
+                    continue;
                 }
             }
-            // Whole frames left unread (back-pressure) must be seen again without waiting for new bytes.
-            if (drained) reader.AdvanceTo(buffer.Start, buffer.End);
-            else reader.AdvanceTo(buffer.Start);
-            if (result.IsCompleted && drained) return;
+            if (!await ReceiveAsync(ct)) return;
         }
     }
 
-    private bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> frame)
+    /// <summary>
+    /// Receives more bytes after what is buffered. With nothing buffered and nothing unanswered the client is
+    /// idle (or waiting for a watch): the buffer goes back to the pool and a zero-byte receive waits for data,
+    /// so idle connections hold no receive buffer. A busy connection keeps its buffer and skips that wait.
+    /// False at end of stream.
+    /// </summary>
+    private async ValueTask<bool> ReceiveAsync(CancellationToken ct)
     {
-        frame = default;
-        if (buffer.Length < 4) return false;
-        Span<byte> lengthBytes = stackalloc byte[4];
-        buffer.Slice(0, 4).CopyTo(lengthBytes);
-        int length = BinaryPrimitives.ReadInt32BigEndian(lengthBytes);
-        if (length < 0 || length > _limits.FrameBytesMax)
-            throw new ProtocolViolation($"frame length {length} is outside 0..{_limits.FrameBytesMax} (client.frame-bytes-max)");
-        if (buffer.Length < 4 + length) return false;
-        frame = buffer.Slice(4, length);
-        buffer = buffer.Slice(4 + length);
+        if (_rxStart == _rxEnd)
+        {
+            _rxStart = _rxEnd = 0;
+            if (Volatile.Read(ref _outstanding) == 0)
+            {
+                ReleaseReceiveBuffer();
+                await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, ct);
+            }
+        }
+        EnsureReceiveRoom();
+        int n = await _socket.ReceiveAsync(_rx.AsMemory(_rxEnd), SocketFlags.None, ct);
+        _rxEnd += n;
+        return n > 0;
+    }
+
+    /// <summary>Makes room after the buffered bytes: at least the rest of a frame whose length is known.</summary>
+    private void EnsureReceiveRoom()
+    {
+        int buffered = _rxEnd - _rxStart;
+        int wanted = ReceiveBufferBytes;
+        if (buffered >= 4)
+        {
+            int frame = BinaryPrimitives.ReadInt32BigEndian(_rx.AsSpan(_rxStart, 4));
+            wanted = Math.Max(wanted, 4 + frame); // TryReadFrame has checked it against FrameBytesMax
+        }
+        if (_rx is null)
+        {
+            _rx = ArrayPool<byte>.Shared.Rent(wanted);
+            return;
+        }
+        if (_rx.Length - _rxEnd >= Math.Min(1024, wanted - buffered) && _rx.Length - _rxStart >= wanted) return;
+        var target = _rx.Length >= wanted ? _rx : ArrayPool<byte>.Shared.Rent(wanted);
+        _rx.AsSpan(_rxStart, buffered).CopyTo(target);
+        if (!ReferenceEquals(target, _rx))
+        {
+            ArrayPool<byte>.Shared.Return(_rx);
+            _rx = target;
+        }
+        _rxStart = 0;
+        _rxEnd = buffered;
+    }
+
+    private void ReleaseReceiveBuffer()
+    {
+        if (_rx is null) return;
+        ArrayPool<byte>.Shared.Return(_rx);
+        _rx = null;
+        _rxStart = _rxEnd = 0;
+    }
+
+    /// <summary>Takes one whole frame's payload off the receive buffer, if one is there.</summary>
+    private bool TryReadFrame(out int offset, out int length)
+    {
+        offset = length = 0;
+        int buffered = _rxEnd - _rxStart;
+        if (buffered < 4) return false;
+        int frame = BinaryPrimitives.ReadInt32BigEndian(_rx.AsSpan(_rxStart, 4));
+        if (frame < 0 || frame > _limits.FrameBytesMax)
+            throw new ProtocolViolation($"frame length {frame} is outside 0..{_limits.FrameBytesMax} (client.frame-bytes-max)");
+        if (buffered < 4 + frame) return false;
+        offset = _rxStart + 4;
+        length = frame;
+        _rxStart += 4 + frame;
         return true;
     }
 
-    private void OnConnect(ReadOnlySequence<byte> frame)
+    private void OnConnect(ReadOnlySpan<byte> frame)
     {
-        var request = WithSpan(frame, static span => RequestDecoder.DecodeConnect(span));
+        var request = RequestDecoder.DecodeConnect(frame);
         Interlocked.Increment(ref _received);
         _stats.PacketReceived();
         _core.Tell(new ConnectRequested(request, this));
     }
 
-    private void OnRequest(ReadOnlySequence<byte> frame)
+    private void OnRequest(ReadOnlySpan<byte> frame)
     {
-        var decoded = WithSpan(frame, static span => RequestDecoder.Decode(span));
+        var decoded = RequestDecoder.Decode(frame);
         Interlocked.Increment(ref _received);
         _stats.PacketReceived();
         Interlocked.Increment(ref _outstanding);
         lock (_gate) _requestStarts.Enqueue(Stopwatch.GetTimestamp());
         _session!.Tell(new Inbound(this, decoded.Xid, decoded.Op, decoded.Record));
-    }
-
-    private static T WithSpan<T>(ReadOnlySequence<byte> frame, Func<ReadOnlySpan<byte>, T> decode)
-    {
-        if (frame.IsSingleSegment) return decode(frame.FirstSpan);
-        byte[] rented = ArrayPool<byte>.Shared.Rent((int)frame.Length);
-        try
-        {
-            frame.CopyTo(rented);
-            return decode(rented.AsSpan(0, (int)frame.Length));
-        }
-        finally { ArrayPool<byte>.Shared.Return(rented); }
     }
 
     private async Task AnswerWordAsync(string word, CancellationToken ct)
@@ -254,19 +314,20 @@ public sealed partial class ClientConnection : IClientConnection
 
     private async Task WriteLoopAsync()
     {
-        byte[] sending = new byte[4096];
         while (true)
         {
+            byte[]? sending;
             int length;
             bool closing;
             lock (_gate)
             {
-                (sending, _pending) = (_pending, sending);
+                sending = _pending;
                 length = _pendingLength;
+                _pending = null;
                 _pendingLength = 0;
                 closing = _closing;
             }
-            if (length > 0)
+            if (sending is not null)
             {
                 try
                 {
@@ -277,6 +338,10 @@ public sealed partial class ClientConnection : IClientConnection
                 catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
                 {
                     closing = true;
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(sending);
                 }
                 continue; // more may have been queued meanwhile
             }
