@@ -72,8 +72,7 @@ public sealed class DistributedLock
             current.Count++;
             return new LockHandle(this, current);
         }
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        if (timeout != Timeout.InfiniteTimeSpan) deadline.CancelAfter(timeout);
+        using var deadline = RecipeWatch.Deadline(timeout, ct);
         string? node = null;
         try
         {
@@ -92,7 +91,7 @@ public sealed class DistributedLock
         }
         catch
         {
-            if (node is not null && client.State is ConnectionState.Connected or ConnectionState.Disconnected)
+            if (node is not null && RecipeWatch.CanCleanUp(client))
                 await RecipeNodes.DeleteQuietlyAsync(client, node).ConfigureAwait(false);
             throw;
         }
@@ -112,17 +111,8 @@ public sealed class DistributedLock
                 var stat = await client.ExistsAsync(node, ct: ct).ConfigureAwait(false) ?? throw new NoNodeException(node);
                 return stat.Czxid;
             }
-            // Watch only the predecessor. getData (not exists) leaves no watch if it is already gone.
-            var gone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            try
-            {
-                await client.GetDataAsync($"{Path}/{children[index - 1]}", _ => gone.TrySetResult(), ct).ConfigureAwait(false);
-            }
-            catch (NoNodeException)
-            {
-                continue;
-            }
-            await gone.Task.WaitAsync(ct).ConfigureAwait(false);
+            // Watch only the predecessor, then look again.
+            await RecipeWatch.WaitForChangeAsync(client, $"{Path}/{children[index - 1]}", ct).ConfigureAwait(false);
         }
     }
 

@@ -1,7 +1,7 @@
 namespace Coord.Client.Recipes;
 
 /// <summary>
-/// Waiting on one node for the synchronisation recipes (read-write lock, semaphore, barriers). The watch is set
+/// Waiting on one node for the synchronisation recipes (locks, semaphore, barriers). The watch is set
 /// with getData rather than exists: on a node that is already gone getData fails with NoNode and leaves no watch
 /// behind, where exists would leave a creation watch that nobody wants.
 /// </summary>
