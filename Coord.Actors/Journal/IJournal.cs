@@ -26,6 +26,27 @@ public interface IJournal : IAsyncDisposable
     /// </summary>
     ValueTask AppendAsync(IReadOnlyList<SequencedTxn> batch, CancellationToken ct = default);
 
+    /// <summary>
+    /// <see cref="AppendAsync"/> for a caller that wants no task and no hand-off: true when the batch is
+    /// already durable on return (<paramref name="onDone"/> is then not called); otherwise
+    /// <paramref name="onDone"/> is called exactly once, later, on any thread (for <see cref="SqliteJournal"/>
+    /// its writer thread), with null once the batch is durable or with the error that failed it. It must be
+    /// quick and must not block: telling an actor is what it is for. Refusals throw, as
+    /// <see cref="AppendAsync"/>'s do.
+    /// </summary>
+    bool Append(IReadOnlyList<SequencedTxn> batch, Action<Exception?> onDone)
+    {
+        var append = AppendAsync(batch);
+        if (append.IsCompleted)
+        {
+            append.GetAwaiter().GetResult(); // throws a synchronous failure
+            return true;
+        }
+        append.AsTask().ContinueWith(t => onDone(t.Exception?.GetBaseException()),
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return false;
+    }
+
     /// <summary>Highest zxid known durable (0 when nothing was ever appended); purging does not lower it.</summary>
     long LastDurableZxid { get; }
 

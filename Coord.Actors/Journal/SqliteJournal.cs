@@ -14,8 +14,9 @@ namespace Coord.Actors.Journal;
 /// only check their arguments and queue a request (never I/O, never a wait: the sequencer calls them from
 /// its actor thread). One dedicated writer thread owns the write connection and runs requests in order;
 /// an append is one transaction with a prepared, reused insert, and its task completes only after the
-/// commit returned (the WAL is fsynced). Completions run asynchronously so callers' continuations never
-/// run on, or stall, the writer thread. The first write or commit error fails the journal for good: that
+/// commit returned (the WAL is fsynced). Task completions run asynchronously so callers' continuations never
+/// run on, or stall, the writer thread; <see cref="Append"/>'s callback is the one exception: it runs on the
+/// writer thread right after the commit, which spares the sequencer a thread-pool hop per batch. The first write or commit error fails the journal for good: that
 /// request and every later one fault with an <see cref="IOException"/>, since after a failed fsync the
 /// state of the file is unknown and nothing further may be acknowledged.
 /// </para>
@@ -110,6 +111,24 @@ public sealed partial class SqliteJournal : IJournal
             if (!TrySubmit(request, out var refused)) return refused;
             _lastQueuedZxid = batch[^1].Header.Zxid;
             return new ValueTask(request.Done.Task);
+        }
+    }
+
+    /// <summary>As <see cref="AppendAsync"/>, but <paramref name="onDone"/> runs on the writer thread right after the commit.</summary>
+    public bool Append(IReadOnlyList<SequencedTxn> batch, Action<Exception?> onDone)
+    {
+        ArgumentNullException.ThrowIfNull(onDone);
+        lock (_submitGate)
+        {
+            JournalOrder.CheckBatch(batch, _lastQueuedZxid);
+            if (batch.Count == 0) return true;
+            if (!TrySubmit(new AppendRequest(batch, onDone), out var refused))
+            {
+                refused.GetAwaiter().GetResult(); // throws why
+                return true;
+            }
+            _lastQueuedZxid = batch[^1].Header.Zxid;
+            return false;
         }
     }
 

@@ -92,17 +92,15 @@ public sealed partial class SequencerActor
             _batch.Clear();
             long through = batch[^1].Header.Zxid;
             _appendInFlight = true;
-            ValueTask append;
-            try { append = _journal.AppendAsync(batch); }
-            catch (Exception ex) { append = ValueTask.FromException(ex); }
-            if (append.IsCompletedSuccessfully)
+            bool durable;
+            // The journal calls back from its writer thread right after the commit: one Tell, no task, no pool hop.
+            try { durable = _journal.Append(batch, error => Tell(new AppendCompleted(through, error))); }
+            catch (Exception ex)
             {
-                OnAppendCompleted(new AppendCompleted(through, null));
-                continue;
+                OnAppendCompleted(new AppendCompleted(through, ex));
+                return;
             }
-            append.AsTask().ContinueWith(
-                t => Tell(new AppendCompleted(through, t.Exception?.GetBaseException())),
-                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            if (durable) OnAppendCompleted(new AppendCompleted(through, null));
         }
     }
 

@@ -12,11 +12,18 @@ public interface IClientConnection
     string RemoteIp { get; }
 
     /// <summary>
-    /// Queues one encoded frame (4-byte length prefix included) for sending, in call order.
-    /// <paramref name="completesRequest"/> marks the answer to a request read from this connection, which
-    /// frees one outstanding-request slot.
+    /// Queues one encoded frame (4-byte length prefix included) for sending, in call order; it goes out at
+    /// the next <see cref="Flush"/> or <see cref="Close"/>. <paramref name="completesRequest"/> marks the
+    /// answer to a request read from this connection, which frees one outstanding-request slot.
     /// </summary>
     void Send(ReadOnlySpan<byte> frame, bool completesRequest);
+
+    /// <summary>
+    /// Sends everything queued so far, in one write where it fits. The session actor calls it once at the end
+    /// of each mailbox turn, so a burst of replies costs one syscall and no extra hand-off. It may write on the
+    /// caller's thread but never waits for a slow peer (what the socket cannot take now is sent later).
+    /// </summary>
+    void Flush();
 
     /// <summary>Sends what is queued, then closes. Idempotent.</summary>
     void Close(string reason);

@@ -70,6 +70,9 @@ public sealed class SessionActor : Actor<SessionMessage>
         }
     }
 
+    /// <summary>One write per turn: every frame this turn queued goes out together.</summary>
+    protected override void OnMailboxDrained() => _connection?.Flush();
+
     private void OnAttach(AttachConnection m)
     {
         var old = _connection;

@@ -15,8 +15,10 @@ namespace Coord.Host.Connections;
 /// <summary>
 /// One client socket. The read side decodes frames and hands them to the session actor, at most
 /// <c>OutstandingRequestsMax</c> unanswered at a time (then it stops reading: back-pressure reaches the
-/// client through TCP). The write side collects frames queued by the session actor and sends whatever has
-/// accumulated in one call, so a burst of replies costs one syscall.
+/// client through TCP). The write side collects the frames the session actor queues during a turn and sends
+/// them in one call when the actor flushes at the end of the turn, on the actor's thread: no write loop to
+/// wake, no hand-off between a reply and the wire. One drain owns the send side at a time; when the socket
+/// cannot take everything at once, that drain finishes asynchronously and frames queued meanwhile go with it.
 /// The first 4 bytes of a connection are either a frame length or a four-letter word.
 /// Memory: an idle connection holds no I/O buffer. The read side returns its buffer to the pool when
 /// everything received is consumed and answered, and waits for more with a zero-byte receive; the write
@@ -33,7 +35,6 @@ public sealed partial class ClientConnection : IClientConnection
     private readonly FourLetterWords _words;
     private readonly ILogger _log;
     private readonly Lock _gate = new();
-    private readonly SemaphoreSlim _writeSignal = new(0, 1);
     private readonly SemaphoreSlim _slotFreed = new(0, 1);
     private readonly CancellationTokenSource _closed = new();
     private readonly Queue<long> _requestStarts = new();
@@ -47,6 +48,10 @@ public sealed partial class ClientConnection : IClientConnection
     /// <summary>Receive buffer rented while the connection is busy (larger only to hold one large frame).</summary>
     private const int ReceiveBufferBytes = 64 * 1024;
     private int _outstanding;
+    /// <summary>A drain owns the send side (under <see cref="_gate"/>); once closing it keeps it for good.</summary>
+    private bool _sending;
+    private bool _shutDown;
+    private readonly TaskCompletionSource _sendSideDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _closing;
     private string? _closeReason;
     private SessionActor? _session;
@@ -88,14 +93,12 @@ public sealed partial class ClientConnection : IClientConnection
 
     public void Send(ReadOnlySpan<byte> frame, bool completesRequest)
     {
-        bool signal;
         lock (_gate)
         {
-            if (_closed.IsCancellationRequested) return;
+            if (_shutDown) return;
             var pending = Reserve(frame.Length);
             frame.CopyTo(pending.AsSpan(_pendingLength));
             _pendingLength += frame.Length;
-            signal = _pendingLength == frame.Length;
             if (completesRequest && _requestStarts.Count > 0)
             {
                 long us = (Stopwatch.GetTimestamp() - _requestStarts.Dequeue()) * 1_000_000 / Stopwatch.Frequency;
@@ -107,7 +110,16 @@ public sealed partial class ClientConnection : IClientConnection
         _stats.PacketSent();
         if (completesRequest && Interlocked.Decrement(ref _outstanding) == _limits.OutstandingRequestsMax - 1)
             TryRelease(_slotFreed);
-        if (signal) TryRelease(_writeSignal);
+    }
+
+    public void Flush()
+    {
+        lock (_gate)
+        {
+            if (_sending || (_pending is null && !_closing)) return;
+            _sending = true;
+        }
+        _ = DrainAsync();
     }
 
     /// <summary>The pending buffer with room for <paramref name="bytes"/> more; rents or grows it. Holds <see cref="_gate"/>.</summary>
@@ -135,14 +147,13 @@ public sealed partial class ClientConnection : IClientConnection
             _closing = true;
             _closeReason = reason;
         }
-        TryRelease(_writeSignal);
+        Flush();
     }
 
     /// <summary>Serves the connection until either side closes it.</summary>
     public async Task RunAsync(CancellationToken serverStopping)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(serverStopping, _closed.Token);
-        var writer = WriteLoopAsync();
         try
         {
             await ReadLoopAsync(linked.Token);
@@ -162,7 +173,7 @@ public sealed partial class ClientConnection : IClientConnection
         {
             Close(_closeReason ?? "client closed the connection");
             if (_session is { } s) _core.Tell(new ConnectionClosed(s.SessionId, this));
-            await writer;
+            await _sendSideDone.Task;
             ReleaseReceiveBuffer();
             _socket.Dispose();
         }
@@ -312,44 +323,56 @@ public sealed partial class ClientConnection : IClientConnection
         Close("four-letter word answered");
     }
 
-    private async Task WriteLoopAsync()
+    /// <summary>
+    /// Sends what is queued until nothing is left; the caller has set <see cref="_sending"/>. Usually completes
+    /// synchronously on the flushing thread. When the connection is closing and everything is out, shuts the
+    /// socket down once and keeps the send side, so nothing is sent after that.
+    /// </summary>
+    private async Task DrainAsync()
     {
         while (true)
         {
             byte[]? sending;
             int length;
-            bool closing;
             lock (_gate)
             {
                 sending = _pending;
                 length = _pendingLength;
                 _pending = null;
                 _pendingLength = 0;
-                closing = _closing;
+                if (sending is null)
+                {
+                    if (!_closing)
+                    {
+                        _sending = false;
+                        return;
+                    }
+                    _shutDown = true;
+                }
             }
-            if (sending is not null)
+            if (sending is null) break;
+            try
             {
-                try
-                {
-                    int offset = 0;
-                    while (offset < length)
-                        offset += await _socket.SendAsync(sending.AsMemory(offset, length - offset), SocketFlags.None);
-                }
-                catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-                {
-                    closing = true;
-                }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(sending);
-                }
-                continue; // more may have been queued meanwhile
+                int offset = 0;
+                while (offset < length)
+                    offset += await _socket.SendAsync(sending.AsMemory(offset, length - offset), SocketFlags.None);
             }
-            if (closing) break;
-            await _writeSignal.WaitAsync();
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                lock (_gate)
+                {
+                    _closing = true;
+                    _closeReason ??= "send failed: " + ex.Message;
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(sending);
+            }
         }
         try { _socket.Shutdown(SocketShutdown.Both); } catch (Exception ex) when (ex is SocketException or ObjectDisposedException) { }
         _closed.Cancel();
+        _sendSideDone.TrySetResult();
     }
 
     [LoggerMessage(EventId = 2000, Level = LogLevel.Warning, Message = "Closed connection from {Remote}: malformed request ({Reason})")]

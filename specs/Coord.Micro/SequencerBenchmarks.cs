@@ -70,6 +70,7 @@ public class SequencerBenchmarks
         }
 
         public void Send(ReadOnlySpan<byte> frame, bool completesRequest) => _next.SetResult(true);
+        public void Flush() { }
         public void Close(string reason) { }
         public void Established(SessionActor session) => Session.TrySetResult(session);
 

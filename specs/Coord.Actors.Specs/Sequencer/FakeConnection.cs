@@ -20,6 +20,7 @@ internal sealed class FakeConnection(string ip = "127.0.0.1") : IClientConnectio
     public bool IsClosed => _closed.Task.IsCompleted;
 
     public void Send(ReadOnlySpan<byte> frame, bool completesRequest) => _frames.Writer.TryWrite(frame.ToArray());
+    public void Flush() { }
     public void Close(string reason) => _closed.TrySetResult(reason);
     public void Established(SessionActor session) => _established.TrySetResult(session);
 
