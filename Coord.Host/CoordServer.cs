@@ -96,6 +96,7 @@ public sealed partial class CoordServer : IAsyncDisposable
             SnapshotEveryTxns = _settings.Snapshot.EveryTxns,
             SnapshotEveryBytes = (long)_settings.Snapshot.EveryMib << 20,
             SnapshotRetain = _settings.Snapshot.Retain,
+            SnapshotMinTxnsPerNode = _settings.Snapshot.MinTxnsPerZnode,
         };
         _sequencer = new SequencerActor(options, clock, _journal, tree,
             SequencerActor.FirstSessionId(clock.WallMs, _settings.ServerId),

@@ -28,7 +28,7 @@ public sealed partial class SequencerActor
     {
         if (_snapshots is null) return;
         var decision = SnapshotPolicy.Decide(_txnsSinceSnapshot, _bytesSinceSnapshot,
-            _options.SnapshotEveryTxns, _options.SnapshotEveryBytes, _snapshotInFlight);
+            _options.SnapshotEveryTxns, _options.SnapshotEveryBytes, _snapshotInFlight, _tree.NodeCount, _options.SnapshotMinTxnsPerNode);
         if (decision == SnapshotDecision.Wait) return;
         if (decision == SnapshotDecision.Skip)
         {

@@ -15,5 +15,6 @@ public sealed record SequencerOptions
     public int ContainerMaxPerMinute { get; init; } = 10000;
     public int SnapshotEveryTxns { get; init; } = 100_000;
     public long SnapshotEveryBytes { get; init; } = 64L << 20;
+    public int SnapshotMinTxnsPerNode { get; init; } = 1;
     public int SnapshotRetain { get; init; } = 3;
 }

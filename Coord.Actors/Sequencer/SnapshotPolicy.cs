@@ -16,8 +16,18 @@ public enum SnapshotDecision
 /// <summary>When the sequencer takes a snapshot: pure arithmetic over what was applied since the last one.</summary>
 public static class SnapshotPolicy
 {
-    public static SnapshotDecision Decide(long txnsSince, long bytesSince, int everyTxns, long everyBytes, bool inFlight) =>
-        !Due(txnsSince, bytesSince, everyTxns, everyBytes) ? SnapshotDecision.Wait
+    /// <param name="nodes">Znodes in the tree now.</param>
+    /// <param name="minTxnsPerNode">
+    /// A snapshot also waits for at least <paramref name="nodes"/> × this many txns since the previous one (0: no
+    /// floor). Writing a snapshot costs time in proportion to the tree, so without the floor a big tree under a
+    /// fast write load is snapshotted back to back and every write pays for it (measured: 700,000 znodes at
+    /// 160,000 sets/s kept a core busy writing snapshots and lifted p99.9 from 14 to 73 ms). With it, the
+    /// snapshot cost per txn stays bounded, and the journal to replay at start-up stays within about one
+    /// snapshot's worth of work.
+    /// </param>
+    public static SnapshotDecision Decide(long txnsSince, long bytesSince, int everyTxns, long everyBytes, bool inFlight,
+        long nodes = 0, int minTxnsPerNode = 0) =>
+        !Due(txnsSince, bytesSince, everyTxns, everyBytes) || txnsSince < nodes * minTxnsPerNode ? SnapshotDecision.Wait
         : inFlight ? SnapshotDecision.Skip
         : SnapshotDecision.Take;
 

@@ -39,6 +39,7 @@ public static class CoordSettingsValidation
         var z = s.Znode;
         Require(z.ContainerCheckIntervalMs >= 1, $"coord.znode.container-check-interval-ms ({z.ContainerCheckIntervalMs}) must be at least 1");
         Require(s.Snapshot.EveryTxns >= 1, $"coord.snapshot.every-txns ({s.Snapshot.EveryTxns}) must be at least 1");
+        Require(s.Snapshot.MinTxnsPerZnode >= 0, $"coord.snapshot.min-txns-per-znode ({s.Snapshot.MinTxnsPerZnode}) must be 0 (no floor) or more");
         Require(s.Snapshot.EveryMib >= 1, $"coord.snapshot.every-mib ({s.Snapshot.EveryMib}) must be at least 1");
         Require(s.Snapshot.Retain >= 2,
             $"coord.snapshot.retain ({s.Snapshot.Retain}) must be at least 2: recovery falls back to the previous snapshot when the newest is corrupt");

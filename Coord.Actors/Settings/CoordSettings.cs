@@ -36,12 +36,13 @@ public sealed record CoordSettings(
 
 /// <summary>
 /// coord.snapshot: when the tree is written out (after <see cref="EveryTxns"/> txns or <see cref="EveryMib"/>
-/// MiB of txn payload, whichever comes first) and how many snapshots are kept; the journal is purged up to the
-/// oldest snapshot kept, so a corrupt newest snapshot can always fall back to an older one.
+/// MiB of txn payload, whichever comes first, but not before <see cref="MinTxnsPerZnode"/> txns per znode in
+/// the tree; 0 drops that floor) and how many snapshots are kept; the journal is purged up to the oldest
+/// snapshot kept, so a corrupt newest snapshot can always fall back to an older one.
 /// </summary>
-public sealed record SnapshotSettings(int EveryTxns, int EveryMib, int Retain)
+public sealed record SnapshotSettings(int EveryTxns, int EveryMib, int Retain, int MinTxnsPerZnode = 1)
 {
-    public static SnapshotSettings Default { get; } = new(EveryTxns: 100_000, EveryMib: 64, Retain: 3);
+    public static SnapshotSettings Default { get; } = new(EveryTxns: 100_000, EveryMib: 64, Retain: 3, MinTxnsPerZnode: 1);
 }
 
 /// <summary>coord.client: the client port and the bounds that protect the server from one client.</summary>

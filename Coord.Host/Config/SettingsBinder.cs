@@ -23,7 +23,7 @@ public static class SettingsBinder
         "coord:auth:super-digest", "coord:auth:exists-requires-read",
         "coord:four-letter-words:whitelist",
         "coord:logging:level",
-        "coord:snapshot:every-txns", "coord:snapshot:every-mib", "coord:snapshot:retain",
+        "coord:snapshot:every-txns", "coord:snapshot:every-mib", "coord:snapshot:retain", "coord:snapshot:min-txns-per-znode",
     ];
 
     private const string WhitelistKey = "coord:four-letter-words:whitelist";
@@ -69,7 +69,8 @@ public static class SettingsBinder
             Snapshot: new SnapshotSettings(
                 EveryTxns: r.Int("coord:snapshot:every-txns", d.Snapshot.EveryTxns),
                 EveryMib: r.Int("coord:snapshot:every-mib", d.Snapshot.EveryMib),
-                Retain: r.Int("coord:snapshot:retain", d.Snapshot.Retain)));
+                Retain: r.Int("coord:snapshot:retain", d.Snapshot.Retain),
+                MinTxnsPerZnode: r.Int("coord:snapshot:min-txns-per-znode", d.Snapshot.MinTxnsPerZnode)));
 
         // Range checks on values that did not even parse would only repeat the parse error.
         if (r.Errors.Count == 0) r.Errors.AddRange(settings.Validate());

@@ -16,6 +16,17 @@ public sealed class SnapshotPolicySpecs
         long txns, long bytes, bool inFlight, SnapshotDecision expected) =>
         Assert.Equal(expected, SnapshotPolicy.Decide(txns, bytes, everyTxns: 100, everyBytes: 1000, inFlight));
 
+    [Theory]
+    [InlineData(100, 0, 1, 100, SnapshotDecision.Take)]         // a small tree: the txn count decides
+    [InlineData(100, 0, 1, 5_000, SnapshotDecision.Wait)]       // a tree of 5,000 znodes waits for 5,000 txns
+    [InlineData(4_999, 1000, 1, 5_000, SnapshotDecision.Wait)]  // the bytes trigger waits for the floor too
+    [InlineData(5_000, 0, 1, 5_000, SnapshotDecision.Take)]
+    [InlineData(9_999, 0, 2, 5_000, SnapshotDecision.Wait)]
+    [InlineData(100, 0, 0, 5_000, SnapshotDecision.Take)]       // 0: no floor
+    public void A_big_tree_is_snapshotted_no_more_often_than_once_per_txn_per_znode(
+        long txns, long bytes, int minTxnsPerNode, long nodes, SnapshotDecision expected) =>
+        Assert.Equal(expected, SnapshotPolicy.Decide(txns, bytes, everyTxns: 100, everyBytes: 1000, inFlight: false, nodes, minTxnsPerNode));
+
     [Fact]
     public void Bytes_count_paths_and_data()
     {

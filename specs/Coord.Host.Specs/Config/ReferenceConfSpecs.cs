@@ -36,6 +36,7 @@ public class ReferenceConfSpecs
         ["coord:snapshot:every-txns"] = "10",
         ["coord:snapshot:every-mib"] = "1",
         ["coord:snapshot:retain"] = "5",
+        ["coord:snapshot:min-txns-per-znode"] = "0",
     };
 
     public static TheoryData<string> Keys() => [.. SettingsBinder.LeafKeys];

@@ -22,7 +22,7 @@ public sealed class RestartSpecs : IDisposable
         s with { TickMs = 200, Session = s.Session with { TimeoutMsMin = 400, TimeoutMsMax = 4000 } };
 
     private static CoordSettings SnapshotEvery50(CoordSettings s) =>
-        s with { Snapshot = s.Snapshot with { EveryTxns = 50, Retain = 3 } };
+        s with { Snapshot = s.Snapshot with { EveryTxns = 50, Retain = 3, MinTxnsPerZnode = 0 } };
 
     [Fact]
     public async Task Data_and_every_Stat_field_survive_a_restart()

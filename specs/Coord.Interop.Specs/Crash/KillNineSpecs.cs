@@ -32,7 +32,7 @@ public sealed class KillNineSpecs(ITestOutputHelper output)
         var random = new Random(seed);
         var dataDir = TempDir.Create("crash-data");
         // Snapshots every 500 txns, so kills also land during snapshot writes, purges and recoveries from a snapshot.
-        var options = new ServerOptions(TickMs: 500, DataDir: dataDir, ExtraHocon: ["snapshot.every-txns = 500"]);
+        var options = new ServerOptions(TickMs: 500, DataDir: dataDir, ExtraHocon: ["snapshot.every-txns = 500", "snapshot.min-txns-per-znode = 0"]);
         var models = Enumerable.Range(0, Writers).Select(w => new WriterModel(w, KeysPerWriter)).ToArray();
         var restartMs = new List<double>();
         long acked = 0;
