@@ -5,8 +5,8 @@ namespace Coord.Bench;
 
 /// <summary>
 /// --compare: Apache ZooKeeper and Coord side by side on this machine, each in a fresh temp data folder.
-/// One pair of servers serves the whole session for the request workloads; the scale workloads
-/// (znodes1m, sessions10k, watches1m) each get a fresh server, started and removed around the run.
+/// One pair of servers serves the whole session for most request workloads; create, large1m and the scale
+/// workloads (znodes1m, sessions10k, watches1m) each get a fresh server, started and removed around the run.
 /// Each round runs every planned row against both, swapping which goes first every round so slow
 /// drift (page cache, thermal, tree growth) lands on both. The table shows medians over rounds.
 /// </summary>
