@@ -46,10 +46,11 @@ public static class JavaDriver
             info.ArgumentList.Add(a);
         }
 
-        var proc = new ProcWindow(target.Pid);
         var stderr = new System.Text.StringBuilder();
         string? resultLine = null;
         using var java = Process.Start(info) ?? throw new InvalidOperationException("could not start java");
+        // The JVM is the load generator here: its CPU in the window says whether the client bounds the row.
+        var proc = new ProcWindow(target.Pid, generatorPid: java.Id);
         var errPump = Task.Run(async () =>
         {
             while (await java.StandardError.ReadLineAsync(CancellationToken.None) is { } line)
@@ -97,7 +98,7 @@ public static class JavaDriver
             errors[kv[0]] = long.Parse(kv[1], CultureInfo.InvariantCulture);
         }
         return new RunResult(target.Label, target.Server, workload, "java", shape, o.Seconds, ops, latency,
-            proc.ServerCpuMicrosPerOp(ops), proc.ServerCpuCores(o.Seconds), proc.RssMibAfter, null, errors,
+            proc.ServerCpuMicrosPerOp(ops), proc.ServerCpuCores(o.Seconds), proc.RssMibAfter, proc.LoadGeneratorCores(o.Seconds), errors,
             new Dictionary<string, double>(), null);
     }
 

@@ -75,27 +75,33 @@ public sealed record RunResult(
 }
 
 /// <summary>
-/// Server CPU and RSS (and this process's CPU) sampled at both ends of a measured window.
+/// Server CPU and RSS, and the load generator's CPU, sampled at both ends of a measured window. The load
+/// generator is this process unless another is named (the java driver's JVM).
 /// </summary>
 public sealed class ProcWindow
 {
     private readonly int? _pid;
+    private readonly int _generatorPid;
     private ProcSample? _before, _after, _selfBefore, _selfAfter;
     private long _startTicks, _endTicks;
 
-    public ProcWindow(int? pid) => _pid = pid;
+    public ProcWindow(int? pid, int? generatorPid = null)
+    {
+        _pid = pid;
+        _generatorPid = generatorPid ?? Environment.ProcessId;
+    }
 
     public void Begin()
     {
         _startTicks = System.Diagnostics.Stopwatch.GetTimestamp();
-        _selfBefore = ProcStats.Sample(Environment.ProcessId);
+        _selfBefore = ProcStats.Sample(_generatorPid);
         if (_pid is { } p) _before = ProcStats.Sample(p);
     }
 
     public void End()
     {
         _endTicks = System.Diagnostics.Stopwatch.GetTimestamp();
-        _selfAfter = ProcStats.Sample(Environment.ProcessId);
+        _selfAfter = ProcStats.Sample(_generatorPid);
         if (_pid is { } p) _after = ProcStats.Sample(p);
     }
 

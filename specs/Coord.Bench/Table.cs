@@ -21,6 +21,10 @@ public static class Table
         new("p999_us", r => r.Latency.P999, "0"),
         new("cpu_us/op", r => r.ServerCpuMicrosPerOp, "0.0"),
         new("rss_mib", r => r.ServerRssMib, "0"),
+        // Where the 2 cores went: server + load generator near 2.0 means the machine, not the server, bounds
+        // ops/s; a generator taking most of it (the java driver's JVM) means the client does.
+        new("srv_cores", r => r.ServerCpuCores, "0.00"),
+        new("gen_cores", r => r.LoadGeneratorCpuCores, "0.00"),
     ];
 
     public static void Print(TextWriter output, IReadOnlyList<PlannedRun> plan, IReadOnlyList<RunResult> results, bool markdown)
