@@ -14,7 +14,8 @@ public sealed record JournalEntry(long Zxid, long Epoch, int TypeId, SequencedTx
     /// <summary>One readable line: <c>0x100000001 epoch=1 Create /a ... session=0x.. cxid=.. time=..</c>.</summary>
     public override string ToString()
     {
-        if (Txn is not { } t) return $"0x{Zxid:x} epoch={Epoch} type={TypeId} CORRUPT: {Problem}";
+        if (Problem is not null) return $"0x{Zxid:x} epoch={Epoch} type={TypeId} CORRUPT: {Problem}";
+        if (Txn is not { } t) return $"0x{Zxid:x} epoch={Epoch} type={TypeId} (checksum intact, not decoded)";
         var time = DateTimeOffset.FromUnixTimeMilliseconds(t.Header.TimeMs).UtcDateTime;
         return $"0x{Zxid:x} epoch={Epoch} {t.Body} session=0x{t.Header.SessionId:x} cxid={t.Header.Cxid} " +
                $"time={time:yyyy-MM-ddTHH:mm:ss.fffZ}";
@@ -36,6 +37,20 @@ public static class JournalRecord
     }
 
     public static long EpochOf(long zxid) => zxid >>> 32;
+
+    /// <summary>
+    /// The checksum and the epoch column only, no decoding: what recovery's scan needs for rows that are not
+    /// replayed. The entry carries no txn (<see cref="JournalEntry.Txn"/> is null even when intact).
+    /// </summary>
+    public static JournalEntry CheckSum(long zxid, long epoch, int typeId, byte[] payload, long storedCrc)
+    {
+        uint computed = Checksum(zxid, typeId, payload);
+        if (storedCrc != computed)
+            return new(zxid, epoch, typeId, null, $"checksum mismatch: stored 0x{storedCrc:x8}, computed 0x{computed:x8} over {payload.Length} payload bytes");
+        if (epoch != EpochOf(zxid))
+            return new(zxid, epoch, typeId, null, $"epoch column {epoch} differs from the zxid's epoch {EpochOf(zxid)}");
+        return new(zxid, epoch, typeId, null, null);
+    }
 
     /// <summary>Checks a stored row: checksum first (cheap, catches damage), then that the payload decodes and agrees with its columns.</summary>
     public static JournalEntry Check(long zxid, long epoch, int typeId, byte[] payload, long storedCrc)

@@ -52,7 +52,8 @@ public sealed partial class SqliteJournal
         foreach (var entry in ReadEntries(conn, long.MinValue, descending: false)) yield return entry;
     }
 
-    private static IEnumerable<JournalEntry> ReadEntries(SqliteConnection conn, long afterZxid, bool descending)
+    /// <param name="decode">Asked per row: false checks the checksum and columns only, and the entry holds no txn.</param>
+    private static IEnumerable<JournalEntry> ReadEntries(SqliteConnection conn, long afterZxid, bool descending, Func<bool>? decode = null)
     {
         using var cmd = conn.CreateCommand();
         cmd.CommandText = "SELECT zxid, epoch, type, payload, crc FROM txns WHERE zxid > $after ORDER BY zxid " + (descending ? "DESC" : "ASC");
@@ -62,7 +63,9 @@ public sealed partial class SqliteJournal
         {
             // A damaged row may hold the wrong storage class (say, text where a blob belongs): report it, do not crash.
             byte[] payload = r.IsDBNull(3) ? [] : r.GetFieldValue<byte[]>(3);
-            yield return JournalRecord.Check(r.GetInt64(0), r.GetInt64(1), r.GetInt32(2), payload, r.GetInt64(4));
+            yield return decode is null || decode()
+                ? JournalRecord.Check(r.GetInt64(0), r.GetInt64(1), r.GetInt32(2), payload, r.GetInt64(4))
+                : JournalRecord.CheckSum(r.GetInt64(0), r.GetInt64(1), r.GetInt32(2), payload, r.GetInt64(4));
         }
     }
 }

@@ -23,7 +23,9 @@ public sealed partial class SqliteJournal
         var torn = new List<JournalEntry>();
         JournalEntry? newestIntact = null;
         long firstZxid = 0;
-        foreach (var entry in ReadEntries(conn, afterZxid: long.MinValue, descending: true))
+        // Rows older than the newest intact one need only their checksum (damage); decoding them all again
+        // was most of the scan (the rows replayed after the snapshot are decoded and checked in full anyway).
+        foreach (var entry in ReadEntries(conn, afterZxid: long.MinValue, descending: true, decode: () => newestIntact is null))
         {
             firstZxid = entry.Zxid;
             if (newestIntact is null)

@@ -11,6 +11,9 @@ public sealed partial class SequencerActor
     private long _bytesSinceSnapshot;
     private bool _snapshotInFlight;
 
+    /// <summary>Znodes in the last snapshot taken (null until one is: the tree as recovered counts instead).</summary>
+    private long? _nodesAtLastSnapshot;
+
     private void CountForSnapshot(Txn txn)
     {
         _txnsSinceSnapshot++;
@@ -28,7 +31,8 @@ public sealed partial class SequencerActor
     {
         if (_snapshots is null) return;
         var decision = SnapshotPolicy.Decide(_txnsSinceSnapshot, _bytesSinceSnapshot,
-            _options.SnapshotEveryTxns, _options.SnapshotEveryBytes, _snapshotInFlight, _tree.NodeCount, _options.SnapshotMinTxnsPerNode);
+            _options.SnapshotEveryTxns, _options.SnapshotEveryBytes, _snapshotInFlight, _tree.NodeCount, _options.SnapshotMinTxnsPerNode,
+            _nodesAtLastSnapshot ??= _tree.NodeCount);
         if (decision == SnapshotDecision.Wait) return;
         if (decision == SnapshotDecision.Skip)
         {
@@ -38,6 +42,7 @@ public sealed partial class SequencerActor
             return;
         }
         var image = _tree.Capture();
+        _nodesAtLastSnapshot = _tree.NodeCount;
         _txnsSinceSnapshot = 0;
         _bytesSinceSnapshot = 0;
         _snapshotInFlight = true;
