@@ -42,22 +42,23 @@ public static class JournalRecord
     /// The checksum and the epoch column only, no decoding: what recovery's scan needs for rows that are not
     /// replayed. The entry carries no txn (<see cref="JournalEntry.Txn"/> is null even when intact).
     /// </summary>
-    public static JournalEntry CheckSum(long zxid, long epoch, int typeId, byte[] payload, long storedCrc)
+    public static JournalEntry CheckSum(long zxid, long epoch, int typeId, byte[] payload, long storedCrc) =>
+        new(zxid, epoch, typeId, null, ChecksumProblem(zxid, typeId, payload, storedCrc) ?? EpochProblem(zxid, epoch));
+
+    private static string? ChecksumProblem(long zxid, int typeId, byte[] payload, long storedCrc)
     {
         uint computed = Checksum(zxid, typeId, payload);
-        if (storedCrc != computed)
-            return new(zxid, epoch, typeId, null, $"checksum mismatch: stored 0x{storedCrc:x8}, computed 0x{computed:x8} over {payload.Length} payload bytes");
-        if (epoch != EpochOf(zxid))
-            return new(zxid, epoch, typeId, null, $"epoch column {epoch} differs from the zxid's epoch {EpochOf(zxid)}");
-        return new(zxid, epoch, typeId, null, null);
+        return storedCrc == computed ? null
+            : $"checksum mismatch: stored 0x{storedCrc:x8}, computed 0x{computed:x8} over {payload.Length} payload bytes";
     }
+
+    private static string? EpochProblem(long zxid, long epoch) =>
+        epoch == EpochOf(zxid) ? null : $"epoch column {epoch} differs from the zxid's epoch {EpochOf(zxid)}";
 
     /// <summary>Checks a stored row: checksum first (cheap, catches damage), then that the payload decodes and agrees with its columns.</summary>
     public static JournalEntry Check(long zxid, long epoch, int typeId, byte[] payload, long storedCrc)
     {
-        uint computed = Checksum(zxid, typeId, payload);
-        if (storedCrc != computed)
-            return new(zxid, epoch, typeId, null, $"checksum mismatch: stored 0x{storedCrc:x8}, computed 0x{computed:x8} over {payload.Length} payload bytes");
+        if (ChecksumProblem(zxid, typeId, payload, storedCrc) is { } damaged) return new(zxid, epoch, typeId, null, damaged);
         SequencedTxn txn;
         try
         {
@@ -71,8 +72,7 @@ public static class JournalRecord
             return new(zxid, epoch, typeId, null, $"payload carries zxid 0x{txn.Header.Zxid:x}");
         if ((int)txn.Body.Type != typeId)
             return new(zxid, epoch, typeId, null, $"payload is a {txn.Body.Type} txn, type column says {typeId}");
-        if (epoch != EpochOf(zxid))
-            return new(zxid, epoch, typeId, null, $"epoch column {epoch} differs from the zxid's epoch {EpochOf(zxid)}");
+        if (EpochProblem(zxid, epoch) is { } wrongEpoch) return new(zxid, epoch, typeId, null, wrongEpoch);
         return new(zxid, epoch, typeId, txn, null);
     }
 }

@@ -11,8 +11,8 @@ public sealed partial class SequencerActor
     private long _bytesSinceSnapshot;
     private bool _snapshotInFlight;
 
-    /// <summary>Znodes in the last snapshot taken (null until one is: the tree as recovered counts instead).</summary>
-    private long? _nodesAtLastSnapshot;
+    /// <summary>Znodes in the last snapshot taken; until one is, the tree as recovered (what the last snapshot plus replay left).</summary>
+    private long _nodesAtLastSnapshot;
 
     private void CountForSnapshot(Txn txn)
     {
@@ -32,7 +32,7 @@ public sealed partial class SequencerActor
         if (_snapshots is null) return;
         var decision = SnapshotPolicy.Decide(_txnsSinceSnapshot, _bytesSinceSnapshot,
             _options.SnapshotEveryTxns, _options.SnapshotEveryBytes, _snapshotInFlight, _tree.NodeCount, _options.SnapshotMinTxnsPerNode,
-            _nodesAtLastSnapshot ??= _tree.NodeCount);
+            _nodesAtLastSnapshot);
         if (decision == SnapshotDecision.Wait) return;
         if (decision == SnapshotDecision.Skip)
         {

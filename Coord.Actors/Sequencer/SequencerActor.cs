@@ -51,6 +51,7 @@ public sealed partial class SequencerActor : Actor<CoreMessage>
         _log = log;
         _nextSessionId = firstSessionId;
         _lastZxid = tree.LastAppliedZxid;
+        _nodesAtLastSnapshot = tree.NodeCount;
         _nextCleanupMs = clock.MonotonicMs + options.ContainerCheckIntervalMs;
         TrackRestoredSessions();
     }

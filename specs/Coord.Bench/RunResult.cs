@@ -82,7 +82,7 @@ public sealed class ProcWindow
 {
     private readonly int? _pid;
     private readonly int _generatorPid;
-    private ProcSample? _before, _after, _selfBefore, _selfAfter;
+    private ProcSample? _before, _after, _generatorBefore, _generatorAfter;
     private long _startTicks, _endTicks;
 
     public ProcWindow(int? pid, int? generatorPid = null)
@@ -94,14 +94,14 @@ public sealed class ProcWindow
     public void Begin()
     {
         _startTicks = System.Diagnostics.Stopwatch.GetTimestamp();
-        _selfBefore = ProcStats.Sample(_generatorPid);
+        _generatorBefore = ProcStats.Sample(_generatorPid);
         if (_pid is { } p) _before = ProcStats.Sample(p);
     }
 
     public void End()
     {
         _endTicks = System.Diagnostics.Stopwatch.GetTimestamp();
-        _selfAfter = ProcStats.Sample(_generatorPid);
+        _generatorAfter = ProcStats.Sample(_generatorPid);
         if (_pid is { } p) _after = ProcStats.Sample(p);
     }
 
@@ -113,6 +113,6 @@ public sealed class ProcWindow
     public double? RssMibBefore => _before?.RssKib / 1024.0;
     public double? RssMibAfter => _after?.RssKib / 1024.0;
 
-    public double? LoadGeneratorCores(double seconds) => _selfBefore is { } b && _selfAfter is { } a
+    public double? LoadGeneratorCores(double seconds) => _generatorBefore is { } b && _generatorAfter is { } a
         ? ProcSample.TicksToMicros(a.CpuTicks - b.CpuTicks) / 1e6 / seconds : null;
 }
