@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using Coord.Actors.Tree;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 
 namespace Coord.Actors.Journal;
 

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using Coord.Actors.Tree;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 
 namespace Coord.Actors.Journal;
 

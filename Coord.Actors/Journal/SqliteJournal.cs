@@ -37,7 +37,7 @@ public sealed partial class SqliteJournal : IJournal
     private readonly SqliteConnection _conn;
     private readonly SqliteCommand _insert;
     // Used by the writer thread only: one encoding buffer for every txn instead of a fresh one each.
-    private readonly Coord.Client.Protocol.JuteWriter _payload = new(4096);
+    private readonly Coord.Protocol.JuteWriter _payload = new(4096);
     private readonly BlockingCollection<WriteRequest> _queue = new(RequestsQueuedMax);
     private readonly Thread _writer;
     private readonly TaskCompletionSource _writerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -1,5 +1,5 @@
 using Coord.Actors.Tree;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 
 namespace Coord.Actors.Prep;
 

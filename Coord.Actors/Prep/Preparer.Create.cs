@@ -1,6 +1,6 @@
 using Coord.Actors.Tree;
 using Coord.Actors.Txns;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 
 namespace Coord.Actors.Prep;
 

@@ -1,6 +1,6 @@
 using Coord.Actors.Txns;
-using Coord.Client.Protocol;
-using Coord.Client.Protocol.Records;
+using Coord.Protocol;
+using Coord.Protocol.Records;
 
 namespace Coord.Actors.Prep;
 

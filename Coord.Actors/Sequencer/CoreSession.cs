@@ -11,7 +11,7 @@ internal sealed class CoreSession(SessionActor actor, int timeoutMs)
     public IClientConnection? Connection { get; set; }
 
     /// <summary>The current connection's auth ids: a watch event needs READ for them, else it is dropped.</summary>
-    public IReadOnlyList<Client.Protocol.Id> AuthIds { get; set; } = [];
+    public IReadOnlyList<Coord.Protocol.Id> AuthIds { get; set; } = [];
 
     /// <summary>Writes sequenced but not yet applied.</summary>
     public int PendingWrites { get; set; }

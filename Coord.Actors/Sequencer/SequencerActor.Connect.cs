@@ -1,7 +1,7 @@
 using Coord.Actors.Sessions;
 using Coord.Actors.Txns;
-using Coord.Client.Protocol;
-using Coord.Client.Protocol.Records;
+using Coord.Protocol;
+using Coord.Protocol.Records;
 using Microsoft.Extensions.Logging;
 
 namespace Coord.Actors.Sequencer;

@@ -2,8 +2,8 @@ using Coord.Actors.Prep;
 using Coord.Actors.Sessions;
 using Coord.Actors.Tree;
 using Coord.Actors.Txns;
-using Coord.Client.Protocol;
-using Coord.Client.Protocol.Records;
+using Coord.Protocol;
+using Coord.Protocol.Records;
 using Microsoft.Extensions.Logging;
 
 namespace Coord.Actors.Sequencer;

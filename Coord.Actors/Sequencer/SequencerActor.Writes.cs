@@ -3,7 +3,7 @@ using Coord.Actors.Prep;
 using Coord.Actors.Sessions;
 using Coord.Actors.Tree;
 using Coord.Actors.Txns;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 using Microsoft.Extensions.Logging;
 
 namespace Coord.Actors.Sequencer;

@@ -2,8 +2,8 @@ using System.Text;
 using Coord.Actors.Runtime;
 using Coord.Actors.Sequencer;
 using Coord.Actors.Tree;
-using Coord.Client.Protocol;
-using Coord.Client.Protocol.Records;
+using Coord.Protocol;
+using Coord.Protocol.Records;
 
 namespace Coord.Actors.Sessions;
 

@@ -1,4 +1,4 @@
-using Coord.Client.Protocol;
+using Coord.Protocol;
 using Coord.Client.Watches;
 
 namespace Coord.Client;

@@ -1,6 +1,6 @@
 using Coord.Client.Connection;
-using Coord.Client.Protocol;
-using Coord.Client.Protocol.Records;
+using Coord.Protocol;
+using Coord.Protocol.Records;
 using Coord.Client.Sessions;
 using Coord.Client.Watches;
 

@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 
 namespace Coord.Client.Recipes;
 

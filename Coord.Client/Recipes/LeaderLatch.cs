@@ -1,4 +1,4 @@
-using Coord.Client.Protocol;
+using Coord.Protocol;
 
 namespace Coord.Client.Recipes;
 

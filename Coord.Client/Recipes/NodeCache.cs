@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 
 namespace Coord.Client.Recipes;
 

@@ -1,4 +1,4 @@
-using Coord.Client.Protocol;
+using Coord.Protocol;
 using Microsoft.Extensions.Logging;
 
 namespace Coord.Client.Sessions;

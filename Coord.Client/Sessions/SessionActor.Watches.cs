@@ -1,6 +1,6 @@
 using System.Text;
-using Coord.Client.Protocol;
-using Coord.Client.Protocol.Records;
+using Coord.Protocol;
+using Coord.Protocol.Records;
 using Coord.Client.Watches;
 
 namespace Coord.Client.Sessions;

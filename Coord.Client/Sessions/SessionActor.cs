@@ -1,7 +1,7 @@
 using System.Threading.Channels;
 using Coord.Client.Connection;
-using Coord.Client.Protocol;
-using Coord.Client.Protocol.Records;
+using Coord.Protocol;
+using Coord.Protocol.Records;
 using Coord.Client.Watches;
 using Microsoft.Extensions.Logging;
 

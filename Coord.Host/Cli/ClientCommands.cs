@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using Coord.Client;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 
 namespace Coord.Host.Cli;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Coord.Client;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 
 namespace Coord.Host.Cli;
 
@@ -37,11 +37,11 @@ internal static class ClientFormat
     public static string Perms(Perms perms)
     {
         var sb = new StringBuilder();
-        if (perms.HasFlag(Client.Protocol.Perms.Create)) sb.Append('c');
-        if (perms.HasFlag(Client.Protocol.Perms.Delete)) sb.Append('d');
-        if (perms.HasFlag(Client.Protocol.Perms.Read)) sb.Append('r');
-        if (perms.HasFlag(Client.Protocol.Perms.Write)) sb.Append('w');
-        if (perms.HasFlag(Client.Protocol.Perms.Admin)) sb.Append('a');
+        if (perms.HasFlag(Coord.Protocol.Perms.Create)) sb.Append('c');
+        if (perms.HasFlag(Coord.Protocol.Perms.Delete)) sb.Append('d');
+        if (perms.HasFlag(Coord.Protocol.Perms.Read)) sb.Append('r');
+        if (perms.HasFlag(Coord.Protocol.Perms.Write)) sb.Append('w');
+        if (perms.HasFlag(Coord.Protocol.Perms.Admin)) sb.Append('a');
         return sb.ToString();
     }
 
@@ -68,16 +68,16 @@ internal static class ClientFormat
                 problem = $"{part} does not have the form scheme:id:perm";
                 return null;
             }
-            var perms = Client.Protocol.Perms.None;
+            var perms = Coord.Protocol.Perms.None;
             foreach (char c in part[(last + 1)..])
             {
                 perms |= c switch
                 {
-                    'c' => Client.Protocol.Perms.Create,
-                    'd' => Client.Protocol.Perms.Delete,
-                    'r' => Client.Protocol.Perms.Read,
-                    'w' => Client.Protocol.Perms.Write,
-                    'a' => Client.Protocol.Perms.Admin,
+                    'c' => Coord.Protocol.Perms.Create,
+                    'd' => Coord.Protocol.Perms.Delete,
+                    'r' => Coord.Protocol.Perms.Read,
+                    'w' => Coord.Protocol.Perms.Write,
+                    'a' => Coord.Protocol.Perms.Admin,
                     _ => (Perms)(-1),
                 };
                 if (perms < 0)

@@ -6,7 +6,7 @@ using System.Net.Sockets;
 using Coord.Actors.Runtime;
 using Coord.Actors.Sequencer;
 using Coord.Actors.Sessions;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 using Coord.Host.Admin;
 using Microsoft.Extensions.Logging;
 

@@ -3,7 +3,7 @@
 // Any failure ends it with an exception and a non-zero exit code. It prints one line per step.
 using System.Text;
 using Coord.Client;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 using Coord.Client.Recipes;
 
 string server = args.Length > 0 ? args[0] : "127.0.0.1:2181";

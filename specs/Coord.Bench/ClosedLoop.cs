@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Numerics;
-using Coord.Client.Protocol;
-using Coord.Client.Protocol.Records;
+using Coord.Protocol;
+using Coord.Protocol.Records;
 
 namespace Coord.Bench;
 

@@ -1,5 +1,5 @@
 using Coord.Client;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 using static Coord.Client.Interop.Specs.Specs;
 
 namespace Coord.Client.Interop.Specs;

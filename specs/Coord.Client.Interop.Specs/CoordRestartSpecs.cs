@@ -1,4 +1,4 @@
-using Coord.Client.Protocol;
+using Coord.Protocol;
 using Coord.Interop.Specs.Harness;
 using static Coord.Client.Interop.Specs.Specs;
 

@@ -1,5 +1,5 @@
 using Coord.Client;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 using Coord.Interop.Specs.Harness;
 using static Coord.Client.Interop.Specs.Specs;
 

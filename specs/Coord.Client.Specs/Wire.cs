@@ -2,7 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Reflection;
 using System.Text;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 
 namespace Coord.Client.Specs;
 

@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
-using Coord.Client.Protocol;
-using Coord.Client.Protocol.Records;
+using Coord.Protocol;
+using Coord.Protocol.Records;
 using Coord.Host.Connections;
 
 namespace Coord.Micro;

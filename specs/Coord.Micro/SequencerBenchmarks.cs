@@ -5,8 +5,8 @@ using Coord.Actors.Sequencer;
 using Coord.Actors.Sessions;
 using Coord.Actors.Time;
 using Coord.Actors.Tree;
-using Coord.Client.Protocol;
-using Coord.Client.Protocol.Records;
+using Coord.Protocol;
+using Coord.Protocol.Records;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Coord.Micro;

@@ -2,7 +2,7 @@ using BenchmarkDotNet.Attributes;
 using Coord.Actors.Journal;
 using Coord.Actors.Tree;
 using Coord.Actors.Txns;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 
 namespace Coord.Micro;
 

@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using Coord.Actors.Tree;
 using Coord.Actors.Txns;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 
 namespace Coord.Micro;
 

@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Coord.Actors.Watches;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 
 namespace Coord.Micro;
 

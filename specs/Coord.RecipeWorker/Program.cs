@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
 using Coord.Client;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 using Coord.Client.Recipes;
 
 // A recipe participant in its own process, for the multi-process specs (see README.md). The lines written to stdout

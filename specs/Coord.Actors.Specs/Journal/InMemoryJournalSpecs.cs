@@ -1,6 +1,6 @@
 using Coord.Actors.Journal;
 using Coord.Actors.Txns;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 
 namespace Coord.Actors.Specs.Journal;
 

@@ -1,5 +1,5 @@
 using Coord.Actors.Txns;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 
 namespace Coord.Actors.Specs.Journal;
 

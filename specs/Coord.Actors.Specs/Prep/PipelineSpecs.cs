@@ -1,6 +1,6 @@
 using Coord.Actors.Prep;
 using Coord.Actors.Txns;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 using static Coord.Actors.Specs.Prep.Harness;
 
 namespace Coord.Actors.Specs.Prep;

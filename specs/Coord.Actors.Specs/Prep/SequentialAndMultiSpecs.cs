@@ -1,8 +1,8 @@
 using Coord.Actors.Prep;
 using Coord.Actors.Tree;
 using Coord.Actors.Txns;
-using Coord.Client.Protocol;
-using Coord.Client.Protocol.Records;
+using Coord.Protocol;
+using Coord.Protocol.Records;
 using static Coord.Actors.Specs.Prep.Harness;
 
 namespace Coord.Actors.Specs.Prep;

@@ -1,7 +1,7 @@
 using System.Threading.Channels;
 using Coord.Actors.Sessions;
-using Coord.Client.Protocol;
-using Coord.Client.Protocol.Records;
+using Coord.Protocol;
+using Coord.Protocol.Records;
 
 namespace Coord.Actors.Specs.Sequencer;
 

@@ -1,8 +1,8 @@
 using Coord.Actors.Journal;
 using Coord.Actors.Sequencer;
 using Coord.Actors.Txns;
-using Coord.Client.Protocol;
-using Coord.Client.Protocol.Records;
+using Coord.Protocol;
+using Coord.Protocol.Records;
 
 namespace Coord.Actors.Specs.Sequencer;
 

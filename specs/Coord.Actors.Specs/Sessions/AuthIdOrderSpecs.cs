@@ -1,5 +1,5 @@
 using Coord.Actors.Sessions;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 
 namespace Coord.Actors.Specs.Sessions;
 

@@ -1,7 +1,7 @@
 using Coord.Actors.Journal;
 using Coord.Actors.Tree;
 using Coord.Actors.Txns;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 using FsCheck;
 using FsCheck.Fluent;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Coord.Actors.Journal;
 using Coord.Actors.Tree;
 using Coord.Actors.Txns;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 using Xunit.Abstractions;
 
 namespace Coord.Actors.Specs.Snapshots;

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using Coord.Actors.Journal;
 using Coord.Actors.Tree;
 using Coord.Actors.Txns;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 using FsCheck;
 using FsCheck.Fluent;
 

@@ -1,7 +1,7 @@
 using Coord.Actors.Specs.Prep;
 using Coord.Actors.Tree;
 using Coord.Actors.Txns;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 using static Coord.Actors.Specs.Prep.Harness;
 
 namespace Coord.Actors.Specs.Tree;
@@ -94,7 +94,7 @@ public sealed class DataTreeSpecs
         var h = new Harness(ttlEnabled: true);
         var s = h.Session(0x77);
         h.Run(OpCode.CreateContainer, Create("/c", mode: CreateMode.Container), s);
-        h.Run(OpCode.CreateTtl, new Coord.Client.Protocol.Records.CreateTtlRequest("/t", null, Acl.OpenAclUnsafe, 5, 100), s);
+        h.Run(OpCode.CreateTtl, new Coord.Protocol.Records.CreateTtlRequest("/t", null, Acl.OpenAclUnsafe, 5, 100), s);
         h.Run(OpCode.Create, Create("/e", mode: CreateMode.Ephemeral), s);
         Assert.Equal(0, h.StatOf("/c").EphemeralOwner);
         Assert.Equal(EphemeralOwners.Container, h.Tree.Get("/c")!.EphemeralOwnerRaw);

@@ -1,7 +1,7 @@
 using Coord.Actors.Specs.Prep;
 using Coord.Actors.Tree;
-using Coord.Client.Protocol;
-using Coord.Client.Protocol.Records;
+using Coord.Protocol;
+using Coord.Protocol.Records;
 using static Coord.Actors.Specs.Prep.Harness;
 
 namespace Coord.Actors.Specs.Tree;

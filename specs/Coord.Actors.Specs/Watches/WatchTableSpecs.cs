@@ -1,5 +1,5 @@
 using Coord.Actors.Watches;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 
 namespace Coord.Actors.Specs.Watches;
 

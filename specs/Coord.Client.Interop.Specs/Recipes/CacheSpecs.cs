@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 using Coord.Client.Recipes;
 using Coord.Interop.Specs.Harness;
 using Xunit.Abstractions;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 using Coord.Client.Recipes;
 using Coord.Interop.Specs.Harness;
 using Xunit.Abstractions;

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using Coord.Actors.Journal;
 using Coord.Actors.Tree;
 using Coord.Actors.Txns;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 using Coord.Host.Cli;
 
 namespace Coord.Host.Specs.Cli;

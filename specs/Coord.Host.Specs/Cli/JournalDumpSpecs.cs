@@ -1,6 +1,6 @@
 using Coord.Actors.Journal;
 using Coord.Actors.Txns;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 using Coord.Host.Cli;
 using Microsoft.Data.Sqlite;
 

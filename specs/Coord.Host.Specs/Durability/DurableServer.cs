@@ -1,8 +1,8 @@
 using System.Text;
 using Coord.Actors.Journal;
 using Coord.Actors.Settings;
-using Coord.Client.Protocol;
-using Coord.Client.Protocol.Records;
+using Coord.Protocol;
+using Coord.Protocol.Records;
 using Coord.Host.Specs.Server;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,7 +1,7 @@
 using System.Text;
 using Coord.Actors.Journal;
-using Coord.Client.Protocol;
-using Coord.Client.Protocol.Records;
+using Coord.Protocol;
+using Coord.Protocol.Records;
 using Coord.Host.Specs.Server;
 
 namespace Coord.Host.Specs.Durability;

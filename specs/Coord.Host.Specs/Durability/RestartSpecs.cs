@@ -1,7 +1,7 @@
 using Coord.Actors.Journal;
 using Coord.Actors.Settings;
-using Coord.Client.Protocol;
-using Coord.Client.Protocol.Records;
+using Coord.Protocol;
+using Coord.Protocol.Records;
 using Coord.Host.Specs.Server;
 
 namespace Coord.Host.Specs.Durability;

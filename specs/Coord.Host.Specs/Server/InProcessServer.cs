@@ -2,8 +2,8 @@ using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Text;
 using Coord.Actors.Settings;
-using Coord.Client.Protocol;
-using Coord.Client.Protocol.Records;
+using Coord.Protocol;
+using Coord.Protocol.Records;
 using Coord.Host;
 using Microsoft.Extensions.Logging.Abstractions;
 

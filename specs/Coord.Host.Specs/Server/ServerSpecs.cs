@@ -1,6 +1,6 @@
 using System.Net.Sockets;
-using Coord.Client.Protocol;
-using Coord.Client.Protocol.Records;
+using Coord.Protocol;
+using Coord.Protocol.Records;
 
 namespace Coord.Host.Specs.Server;
 

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
-using Coord.Client.Protocol;
-using Coord.Client.Protocol.Records;
+using Coord.Protocol;
+using Coord.Protocol.Records;
 
 namespace Coord.Interop.Specs.Crash;
 

@@ -1,7 +1,7 @@
 using Coord.Actors.Prep;
 using Coord.Actors.Tree;
 using Coord.Actors.Txns;
-using Coord.Client.Protocol;
+using Coord.Protocol;
 using Coord.Host.Connections;
 using Xunit.Abstractions;
 

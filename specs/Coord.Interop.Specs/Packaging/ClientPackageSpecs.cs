@@ -109,7 +109,8 @@ public sealed class ClientPackageSpecs
     {
         using var zip = ZipFile.OpenRead(nupkg);
         var names = zip.Entries.Select(e => e.FullName).ToHashSet(StringComparer.Ordinal);
-        foreach (string required in new[] { "lib/net10.0/Coord.Client.dll", "lib/net10.0/Coord.Client.xml", "README.md", "Coord.Client.nuspec" })
+        foreach (string required in new[] { "lib/net10.0/Coord.Client.dll", "lib/net10.0/Coord.Client.xml",
+            "lib/net10.0/Coord.Protocol.dll", "README.md", "Coord.Client.nuspec" })
         {
             Assert.True(names.Contains(required), $"{required} not in the package: {string.Join(", ", names.Order())}");
         }

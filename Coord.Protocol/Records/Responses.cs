@@ -1,4 +1,4 @@
-namespace Coord.Client.Protocol.Records;
+namespace Coord.Protocol.Records;
 
 public sealed record CreateResponse(string Path) : IJuteRecord<CreateResponse>
 {

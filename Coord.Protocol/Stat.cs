@@ -1,4 +1,4 @@
-namespace Coord.Client.Protocol;
+namespace Coord.Protocol;
 
 /// <summary>Znode Stat, 68 bytes on the wire; note pzxid comes last.</summary>
 public readonly record struct Stat(

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace Coord.Client.Protocol;
+namespace Coord.Protocol;
 
 /// <summary>Malformed jute input: underflow, negative or unreasonable lengths, bad UTF-8.</summary>
 public sealed class JuteException(string message) : FormatException(message);

@@ -1,4 +1,4 @@
-namespace Coord.Client.Protocol;
+namespace Coord.Protocol;
 
 /// <summary>Watcher.Event.EventType.</summary>
 public enum EventType

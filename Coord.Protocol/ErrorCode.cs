@@ -1,4 +1,4 @@
-namespace Coord.Client.Protocol;
+namespace Coord.Protocol;
 
 /// <summary>KeeperException.Code values. Wire contract: frozen by specs.</summary>
 public enum ErrorCode

@@ -1,4 +1,4 @@
-namespace Coord.Client.Protocol;
+namespace Coord.Protocol;
 
 /// <summary>A zxid: (epoch &lt;&lt; 32) | counter. Totally orders every committed txn.</summary>
 public readonly record struct Zxid(long Value) : IComparable<Zxid>

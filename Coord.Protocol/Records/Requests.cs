@@ -1,4 +1,4 @@
-namespace Coord.Client.Protocol.Records;
+namespace Coord.Protocol.Records;
 
 // Request records in wire field order (zookeeper.jute). Null strings are decoded as "" where the server
 // would otherwise dereference them; path validation then rejects them.

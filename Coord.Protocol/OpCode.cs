@@ -1,4 +1,4 @@
-namespace Coord.Client.Protocol;
+namespace Coord.Protocol;
 
 /// <summary>ZooKeeper request opcodes (ZooDefs.OpCode). Values are wire contract: frozen by specs.</summary>
 public enum OpCode

@@ -1,4 +1,4 @@
-namespace Coord.Client.Protocol.Records;
+namespace Coord.Protocol.Records;
 
 public readonly record struct RequestHeader(int Xid, OpCode Type) : IJuteRecord<RequestHeader>
 {

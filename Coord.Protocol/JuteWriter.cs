@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace Coord.Client.Protocol;
+namespace Coord.Protocol;
 
 /// <summary>
 /// Appends jute-encoded values (big-endian, length-prefixed strings/buffers/vectors, -1 for null) to a

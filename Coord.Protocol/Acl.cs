@@ -1,4 +1,4 @@
-namespace Coord.Client.Protocol;
+namespace Coord.Protocol;
 
 /// <summary>An identity: scheme (world, auth, digest, ip, super) and id.</summary>
 public sealed record Id(string Scheme, string Ident) : IJuteRecord<Id>

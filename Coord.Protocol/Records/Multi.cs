@@ -1,4 +1,4 @@
-namespace Coord.Client.Protocol.Records;
+namespace Coord.Protocol.Records;
 
 /// <summary>One sub-operation of multi (14) or multiRead (22).</summary>
 public sealed record MultiOp(OpCode Type, IPathRequest Request)
