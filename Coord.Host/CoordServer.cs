@@ -1,8 +1,13 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using Akka;
+using Akka.Actor;
+using Akka.Configuration;
+using AkkaConfig = Akka.Configuration.Config;
+using Coord.Actors.Applier;
+using Coord.Actors.Core;
 using Coord.Actors.Journal;
-using Coord.Actors.Sequencer;
 using Coord.Actors.Settings;
 using Coord.Actors.Time;
 using Coord.Actors.Tree;
@@ -13,9 +18,11 @@ using Microsoft.Extensions.Logging;
 namespace Coord.Host;
 
 /// <summary>
-/// The composition root of a standalone server: the sequencer actor, the client listener, the tick timer.
-/// Start with <see cref="StartAsync"/>, stop with <see cref="DisposeAsync"/> (closes the listener, then the
-/// connections, then stops the actors).
+/// The composition root of a standalone server: one ActorSystem holding the core (journal, applier with its
+/// session actors, sequencer), the client listener, the tick timer. Start with <see cref="StartAsync"/>; stop
+/// with <see cref="DisposeAsync"/>, which runs Akka's CoordinatedShutdown: stop accepting (service-unbind),
+/// close the connections (service-requests-done), stop the core (service-stop), terminate the system; then the
+/// journal is closed and the data folder released.
 /// </summary>
 public sealed partial class CoordServer : IAsyncDisposable
 {
@@ -28,7 +35,10 @@ public sealed partial class CoordServer : IAsyncDisposable
     private readonly List<Task> _connectionTasks = new();
     private readonly Lock _tasksGate = new();
     private Socket? _listener;
-    private SequencerActor? _sequencer;
+    private ActorSystem? _system;
+    private CoreRefs? _core;
+    private string? _logKey;
+    private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private FourLetterWords? _words;
     private Task _acceptLoop = Task.CompletedTask;
     private Task _tickLoop = Task.CompletedTask;
@@ -36,10 +46,13 @@ public sealed partial class CoordServer : IAsyncDisposable
     private DataDirLock? _dataLock;
 
     private readonly Func<string, ILogger, IJournal> _openJournal;
+    private readonly AkkaConfig? _akka;
 
     /// <param name="openJournal">Opens the journal in a data folder; the SQLite journal unless a spec injects faults.</param>
-    public CoordServer(CoordSettings settings, ILoggerFactory loggers, Func<string, ILogger, IJournal>? openJournal = null)
+    /// <param name="akka">The configuration's <c>akka { }</c> section (and anything else Akka reads); Akka's defaults otherwise.</param>
+    public CoordServer(CoordSettings settings, ILoggerFactory loggers, Func<string, ILogger, IJournal>? openJournal = null, AkkaConfig? akka = null)
     {
+        _akka = akka;
         _settings = settings;
         _loggers = loggers;
         _log = loggers.CreateLogger("Coord.Server");
@@ -52,8 +65,31 @@ public sealed partial class CoordServer : IAsyncDisposable
     /// <summary>The bound client endpoint (the real port when the configured port was 0).</summary>
     public IPEndPoint ClientEndPoint => (IPEndPoint)(_listener?.LocalEndPoint ?? throw new InvalidOperationException("not started"));
 
-    /// <summary>Completes if the sequencer stops on a fatal error (the host then exits non-zero).</summary>
-    public Task Failed => _sequencer?.Failed ?? Task.Delay(Timeout.Infinite);
+    /// <summary>Completes if the core stops on a fatal error (the host then exits non-zero).</summary>
+    public Task Failed => _failed.Task;
+
+    /// <summary>The core's actors (for specs and the admin surface).</summary>
+    public CoreRefs Core => _core ?? throw new InvalidOperationException("not started");
+
+    /// <summary>
+    /// Settings Coord gives Akka unless the configuration says otherwise: Akka's log events go through the server's
+    /// loggers, dead letters are not logged (they are normal while connections close), and the shutdown is run by
+    /// the host (on SIGTERM / Ctrl-C), not by a CLR exit hook.
+    /// </summary>
+    private static readonly AkkaConfig AkkaDefaults = ConfigurationFactory.ParseString("""
+        akka {
+          loggers = ["Coord.Host.AkkaLogBridge, coord"]
+          loglevel = WARNING
+          stdout-loglevel = OFF
+          log-dead-letters = off
+          log-dead-letters-during-shutdown = off
+          log-config-on-start = off
+          coordinated-shutdown {
+            run-by-clr-shutdown-hook = off
+            exit-clr = off
+          }
+        }
+        """);
 
     public async Task StartAsync()
     {
@@ -81,26 +117,15 @@ public sealed partial class CoordServer : IAsyncDisposable
         var tree = Recovered.Tree;
         LogRecovered(_log, Recovered.SnapshotZxid, Recovered.TxnsReplayed, Recovered.LastZxid, tree.NodeCount,
             tree.Sessions.Count, started.ElapsedMilliseconds);
-        var options = new SequencerOptions
-        {
-            ServerId = _settings.ServerId,
-            TickMs = _settings.TickMs,
-            SessionTimeoutMsMin = _settings.Session.TimeoutMsMin,
-            SessionTimeoutMsMax = _settings.Session.TimeoutMsMax,
-            SessionsMax = _settings.Session.SessionsMax,
-            ExtendedTypesEnabled = _settings.Znode.ExtendedTypesEnabled,
-            SuperDigest = _settings.Auth.SuperDigest,
-            ExistsRequiresRead = _settings.Auth.ExistsRequiresRead,
-            ContainerCheckIntervalMs = _settings.Znode.ContainerCheckIntervalMs,
-            ContainerMaxPerMinute = _settings.Znode.ContainerMaxPerMinute,
-            SnapshotEveryTxns = _settings.Snapshot.EveryTxns,
-            SnapshotEveryBytes = (long)_settings.Snapshot.EveryMib << 20,
-            SnapshotRetain = _settings.Snapshot.Retain,
-            SnapshotMinTxnsPerNode = _settings.Snapshot.MinTxnsPerZnode,
-        };
-        _sequencer = new SequencerActor(options, clock, _journal, tree,
-            SequencerActor.FirstSessionId(clock.WallMs, _settings.ServerId),
-            () => RandomNumberGenerator.GetBytes(16), _loggers.CreateLogger("Coord.Sequencer"), snapshots);
+        _logKey = AkkaLogBridge.Register(_loggers);
+        var akka = ConfigurationFactory.ParseString($"{AkkaLogBridge.KeyPath} = \"{_logKey}\"")
+            .WithFallback(_akka ?? AkkaConfig.Empty).WithFallback(AkkaDefaults);
+        _system = ActorSystem.Create("coord", akka);
+        var parts = new CoreParts(_settings, clock, _journal, tree, snapshots, _connections,
+            () => RandomNumberGenerator.GetBytes(16), _loggers,
+            ApplierActor.FirstSessionId(clock.WallMs, _settings.ServerId));
+        _core = await CoreStart.StartAsync(_system, parts, _ => _failed.TrySetResult());
+        RegisterShutdownTasks(_system);
 
         var address = IPAddress.TryParse(_settings.Client.Host, out var ip)
             ? ip
@@ -113,7 +138,7 @@ public sealed partial class CoordServer : IAsyncDisposable
         var facts = new ServerFacts(ClientEndPoint.Port, Path.GetFullPath(_settings.DataDir), _settings.TickMs,
             _settings.Client.ConnectionsPerIpMax, _settings.Session.TimeoutMsMin, _settings.Session.TimeoutMsMax,
             _settings.Client.ListenBacklog, _settings.ServerId, _settings.FourLetterWords.Whitelist.ToHashSet());
-        _words = new FourLetterWords(_sequencer, _connections, _stats, facts);
+        _words = new FourLetterWords(_core, _connections, _stats, facts);
         _acceptLoop = AcceptLoopAsync();
         _tickLoop = TickLoopAsync();
         LogServing(_log, ClientEndPoint.ToString(), _settings.DataDir);
@@ -121,7 +146,7 @@ public sealed partial class CoordServer : IAsyncDisposable
 
     private async Task AcceptLoopAsync()
     {
-        var limits = new ConnectionLimits(_settings.Client.FrameBytesMax, _settings.Client.OutstandingRequestsMax);
+        var limits = new ConnectionLimits(_settings.Client.FrameBytesMax, _settings.Client.OutstandingRequestsMax, _settings.Client.OutboundBytesMax);
         var connLog = _loggers.CreateLogger("Coord.Connection");
         while (!_stopping.IsCancellationRequested)
         {
@@ -131,7 +156,7 @@ public sealed partial class CoordServer : IAsyncDisposable
             catch (SocketException ex) { LogAcceptFailed(_log, ex.Message); continue; }
             catch (ObjectDisposedException) { break; }
             socket.NoDelay = true;
-            var connection = new ClientConnection(socket, _sequencer!, limits, _stats, _words!, connLog);
+            var connection = new ClientConnection(socket, _core!.Applier, limits, _stats, _words!, connLog);
             if (!_connections.TryAdd(connection, _settings.Client.ConnectionsPerIpMax))
             {
                 LogTooManyConnections(_log, connection.RemoteIp, _settings.Client.ConnectionsPerIpMax);
@@ -161,27 +186,63 @@ public sealed partial class CoordServer : IAsyncDisposable
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Max(10, _settings.TickMs / 4)));
         try
         {
-            while (await timer.WaitForNextTickAsync(_stopping.Token)) _sequencer!.Tell(TickElapsed.Instance);
+            while (await timer.WaitForNextTickAsync(_stopping.Token)) _core!.Applier.Tell(TickElapsed.Instance);
         }
         catch (OperationCanceledException) { }
     }
 
+    /// <summary>What the server does in each phase of Akka's CoordinatedShutdown.</summary>
+    private void RegisterShutdownTasks(ActorSystem system)
+    {
+        var shutdown = CoordinatedShutdown.Get(system);
+        shutdown.AddTask(CoordinatedShutdown.PhaseServiceUnbind, "stop-accepting-clients", async () =>
+        {
+            LogStopping(_log);
+            _stopping.Cancel();
+            _listener?.Dispose();
+            await _acceptLoop;
+            await _tickLoop;
+            return Done.Instance;
+        });
+        shutdown.AddTask(CoordinatedShutdown.PhaseServiceRequestsDone, "close-client-connections", async () =>
+        {
+            Task[] tasks;
+            lock (_tasksGate) tasks = _connectionTasks.ToArray();
+            await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromSeconds(4)).ContinueWith(_ => { });
+            return Done.Instance;
+        });
+        shutdown.AddTask(CoordinatedShutdown.PhaseServiceStop, "stop-core", async () =>
+        {
+            if (_core is { } core)
+            {
+                try { await core.Guardian.GracefulStop(TimeSpan.FromSeconds(4)); }
+                catch (Exception ex) when (ex is TaskCanceledException or TimeoutException or AskTimeoutException) { }
+            }
+            return Done.Instance;
+        });
+    }
+
     public async ValueTask DisposeAsync()
     {
-        if (_stopping.IsCancellationRequested) return;
-        LogStopping(_log);
-        _stopping.Cancel();
-        _listener?.Dispose();
-        await _acceptLoop;
-        await _tickLoop;
-        Task[] tasks;
-        lock (_tasksGate) tasks = _connectionTasks.ToArray();
-        await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { });
-        _sequencer?.Stop();
+        if (_disposed) return;
+        _disposed = true;
+        if (_system is { } system)
+        {
+            await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
+            await system.WhenTerminated;
+        }
+        else
+        {
+            _stopping.Cancel();
+            _listener?.Dispose();
+        }
+        if (_logKey is not null) AkkaLogBridge.Unregister(_logKey);
         if (_journal is not null) await _journal.DisposeAsync();
         _dataLock?.Dispose();
         LogStopped(_log);
     }
+
+    private bool _disposed;
 
     [LoggerMessage(EventId = 3006, Level = LogLevel.Information,
         Message = "Recovered: snapshot at 0x{SnapshotZxid:x}, {Replayed} txns replayed to 0x{LastZxid:x}; {Nodes} nodes, {Sessions} sessions, in {Ms} ms")]

@@ -1,111 +1,99 @@
+using Akka.Actor;
+using Coord.Actors.Core;
 using Coord.Actors.Journal;
-using Coord.Actors.Prep;
-using Coord.Actors.Runtime;
 using Coord.Actors.Sessions;
 using Coord.Actors.Time;
-using Coord.Actors.Tree;
-using Coord.Actors.Watches;
 using Microsoft.Extensions.Logging;
 
 namespace Coord.Actors.Sequencer;
 
 /// <summary>
-/// The single writer of the replicated state on a standalone server: it owns the tree, the prep overlay,
-/// the watch table and session expiry, gives every write its zxid, hands batches to the journal (one
-/// append in flight; what arrives meanwhile forms the next batch — group commit), applies txns in zxid
-/// order once durable, and sends watch events before the replies of the same step.
-/// Ordering contract: requests of one session are answered in arrival order; a non-write request waits
-/// until the session's earlier writes are applied, then runs against the tree at that point.
+/// The thin shell around <see cref="SequencerCore"/> on the leader (standalone: the only member). It feeds the
+/// core the writes, session requests and touches it receives, with the clock's time, and sends what the core
+/// decided to the journal: one <see cref="AppendTxns"/> per burst. The first txn of a burst sends this actor a
+/// <see cref="FlushToJournal"/>, which arrives behind everything already in its mailbox; the journal keeps one
+/// append in flight and groups what arrives meanwhile, so a slow fsync makes the next batch bigger (group commit).
+/// Runs on the core dispatcher, the same single thread as the applier, because prep reads the applier's tree.
+/// Failure: any exception is a broken invariant; the core guardian stops the server.
 /// </summary>
-public sealed partial class SequencerActor : Actor<CoreMessage>
+public sealed partial class SequencerActor : ReceiveActor
 {
-    private readonly SequencerOptions _options;
+    private readonly SequencerCore _core;
     private readonly IClock _clock;
-    private readonly IJournal _journal;
-    private readonly DataTree _tree;
-    private readonly Preparer _prep;
-    private readonly WatchTable _watches = new();
-    private readonly ExpiryQueue _expiry;
-    private readonly Func<byte[]> _newPassword;
+    private readonly IActorRef _journal;
+    private readonly CoreThreadGuard _thread;
     private readonly ILogger _log;
-    private readonly Dictionary<long, CoreSession> _sessions = new();
-    private readonly List<WatchDelivery> _deliveries = new();
-    private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private long _nextSessionId;
-    private long _lastZxid;
-    private long _expiredSessions;
-    private long _nextCleanupMs;
+    private bool _flushQueued;
 
-    public SequencerActor(
-        SequencerOptions options, IClock clock, IJournal journal, DataTree tree, long firstSessionId,
-        Func<byte[]> newPassword, ILogger log, SnapshotStore? snapshots = null)
+    public SequencerActor(SequencerCore core, IClock clock, IActorRef journal, CoreThreadGuard thread, ILogger log)
     {
-        _snapshots = snapshots;
-        _options = options;
+        _core = core;
         _clock = clock;
         _journal = journal;
-        _tree = tree;
-        _prep = new Preparer(tree, new PrepSettings(options.ExtendedTypesEnabled));
-        _expiry = new ExpiryQueue(options.TickMs);
-        _newPassword = newPassword;
+        _thread = thread;
         _log = log;
-        _nextSessionId = firstSessionId;
-        _lastZxid = tree.LastAppliedZxid;
-        _nodesAtLastSnapshot = tree.NodeCount;
-        _nextCleanupMs = clock.MonotonicMs + options.ContainerCheckIntervalMs;
-        TrackRestoredSessions();
-    }
-
-    /// <summary>Completes when the sequencer stopped because it could no longer persist or keep its invariants.</summary>
-    public Task Failed => _failed.Task;
-
-    /// <summary>Seeds a session id from the clock and server id, as ZooKeeper does: ids never repeat across restarts.</summary>
-    public static long FirstSessionId(long wallMs, int serverId) =>
-        (long)((ulong)(wallMs << 24) >> 8) | ((long)serverId << 56);
-
-    protected override void Receive(CoreMessage message)
-    {
-        switch (message)
+        Receive<ClientRequest>(m =>
         {
-            case ClientRequest m: OnRequest(m); break;
-            case ConnectRequested m: OnConnect(m); break;
-            case ConnectionClosed m: OnConnectionClosed(m); break;
-            case AuthIdsChanged m:
-                if (_sessions.TryGetValue(m.Session.SessionId, out var s) && ReferenceEquals(s.Connection, m.Connection)) s.AuthIds = m.AuthIds;
-                break;
-            case TickElapsed: OnTick(); break;
-            case AppendCompleted m: OnAppendCompleted(m); break;
-            case SnapshotWritten m: OnSnapshotWritten(m); break;
-            case StatsQuery m: m.Reply.TrySetResult(Stats()); break;
-            case WatchReportQuery m: m.Reply.TrySetResult(WatchReport()); break;
-            case SessionReportQuery m: m.Reply.TrySetResult(SessionReport()); break;
-        }
+            _core.Write(m, _clock.MonotonicMs, _clock.WallMs);
+            Decided();
+        });
+        Receive<FlushToJournal>(_ => Flush());
+        Receive<Applied>(m => _core.Applied(m.Zxid));
+        Receive<SessionsTouched>(m =>
+        {
+            long now = _clock.MonotonicMs;
+            foreach (long id in m.SessionIds) _core.Touch(id, now);
+            if (!m.Tick) return;
+            _core.Tick(now, _clock.WallMs);
+            Decided();
+        });
+        Receive<CreateSessionRequest>(m =>
+        {
+            _core.CreateSession(m.SessionId, m.TimeoutMs, m.Password, _clock.MonotonicMs, _clock.WallMs);
+            Decided();
+        });
+        Receive<SessionReattached>(m => _core.Touch(m.SessionId, _clock.MonotonicMs, m.TimeoutMs));
+        Receive<ExpiryQuery>(_ => Sender.Tell(new ExpiryReport(_core.ExpiryBuckets().ToList(), _core.Epoch, _core.LastZxid)));
     }
 
-    protected override void OnMailboxDrained() => FlushBatch();
+    public static Props Props(SequencerCore core, IClock clock, IActorRef journal, CoreThreadGuard thread, ILogger log) =>
+        Akka.Actor.Props.Create(() => new SequencerActor(core, clock, journal, thread, log)).WithDispatcher(CoreConfig.CoreDispatcherId);
 
-    protected override void OnFailure(Exception error)
+    protected override bool AroundReceive(Receive receive, object message)
     {
-        LogFatal(_log, error);
-        foreach (var s in _sessions.Values) s.Actor.Tell(new EndSession("server stopped: " + error.Message));
-        _failed.TrySetResult();
-        Stop();
+        _thread.Check("sequencer");
+        return base.AroundReceive(receive, message);
     }
 
-    private CoreStats Stats() => new(
-        _tree.LastAppliedZxid, _tree.NodeCount, _watches.Count, _watches.PathCount, _watches.WatcherCount,
-        _sessions.Count, _tree.EphemeralCount, _tree.ApproximateDataSize,
-        _unapplied.Count + _sessions.Values.Sum(s => s.Held.Count), _expiredSessions);
+    /// <summary>After a call into the core: log what needs a line, and queue the flush of a new burst.</summary>
+    private void Decided()
+    {
+        var output = _core.Output;
+        if (output.IsEmpty) return;
+        foreach (var (op, error) in output.PrepFailures) LogPrepBug(_log, op, error);
+        foreach (long id in output.Expired) LogExpiring(_log, id);
+        output.PrepFailures.Clear();
+        output.Expired.Clear();
+        if (_flushQueued) return;
+        _flushQueued = true;
+        Self.Tell(FlushToJournal.Instance);
+    }
 
-    private WatchReport WatchReport() => new(
-        _watches.Watchers().Select(w => (w, _watches.PathsOf(w))).ToList(),
-        _watches.ByPath().ToList());
+    private void Flush()
+    {
+        _flushQueued = false;
+        var output = _core.TakeOutput();
+        if (output.IsEmpty) return;
+        foreach (var (_, epoch) in output.EpochStarts) LogNewEpoch(_log, epoch);
+        _journal.Tell(new AppendTxns(output.Txns, output.EpochStarts.Count == 0 ? null : output.EpochStarts));
+    }
 
-    private SessionReport SessionReport() => new(
-        _expiry.Buckets().ToList(),
-        _sessions.Keys.Order().Select(id => (id, (IReadOnlyList<string>)_tree.EphemeralsOf(id).Order(StringComparer.Ordinal).ToList()))
-            .Where(e => e.Item2.Count > 0).ToList());
+    [LoggerMessage(EventId = 1200, Level = LogLevel.Error, Message = "Prep failed on a {Op} request; answered MARSHALLINGERROR")]
+    private static partial void LogPrepBug(ILogger log, Protocol.OpCode op, Exception error);
 
-    [LoggerMessage(EventId = 1000, Level = LogLevel.Critical, Message = "Sequencer stopped: it can no longer persist or keep its invariants")]
-    private static partial void LogFatal(ILogger log, Exception error);
+    [LoggerMessage(EventId = 1300, Level = LogLevel.Information, Message = "Session 0x{SessionId:x} expired")]
+    private static partial void LogExpiring(ILogger log, long sessionId);
+
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Zxid counter exhausted: sequencing goes on in epoch {Epoch}")]
+    private static partial void LogNewEpoch(ILogger log, long epoch);
 }

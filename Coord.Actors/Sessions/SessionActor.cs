@@ -1,6 +1,5 @@
 using System.Text;
-using Coord.Actors.Runtime;
-using Coord.Actors.Sequencer;
+using Akka.Actor;
 using Coord.Actors.Tree;
 using Coord.Protocol;
 using Coord.Protocol.Records;
@@ -8,19 +7,23 @@ using Coord.Protocol.Records;
 namespace Coord.Actors.Sessions;
 
 /// <summary>
-/// One live session. Owns the binding to the session's current connection and the connection's auth ids,
-/// forwards requests to the sequencer in arrival order, and writes the sequencer's replies and watch
-/// events to the connection in the order it receives them — which is the order the sequencer produced
-/// them, so an event always precedes any later reply that reflects its change.
-/// Frames are encoded here, off the sequencer's thread.
+/// One live session on this member. Owns the binding to the session's current connection and the connection's
+/// auth ids, forwards requests to the applier in arrival order, and writes the applier's replies and watch events
+/// to the connection in the order it receives them — the order the applier produced them, so an event always
+/// precedes any later reply that reflects its change. Frames are encoded here, off the applier's thread.
+/// Batching: the first frame queued after a flush sends this actor a <see cref="FlushReplies"/>, which arrives
+/// behind everything already in the mailbox, so a burst of replies leaves in one send.
+/// Failure: an exception stops this actor (the applier's supervision logs it); <see cref="PostStop"/> closes the
+/// connection, so the client sees its connection drop and can re-attach, while other sessions carry on.
 /// </summary>
-public sealed class SessionActor : Actor<SessionMessage>
+public sealed class SessionActor : ReceiveActor
 {
-    private readonly IActorRef<CoreMessage> _core;
+    private readonly IActorRef _applier;
+    private readonly IConnectionDirectory _connections;
     private readonly string? _superDigest;
     /// <summary>
     /// Frames are encoded into a per-thread writer and copied out by <see cref="IClientConnection.Send"/> before
-    /// Receive returns, so sessions share a few writers instead of holding one each (memory per idle session).
+    /// the handler returns, so sessions share a few writers instead of holding one each (memory per idle session).
     /// </summary>
     [ThreadStatic] private static JuteWriter? t_writer;
 
@@ -28,90 +31,114 @@ public sealed class SessionActor : Actor<SessionMessage>
     private const int WriterBytesKeptMax = 64 * 1024;
     private IClientConnection? _connection;
     private IReadOnlyList<Id> _authIds = [];
+    private bool _flushQueued;
+    /// <summary>Why the connection is closed when the actor stops; stays as is when a failure stopped it.</summary>
+    private string _stopReason = "session stopped by a failure or a server stop";
 
     /// <summary>The connection's ids in the order they were added (ZooKeeper's bin order is derived from it).</summary>
     private List<Id>? _insertionOrder;
 
-    public SessionActor(long sessionId, IActorRef<CoreMessage> core, string? superDigest)
+    public SessionActor(long sessionId, IActorRef applier, IConnectionDirectory connections, string? superDigest)
     {
         SessionId = sessionId;
-        _core = core;
+        _applier = applier;
+        _connections = connections;
         _superDigest = string.IsNullOrEmpty(superDigest) ? null : superDigest;
+        Receive<Reply>(OnReply);
+        Receive<Notify>(OnNotify);
+        Receive<Inbound>(OnInbound);
+        Receive<FlushReplies>(_ =>
+        {
+            _flushQueued = false;
+            _connection?.Flush();
+        });
+        Receive<AttachConnection>(OnAttach);
+        Receive<ConnectionLost>(m =>
+        {
+            if (m.ConnectionId == _connection?.Id) _connection = null;
+        });
+        Receive<EndSession>(m =>
+        {
+            _stopReason = m.Reason;
+            Context.Stop(Self);
+        });
     }
+
+    public static Props Props(long sessionId, IActorRef applier, IConnectionDirectory connections, string? superDigest) =>
+        Akka.Actor.Props.Create(() => new SessionActor(sessionId, applier, connections, superDigest));
 
     public long SessionId { get; }
 
-    /// <summary>Last zxid written to the client in a reply header.</summary>
-    public long LastZxidSent { get; private set; }
-
-    protected override void Receive(SessionMessage message)
+    protected override void PostStop()
     {
-        switch (message)
+        // Normal end (close, expiry) or a failure: either way the client must not be left waiting on this connection.
+        _connection?.Close(_stopReason);
+        _connection = null;
+    }
+
+    private void OnReply(Reply m)
+    {
+        if (_connection is null || m.ConnectionId != _connection.Id) return;
+        Write(m.Xid, m.Zxid, m.Err, m.Body, completesRequest: true);
+        if (m.CloseAfter)
         {
-            case Inbound m: OnInbound(m); break;
-            case Reply m:
-                if (!ReferenceEquals(m.Connection, _connection)) break;
-                Write(m.Xid, m.Zxid, m.Err, m.Body, completesRequest: true);
-                if (m.CloseAfter) { _connection.Close("closed after reply"); _connection = null; }
-                break;
-            case Notify m:
-                if (!ReferenceEquals(m.Connection, _connection)) break;
-                Write(Xids.Notification, m.Zxid, ErrorCode.Ok, new WatcherEvent(m.Type, KeeperState.SyncConnected, m.Path), false);
-                break;
-            case AttachConnection m: OnAttach(m); break;
-            case ConnectionLost m:
-                if (ReferenceEquals(m.Connection, _connection)) _connection = null;
-                break;
-            case EndSession m:
-                _connection?.Close(m.Reason);
-                _connection = null;
-                Stop();
-                break;
+            _connection.Close("closed after reply");
+            _connection = null;
         }
     }
 
-    /// <summary>One write per turn: every frame this turn queued goes out together.</summary>
-    protected override void OnMailboxDrained() => _connection?.Flush();
+    private void OnNotify(Notify m)
+    {
+        if (_connection is null || m.ConnectionId != _connection.Id) return;
+        Write(Xids.Notification, m.Zxid, ErrorCode.Ok, new WatcherEvent(m.Type, KeeperState.SyncConnected, m.Path), false);
+    }
 
     private void OnAttach(AttachConnection m)
     {
         var old = _connection;
-        _connection = m.Connection;
+        var next = _connections.Find(m.ConnectionId);
+        if (old is not null && old.Id != m.ConnectionId) old.Close("session moved to another connection");
+        _connection = next;
         // Auth belongs to the connection: a new connection starts with its ip id only.
         _insertionOrder = null;
-        _authIds = InitialAuthIds(m.Connection);
-        if (old is not null && !ReferenceEquals(old, m.Connection)) old.Close("session moved to another connection");
+        if (next is null) return; // it closed while the handshake was on its way; the client will try again
+        _authIds = InitialAuthIds(next.RemoteIp);
         var writer = Writer();
         int start = writer.BeginFrame();
         m.Response.Write(writer);
         writer.EndFrame(start);
-        m.Connection.Send(writer.WrittenSpan, completesRequest: false);
+        next.Send(writer.WrittenSpan, completesRequest: false);
         Release(writer);
-        m.Connection.Established(this);
+        QueueFlush();
+        next.Established(SessionId, Self);
     }
 
     private void OnInbound(Inbound m)
     {
-        if (!ReferenceEquals(m.Connection, _connection))
+        if (_connection is null || m.ConnectionId != _connection.Id)
         {
             // A request on a connection the session has left (ZooKeeper: SESSIONMOVED, then close).
-            WriteTo(m.Connection, m.Xid, LastZxidSent, ErrorCode.SessionMoved, null, true);
-            m.Connection.Close("request on a connection the session has moved away from");
+            if (_connections.Find(m.ConnectionId) is { } stale)
+            {
+                WriteTo(stale, m.Xid, LastZxidSent, ErrorCode.SessionMoved, null, true);
+                stale.Close("request on a connection the session has moved away from");
+            }
             return;
         }
         if (m.Op == OpCode.Auth)
         {
-            OnAuth((AuthPacket)m.Record!);
+            OnAuth(m.Xid, (AuthPacket)m.Record!);
             return;
         }
-        _core.Tell(new ClientRequest(this, m.Connection, m.Xid, m.Op, m.Record, _authIds));
+        _applier.Tell(new ClientRequest(SessionId, m.ConnectionId, m.Xid, m.Op, m.Record, _authIds));
     }
 
-    private void OnAuth(AuthPacket packet)
+    private void OnAuth(int xid, AuthPacket packet)
     {
+        // ZooKeeper answers an auth packet with the request's own xid (a client may use -4 or an ordinary xid).
         if (packet.Scheme != "digest")
         {
-            Write(Xids.Auth, 0, ErrorCode.AuthFailed, null, completesRequest: true);
+            Write(xid, 0, ErrorCode.AuthFailed, null, completesRequest: true);
             _connection?.Close($"auth scheme '{packet.Scheme}' is not supported");
             return;
         }
@@ -123,23 +150,34 @@ public sealed class SessionActor : Actor<SessionMessage>
         if (!ids.Contains(digestId)) ids.Add(digestId);
         if (_superDigest is not null && digest == _superDigest && !ids.Contains(SuperId)) ids.Add(SuperId);
         _authIds = AuthIdOrder.Arrange(ids);
-        if (_connection is not null) _core.Tell(new AuthIdsChanged(this, _connection, _authIds));
-        Write(Xids.Auth, 0, ErrorCode.Ok, null, completesRequest: true);
+        if (_connection is not null) _applier.Tell(new AuthIdsChanged(SessionId, _connection.Id, _authIds));
+        Write(xid, 0, ErrorCode.Ok, null, completesRequest: true);
     }
 
     private static readonly Id SuperId = new("super", "");
 
     /// <summary>What a fresh connection is authenticated as: its ip address.</summary>
-    public static IReadOnlyList<Id> InitialAuthIds(IClientConnection connection) => [new Id("ip", connection.RemoteIp)];
+    public static IReadOnlyList<Id> InitialAuthIds(string remoteIp) => [new Id("ip", remoteIp)];
+
+    /// <summary>Last zxid written to the client in a reply header.</summary>
+    private long LastZxidSent { get; set; }
 
     private void Write(int xid, long zxid, ErrorCode err, IJuteWritable? body, bool completesRequest)
     {
         if (_connection is null) return;
         if (zxid > LastZxidSent) LastZxidSent = zxid;
         WriteTo(_connection, xid, zxid, err, body, completesRequest);
+        QueueFlush();
     }
 
-    private void WriteTo(IClientConnection connection, int xid, long zxid, ErrorCode err, IJuteWritable? body, bool completesRequest)
+    private void QueueFlush()
+    {
+        if (_flushQueued) return;
+        _flushQueued = true;
+        Self.Tell(FlushReplies.Instance);
+    }
+
+    private static void WriteTo(IClientConnection connection, int xid, long zxid, ErrorCode err, IJuteWritable? body, bool completesRequest)
     {
         var writer = Writer();
         int start = writer.BeginFrame();

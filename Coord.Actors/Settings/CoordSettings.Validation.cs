@@ -25,6 +25,8 @@ public static class CoordSettingsValidation
             $"coord.client.host ('{c.Host}') must be an IP address or host name, e.g. \"127.0.0.1\" or \"0.0.0.0\" for all interfaces");
         Require(c.Port is >= 0 and <= 65535, $"coord.client.port ({c.Port}) must be between 0 and 65535 (0 picks a free port)");
         Require(c.FrameBytesMax >= 1024, $"coord.client.frame-bytes-max ({c.FrameBytesMax}) must be at least 1024: a frame must hold a connect request");
+        Require(c.OutboundBytesMax >= c.FrameBytesMax + 4L,
+            $"coord.client.outbound-bytes-max ({c.OutboundBytesMax}) must hold at least one frame (frame-bytes-max + 4 = {c.FrameBytesMax + 4L})");
         Require(c.OutstandingRequestsMax >= 1, $"coord.client.outstanding-requests-max ({c.OutstandingRequestsMax}) must be at least 1");
         Require(c.ConnectionsPerIpMax >= 0, $"coord.client.connections-per-ip-max ({c.ConnectionsPerIpMax}) must be 0 (unlimited) or more");
         Require(c.ListenBacklog >= 1, $"coord.client.listen-backlog ({c.ListenBacklog}) must be at least 1");

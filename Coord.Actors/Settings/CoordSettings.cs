@@ -52,8 +52,11 @@ public sealed record ClientSettings(
     int FrameBytesMax,
     int OutstandingRequestsMax,
     int ConnectionsPerIpMax,
-    int ListenBacklog)
+    int ListenBacklog,
+    long OutboundBytesMax = ClientSettings.OutboundBytesMaxDefault)
 {
+    public const long OutboundBytesMaxDefault = 64L << 20;
+
     public static ClientSettings Default { get; } = new(
         Host: "127.0.0.1",
         Port: 2181,

@@ -1,15 +1,18 @@
 using System.Collections.Concurrent;
+using Coord.Actors.Sessions;
 using Coord.Host.Connections;
 
 namespace Coord.Host.Admin;
 
-/// <summary>Live client connections (cons, stat, the per-IP limit). Thread-safe.</summary>
-public sealed class ConnectionRegistry
+/// <summary>Live client connections (cons, stat, the per-IP limit; the core finds them by id). Thread-safe.</summary>
+public sealed class ConnectionRegistry : IConnectionDirectory
 {
     private readonly ConcurrentDictionary<long, ClientConnection> _all = new();
     private readonly ConcurrentDictionary<string, int> _perIp = new();
 
     public int Count => _all.Count;
+
+    public IClientConnection? Find(long connectionId) => _all.GetValueOrDefault(connectionId);
 
     public IEnumerable<ClientConnection> All() => _all.Values.OrderBy(c => c.Id);
 

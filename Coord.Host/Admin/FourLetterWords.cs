@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text;
-using Coord.Actors.Runtime;
+using Akka.Actor;
+using Coord.Actors.Applier;
+using Coord.Actors.Core;
 using Coord.Actors.Sequencer;
 using Coord.Host.Connections;
 
@@ -16,7 +18,7 @@ public sealed record ServerFacts(
 /// ZooKeeper's four-letter words on the client port, with ZooKeeper's output formats (tools such as
 /// zkServer.sh status and kazoo's server_version parse them).
 /// </summary>
-public sealed class FourLetterWords(IActorRef<CoreMessage> core, ConnectionRegistry connections, ServerStats stats, ServerFacts facts)
+public sealed class FourLetterWords(CoreRefs core, ConnectionRegistry connections, ServerStats stats, ServerFacts facts)
 {
     /// <summary>The version string clients parse: the ZooKeeper protocol level we speak, then ours.</summary>
     public const string Version = "3.9.4-coord-0.1.0, built on 2026-11-22 00:00 UTC";
@@ -70,7 +72,7 @@ public sealed class FourLetterWords(IActorRef<CoreMessage> core, ConnectionRegis
             }
             case "wchc":
             {
-                var report = await core.Ask<CoreMessage, WatchReport>(tcs => new WatchReportQuery(tcs), QueryTimeout);
+                var report = await core.Applier.Ask<WatchReport>(WatchReportQuery.Instance, QueryTimeout, ct);
                 var sb = new StringBuilder();
                 foreach (var (sid, paths) in report.BySession)
                 {
@@ -81,7 +83,7 @@ public sealed class FourLetterWords(IActorRef<CoreMessage> core, ConnectionRegis
             }
             case "wchp":
             {
-                var report = await core.Ask<CoreMessage, WatchReport>(tcs => new WatchReportQuery(tcs), QueryTimeout);
+                var report = await core.Applier.Ask<WatchReport>(WatchReportQuery.Instance, QueryTimeout, ct);
                 var sb = new StringBuilder();
                 foreach (var (path, sessions) in report.ByPath)
                 {
@@ -95,7 +97,7 @@ public sealed class FourLetterWords(IActorRef<CoreMessage> core, ConnectionRegis
         return "";
     }
 
-    private Task<CoreStats> Stats() => core.Ask<CoreMessage, CoreStats>(tcs => new StatsQuery(tcs), QueryTimeout);
+    private Task<CoreStats> Stats() => core.Applier.Ask<CoreStats>(StatsQuery.Instance, QueryTimeout);
 
     private string Srvr(CoreStats s, bool withClients)
     {
@@ -221,7 +223,10 @@ public sealed class FourLetterWords(IActorRef<CoreMessage> core, ConnectionRegis
 
     private async Task<string> Dump()
     {
-        var report = await core.Ask<CoreMessage, SessionReport>(tcs => new SessionReportQuery(tcs), QueryTimeout);
+        // Expiry is the sequencer's (the leader tracks it), ephemerals are the applier's tree.
+        var expiry = await core.Sequencer.Ask<ExpiryReport>(ExpiryQuery.Instance, QueryTimeout);
+        var ephemerals = await core.Applier.Ask<EphemeralsReport>(EphemeralsQuery.Instance, QueryTimeout);
+        var report = (expiry.Expiry, ephemerals.Ephemerals);
         var sb = new StringBuilder("SessionTracker dump:\n");
         sb.Append("Session Sets (").Append(report.Expiry.Count).Append(")/(")
             .Append(report.Expiry.Sum(e => e.Sessions.Count)).Append("):\n");

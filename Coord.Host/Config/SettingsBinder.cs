@@ -17,6 +17,7 @@ public static class SettingsBinder
     [
         "coord:server-id", "coord:data-dir", "coord:tick-ms",
         "coord:client:host", "coord:client:port", "coord:client:frame-bytes-max", "coord:client:outstanding-requests-max",
+        "coord:client:outbound-bytes-max",
         "coord:client:connections-per-ip-max", "coord:client:listen-backlog",
         "coord:session:timeout-ms-min", "coord:session:timeout-ms-max", "coord:session:sessions-max",
         "coord:znode:extended-types-enabled", "coord:znode:container-check-interval-ms", "coord:znode:container-max-per-minute",
@@ -51,7 +52,8 @@ public static class SettingsBinder
                 FrameBytesMax: r.Int("coord:client:frame-bytes-max", d.Client.FrameBytesMax),
                 OutstandingRequestsMax: r.Int("coord:client:outstanding-requests-max", d.Client.OutstandingRequestsMax),
                 ConnectionsPerIpMax: r.Int("coord:client:connections-per-ip-max", d.Client.ConnectionsPerIpMax),
-                ListenBacklog: r.Int("coord:client:listen-backlog", d.Client.ListenBacklog)),
+                ListenBacklog: r.Int("coord:client:listen-backlog", d.Client.ListenBacklog),
+                OutboundBytesMax: r.Long("coord:client:outbound-bytes-max", d.Client.OutboundBytesMax)),
             Session: SessionSettings.ForTick(
                 tickMs > 0 && tickMs <= CoordSettingsValidation.TickMsMax ? tickMs : CoordSettings.TickMsDefault,
                 r.NullableInt("coord:session:timeout-ms-min"),
@@ -146,6 +148,16 @@ public static class SettingsBinder
             if (explicitNull) { Errors.Add($"{Dotted(key)} must not be null{Source(key)}: expected an integer"); return fallback; }
             if (raw is null) return fallback;
             if (int.TryParse(raw.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v)) return v;
+            Errors.Add(Bad(key, raw, "an integer"));
+            return fallback;
+        }
+
+        public long Long(string key, long fallback)
+        {
+            var raw = Raw(key, out var explicitNull);
+            if (explicitNull) { Errors.Add($"{Dotted(key)} must not be null{Source(key)}: expected an integer"); return fallback; }
+            if (raw is null) return fallback;
+            if (long.TryParse(raw.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v)) return v;
             Errors.Add(Bad(key, raw, "an integer"));
             return fallback;
         }

@@ -3,8 +3,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using Coord.Actors.Runtime;
-using Coord.Actors.Sequencer;
+using Akka.Actor;
 using Coord.Actors.Sessions;
 using Coord.Protocol;
 using Coord.Host.Admin;
@@ -20,6 +19,9 @@ namespace Coord.Host.Connections;
 /// wake, no hand-off between a reply and the wire. One drain owns the send side at a time; when the socket
 /// cannot take everything at once, that drain finishes asynchronously and frames queued meanwhile go with it.
 /// The first 4 bytes of a connection are either a frame length or a four-letter word.
+/// Bound: what is queued for a client that does not read (replies, and above all watch events, which no
+/// request limits) may not pass <c>OutboundBytesMax</c>; past it the connection is dropped at once, with a log
+/// line, so one stalled client cannot hold the server's memory while every other client carries on.
 /// Memory: an idle connection holds no I/O buffer. The read side returns its buffer to the pool when
 /// everything received is consumed and answered, and waits for more with a zero-byte receive; the write
 /// side rents a buffer when the first frame is queued and returns it once that buffer is on the wire.
@@ -29,7 +31,7 @@ public sealed partial class ClientConnection : IClientConnection
     private static long _nextId;
 
     private readonly Socket _socket;
-    private readonly IActorRef<CoreMessage> _core;
+    private readonly IActorRef _applier;
     private readonly ConnectionLimits _limits;
     private readonly ServerStats _stats;
     private readonly FourLetterWords _words;
@@ -54,14 +56,15 @@ public sealed partial class ClientConnection : IClientConnection
     private readonly TaskCompletionSource _sendSideDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _closing;
     private string? _closeReason;
-    private SessionActor? _session;
-    private readonly TaskCompletionSource<SessionActor> _established = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private IActorRef? _session;
+    private long _sessionId;
+    private readonly TaskCompletionSource _established = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public ClientConnection(Socket socket, IActorRef<CoreMessage> core, ConnectionLimits limits, ServerStats stats,
+    public ClientConnection(Socket socket, IActorRef applier, ConnectionLimits limits, ServerStats stats,
         FourLetterWords words, ILogger log)
     {
         _socket = socket;
-        _core = core;
+        _applier = applier;
         _limits = limits;
         _stats = stats;
         _words = words;
@@ -77,7 +80,7 @@ public sealed partial class ClientConnection : IClientConnection
     public string RemoteIp { get; }
     public string RemoteEndPoint { get; }
     public long EstablishedAtMs { get; }
-    public long SessionId => _session?.SessionId ?? 0;
+    public long SessionId => Volatile.Read(ref _sessionId);
     public long Received => Interlocked.Read(ref _received);
     public long Sent => Interlocked.Read(ref _sent);
     public int Outstanding => Volatile.Read(ref _outstanding);
@@ -85,10 +88,11 @@ public sealed partial class ClientConnection : IClientConnection
     private long _received;
     private long _sent;
 
-    public void Established(SessionActor session)
+    public void Established(long sessionId, IActorRef session)
     {
         _session = session;
-        _established.TrySetResult(session);
+        Volatile.Write(ref _sessionId, sessionId);
+        _established.TrySetResult();
     }
 
     public void Send(ReadOnlySpan<byte> frame, bool completesRequest)
@@ -96,6 +100,11 @@ public sealed partial class ClientConnection : IClientConnection
         lock (_gate)
         {
             if (_shutDown) return;
+            if (_pendingLength + frame.Length > _limits.OutboundBytesMax)
+            {
+                Overflowed(frame.Length);
+                return;
+            }
             var pending = Reserve(frame.Length);
             frame.CopyTo(pending.AsSpan(_pendingLength));
             _pendingLength += frame.Length;
@@ -110,6 +119,35 @@ public sealed partial class ClientConnection : IClientConnection
         _stats.PacketSent();
         if (completesRequest && Interlocked.Decrement(ref _outstanding) == _limits.OutstandingRequestsMax - 1)
             TryRelease(_slotFreed);
+    }
+
+    /// <summary>
+    /// The client is not reading: drop what is queued and the socket now (a graceful close would wait on the same
+    /// client). Holds <see cref="_gate"/>; the socket is closed outside it.
+    /// </summary>
+    private void Overflowed(int frameBytes)
+    {
+        int queued = _pendingLength;
+        _shutDown = true;
+        _closing = true;
+        _closeReason = $"client not reading: {queued + frameBytes} bytes queued passed client.outbound-bytes-max ({_limits.OutboundBytesMax})";
+        if (_pending is not null) ArrayPool<byte>.Shared.Return(_pending);
+        _pending = null;
+        _pendingLength = 0;
+        LogOverflow(_log, RemoteEndPoint, queued + frameBytes, _limits.OutboundBytesMax);
+        // Aborting fails a send in progress (its drain ends) and the read loop (RunAsync ends and cleans up).
+        ThreadPool.UnsafeQueueUserWorkItem(static c => c.Abort(), this, preferLocal: false);
+    }
+
+    private void Abort()
+    {
+        _closed.Cancel();
+        try { _socket.Close(0); } catch (ObjectDisposedException) { }
+        lock (_gate)
+        {
+            if (_sending) return; // the drain in progress fails on the closed socket and finishes the send side
+        }
+        _sendSideDone.TrySetResult();
     }
 
     public void Flush()
@@ -172,7 +210,7 @@ public sealed partial class ClientConnection : IClientConnection
         finally
         {
             Close(_closeReason ?? "client closed the connection");
-            if (_session is { } s) _core.Tell(new ConnectionClosed(s.SessionId, this));
+            if (_session is not null) _applier.Tell(new ConnectionClosed(SessionId, Id));
             await _sendSideDone.Task;
             ReleaseReceiveBuffer();
             _socket.Dispose();
@@ -302,7 +340,7 @@ public sealed partial class ClientConnection : IClientConnection
         var request = RequestDecoder.DecodeConnect(frame);
         Interlocked.Increment(ref _received);
         _stats.PacketReceived();
-        _core.Tell(new ConnectRequested(request, this));
+        _applier.Tell(new ConnectRequested(Id, request));
     }
 
     private void OnRequest(ReadOnlySpan<byte> frame)
@@ -312,7 +350,7 @@ public sealed partial class ClientConnection : IClientConnection
         _stats.PacketReceived();
         Interlocked.Increment(ref _outstanding);
         lock (_gate) _requestStarts.Enqueue(Stopwatch.GetTimestamp());
-        _session!.Tell(new Inbound(this, decoded.Xid, decoded.Op, decoded.Record));
+        _session!.Tell(new Inbound(Id, decoded.Xid, decoded.Op, decoded.Record));
     }
 
     private async Task AnswerWordAsync(string word, CancellationToken ct)
@@ -378,9 +416,12 @@ public sealed partial class ClientConnection : IClientConnection
     [LoggerMessage(EventId = 2000, Level = LogLevel.Warning, Message = "Closed connection from {Remote}: malformed request ({Reason})")]
     private static partial void LogBadFrame(ILogger log, string remote, string reason);
 
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Closed connection from {Remote}: not reading; {Bytes} bytes queued passed client.outbound-bytes-max ({Max})")]
+    private static partial void LogOverflow(ILogger log, string remote, long bytes, long max);
+
     [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Closed connection from {Remote}: {Reason}")]
     private static partial void LogViolation(ILogger log, string remote, string reason);
 }
 
 /// <summary>Per-connection bounds.</summary>
-public sealed record ConnectionLimits(int FrameBytesMax, int OutstandingRequestsMax);
+public sealed record ConnectionLimits(int FrameBytesMax, int OutstandingRequestsMax, long OutboundBytesMax);

@@ -10,19 +10,19 @@ internal sealed class FakeConnection(string ip = "127.0.0.1") : IClientConnectio
 {
     private static long _ids;
     private readonly Channel<byte[]> _frames = Channel.CreateUnbounded<byte[]>();
-    private readonly TaskCompletionSource<SessionActor> _established = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<Akka.Actor.IActorRef> _established = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<string> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public long Id { get; } = Interlocked.Increment(ref _ids);
     public string RemoteIp => ip;
-    public Task<SessionActor> EstablishedTask => _established.Task;
+    public Task<Akka.Actor.IActorRef> EstablishedTask => _established.Task;
     public Task<string> ClosedTask => _closed.Task;
     public bool IsClosed => _closed.Task.IsCompleted;
 
     public void Send(ReadOnlySpan<byte> frame, bool completesRequest) => _frames.Writer.TryWrite(frame.ToArray());
     public void Flush() { }
     public void Close(string reason) => _closed.TrySetResult(reason);
-    public void Established(SessionActor session) => _established.TrySetResult(session);
+    public void Established(long sessionId, Akka.Actor.IActorRef session) => _established.TrySetResult(session);
 
     public async Task<byte[]> NextFrameAsync()
     {

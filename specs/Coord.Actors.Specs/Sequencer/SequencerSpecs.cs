@@ -1,17 +1,19 @@
+using Akka.Actor;
 using Coord.Actors.Journal;
 using Coord.Actors.Sequencer;
+using Coord.Actors.Settings;
 using Coord.Actors.Txns;
 using Coord.Protocol;
 using Coord.Protocol.Records;
 
 namespace Coord.Actors.Specs.Sequencer;
 
-public sealed class SequencerSpecs
+public sealed class SequencerSpecs : Akka.TestKit.Xunit2.TestKit
 {
     [Fact]
     public async Task A_new_session_gets_an_id_a_password_and_a_clamped_timeout()
     {
-        var h = new SequencerHarness();
+        var h = await SequencerHarness.StartAsync(Sys);
         var a = await h.ConnectAsync(timeoutMs: 999_999);
         Assert.Equal(20_000, a.Response.TimeOut);
         Assert.NotEqual(0, a.Response.SessionId);
@@ -24,7 +26,7 @@ public sealed class SequencerSpecs
     [Fact]
     public async Task Replies_carry_the_xid_and_the_last_applied_zxid_and_writes_get_increasing_zxids()
     {
-        var h = new SequencerHarness();
+        var h = await SequencerHarness.StartAsync(Sys);
         var c = await h.ConnectAsync();
         var first = await c.CreateAsync("/a", [1]);
         var second = await c.CreateAsync("/b", [2]);
@@ -39,7 +41,7 @@ public sealed class SequencerSpecs
     [Fact]
     public async Task A_failed_write_answers_its_error_with_no_body()
     {
-        var h = new SequencerHarness();
+        var h = await SequencerHarness.StartAsync(Sys);
         var c = await h.ConnectAsync();
         var reply = await c.CallAsync(OpCode.Delete, new DeleteRequest("/missing", -1));
         Assert.Equal(ErrorCode.NoNode, reply.Header.Err);
@@ -49,7 +51,7 @@ public sealed class SequencerSpecs
     [Fact]
     public async Task The_event_reaches_the_watcher_before_the_reply_to_its_own_write()
     {
-        var h = new SequencerHarness();
+        var h = await SequencerHarness.StartAsync(Sys);
         var c = await h.ConnectAsync();
         await c.CreateAsync("/w");
         await c.CallAsync(OpCode.GetData, new PathWatchRequest("/w", true));
@@ -66,7 +68,7 @@ public sealed class SequencerSpecs
     [Fact]
     public async Task Another_session_sees_the_event_before_any_later_reply()
     {
-        var h = new SequencerHarness();
+        var h = await SequencerHarness.StartAsync(Sys);
         var watcher = await h.ConnectAsync();
         var writer = await h.ConnectAsync();
         await writer.CreateAsync("/p");
@@ -82,7 +84,7 @@ public sealed class SequencerSpecs
     [Fact]
     public async Task An_expired_session_loses_its_ephemerals_and_its_watchers_are_told()
     {
-        var h = new SequencerHarness();
+        var h = await SequencerHarness.StartAsync(Sys);
         var doomed = await h.ConnectAsync(timeoutMs: 4000);
         var other = await h.ConnectAsync(timeoutMs: 20_000);
         await doomed.CreateAsync("/e", null, CreateMode.Ephemeral);
@@ -111,7 +113,7 @@ public sealed class SequencerSpecs
     [Fact]
     public async Task Any_request_keeps_a_session_alive()
     {
-        var h = new SequencerHarness();
+        var h = await SequencerHarness.StartAsync(Sys);
         var c = await h.ConnectAsync(timeoutMs: 4000);
         for (int i = 0; i < 5; i++)
         {
@@ -127,7 +129,7 @@ public sealed class SequencerSpecs
     [Fact]
     public async Task A_wrong_password_is_refused_like_an_expired_session()
     {
-        var h = new SequencerHarness();
+        var h = await SequencerHarness.StartAsync(Sys);
         var c = await h.ConnectAsync();
         var bad = new byte[16];
         bad[15] = 0xEE;
@@ -141,7 +143,7 @@ public sealed class SequencerSpecs
     [Fact]
     public async Task Reattaching_moves_the_session_and_closes_the_old_connection_and_its_watches()
     {
-        var h = new SequencerHarness();
+        var h = await SequencerHarness.StartAsync(Sys);
         var first = await h.ConnectAsync();
         await first.CreateAsync("/m", [1]);
         await first.CallAsync(OpCode.GetData, new PathWatchRequest("/m", true));
@@ -155,7 +157,7 @@ public sealed class SequencerSpecs
         Assert.Equal(0, stats.WatchCount);
 
         // A request that still arrives on the old connection is refused with SESSIONMOVED.
-        var stale = new FakeConnection();
+        var stale = h.NewConnection();
         second.SendOn(stale, OpCode.GetData, new PathWatchRequest("/m", false));
         var moved = await stale.NextReplyAsync();
         Assert.Equal(ErrorCode.SessionMoved, moved.Header.Err);
@@ -164,7 +166,7 @@ public sealed class SequencerSpecs
     [Fact]
     public async Task SetWatches_fires_what_changed_since_the_clients_zxid_and_rearms_the_rest()
     {
-        var h = new SequencerHarness();
+        var h = await SequencerHarness.StartAsync(Sys);
         var c = await h.ConnectAsync();
         await c.CreateAsync("/same");
         var seen = await c.CreateAsync("/changed");
@@ -196,7 +198,7 @@ public sealed class SequencerSpecs
     [Fact]
     public async Task A_persistent_recursive_watch_sees_every_change_below_it()
     {
-        var h = new SequencerHarness();
+        var h = await SequencerHarness.StartAsync(Sys);
         var watcher = await h.ConnectAsync();
         var writer = await h.ConnectAsync();
         var added = await watcher.CallAsync(OpCode.AddWatch, new AddWatchRequest("/r", AddWatchMode.PersistentRecursive));
@@ -221,7 +223,7 @@ public sealed class SequencerSpecs
     [Fact]
     public async Task CloseSession_answers_then_closes_and_removes_ephemerals()
     {
-        var h = new SequencerHarness();
+        var h = await SequencerHarness.StartAsync(Sys);
         var c = await h.ConnectAsync();
         var other = await h.ConnectAsync();
         await c.CreateAsync("/eph", null, CreateMode.Ephemeral);
@@ -235,11 +237,11 @@ public sealed class SequencerSpecs
     [Fact]
     public async Task WhoAmI_lists_the_connections_ids_and_digest_auth_adds_one()
     {
-        var h = new SequencerHarness();
+        var h = await SequencerHarness.StartAsync(Sys);
         var c = await h.ConnectAsync();
         var before = FakeConnection.Body<WhoAmIResponse>((await c.CallAsync(OpCode.WhoAmI, null)).Body);
         Assert.Equal([new ClientInfo("ip", "127.0.0.1")], before.ClientInfo);
-        c.Session!.Tell(new Coord.Actors.Sessions.Inbound(c.Connection, Xids.Auth, OpCode.Auth,
+        c.Session!.Tell(new Coord.Actors.Sessions.Inbound(c.Connection.Id, Xids.Auth, OpCode.Auth,
             new AuthPacket(0, "digest", System.Text.Encoding.UTF8.GetBytes("bob:secret"))));
         Assert.Equal(Xids.Auth, (await c.NextAsync()).Header.Xid);
         var after = FakeConnection.Body<WhoAmIResponse>((await c.CallAsync(OpCode.WhoAmI, null)).Body);
@@ -249,9 +251,9 @@ public sealed class SequencerSpecs
     [Fact]
     public async Task An_unknown_auth_scheme_fails_and_closes_the_connection()
     {
-        var h = new SequencerHarness();
+        var h = await SequencerHarness.StartAsync(Sys);
         var c = await h.ConnectAsync();
-        c.Session!.Tell(new Coord.Actors.Sessions.Inbound(c.Connection, Xids.Auth, OpCode.Auth, new AuthPacket(0, "kerberos", [1])));
+        c.Session!.Tell(new Coord.Actors.Sessions.Inbound(c.Connection.Id, Xids.Auth, OpCode.Auth, new AuthPacket(0, "kerberos", [1])));
         Assert.Equal(ErrorCode.AuthFailed, (await c.NextAsync()).Header.Err);
         await c.Connection.ClosedTask.WaitAsync(TimeSpan.FromSeconds(5));
     }
@@ -259,7 +261,7 @@ public sealed class SequencerSpecs
     [Fact]
     public async Task Check_outside_multi_is_unimplemented_and_closes_the_connection()
     {
-        var h = new SequencerHarness();
+        var h = await SequencerHarness.StartAsync(Sys);
         var c = await h.ConnectAsync();
         var reply = await c.CallAsync(OpCode.Check, new CheckVersionRequest("/", -1));
         Assert.Equal(ErrorCode.Unimplemented, reply.Header.Err);
@@ -299,7 +301,7 @@ public sealed class SequencerSpecs
     public async Task Nothing_is_acknowledged_before_the_journal_says_durable_and_a_later_read_waits_for_the_write()
     {
         var journal = new GatedJournal();
-        var h = new SequencerHarness(journal: journal);
+        var h = await SequencerHarness.StartAsync(Sys, journal: journal);
         var c = await ConnectThroughGate(h, journal);
 
         int w = c.Send(OpCode.Create, new CreateRequest("/x", [7], Acl.OpenAclUnsafe, 0));
@@ -318,12 +320,14 @@ public sealed class SequencerSpecs
     public async Task Writes_arriving_during_an_append_are_grouped_into_the_next_batch()
     {
         var journal = new GatedJournal();
-        var h = new SequencerHarness(journal: journal);
+        var h = await SequencerHarness.StartAsync(Sys, journal: journal);
         var c = await ConnectThroughGate(h, journal);
         c.Send(OpCode.Create, new CreateRequest("/g0", null, Acl.OpenAclUnsafe, 0));
         var first = await journal.NextAppendAsync();
         for (int i = 1; i <= 50; i++) c.Send(OpCode.Create, new CreateRequest($"/g{i}", null, Acl.OpenAclUnsafe, 0));
-        await h.StatsAsync();
+        // The 50 reach the journal actor through the session, the applier and the sequencer; they wait there.
+        await AwaitAssertAsync(async () => Assert.Equal(new JournalStatus(true, 50), await h.JournalStatusAsync()),
+            TimeSpan.FromSeconds(5));
         Assert.Equal(2, journal.Count); // connect + the first write; the other 50 wait for the append in flight
         first.SetResult();
         (await journal.NextAppendAsync()).SetResult();
@@ -335,11 +339,11 @@ public sealed class SequencerSpecs
     public async Task A_journal_failure_stops_the_sequencer_without_acknowledging_the_write()
     {
         var journal = new GatedJournal();
-        var h = new SequencerHarness(journal: journal);
+        var h = await SequencerHarness.StartAsync(Sys, journal: journal);
         var c = await ConnectThroughGate(h, journal);
         c.Send(OpCode.Create, new CreateRequest("/y", null, Acl.OpenAclUnsafe, 0));
         (await journal.NextAppendAsync()).SetException(new IOException("disk on fire"));
-        await h.Core.Failed.WaitAsync(TimeSpan.FromSeconds(5));
+        await h.Fatal.WaitAsync(TimeSpan.FromSeconds(5));
         await c.Connection.ClosedTask.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.False(c.Connection.TryNextFrame(out _));
     }
@@ -347,7 +351,7 @@ public sealed class SequencerSpecs
     [Fact]
     public async Task Ten_thousand_concurrent_sessions_are_held()
     {
-        var h = new SequencerHarness();
+        var h = await SequencerHarness.StartAsync(Sys);
         // Off xunit's synchronization context, whose few workers would serialize 10,000 continuations.
         var clients = await Task.Run(() => Task.WhenAll(Enumerable.Range(0, 10_000).Select(_ => h.ConnectAsync())));
         Assert.Equal(10_000, clients.Select(c => c.Response.SessionId).Distinct().Count());
@@ -357,18 +361,17 @@ public sealed class SequencerSpecs
     }
 }
 
-public sealed class CleanupSpecs
+public sealed class CleanupSpecs : Akka.TestKit.Xunit2.TestKit
 {
-    private static SequencerHarness Harness() => new(new SequencerOptions
+    private Task<SequencerHarness> HarnessAsync() => SequencerHarness.StartAsync(Sys, SequencerHarness.DefaultSettings with
     {
-        TickMs = 1000, SessionTimeoutMsMin = 2000, SessionTimeoutMsMax = 20000,
-        ExtendedTypesEnabled = true, ContainerCheckIntervalMs = 1000, ContainerMaxPerMinute = 600,
+        Znode = new ZnodeSettings(ExtendedTypesEnabled: true, ContainerCheckIntervalMs: 1000, ContainerMaxPerMinute: 600),
     });
 
     [Fact]
     public async Task A_container_is_deleted_once_its_last_child_goes_and_its_watchers_are_told()
     {
-        var h = Harness();
+        var h = await HarnessAsync();
         var c = await h.ConnectAsync();
         await c.CallAsync(OpCode.CreateContainer, new CreateRequest("/c", null, Acl.OpenAclUnsafe, (int)CreateMode.Container));
         await c.CreateAsync("/never-used-is-kept");
@@ -391,7 +394,7 @@ public sealed class CleanupSpecs
     [Fact]
     public async Task A_ttl_node_is_deleted_after_its_ttl_without_changes_and_children()
     {
-        var h = Harness();
+        var h = await HarnessAsync();
         var c = await h.ConnectAsync();
         var created = await c.CallAsync(OpCode.CreateTtl,
             new CreateTtlRequest("/ttl", [1], Acl.OpenAclUnsafe, (int)CreateMode.PersistentWithTtl, 3000));
@@ -411,7 +414,7 @@ public sealed class CleanupSpecs
     [Fact]
     public async Task Ttl_creates_are_unimplemented_unless_enabled()
     {
-        var h = new SequencerHarness();
+        var h = await SequencerHarness.StartAsync(Sys);
         var c = await h.ConnectAsync();
         var reply = await c.CallAsync(OpCode.CreateTtl,
             new CreateTtlRequest("/ttl", null, Acl.OpenAclUnsafe, (int)CreateMode.PersistentWithTtl, 3000));

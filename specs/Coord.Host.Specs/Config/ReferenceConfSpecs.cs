@@ -21,6 +21,7 @@ public class ReferenceConfSpecs
         ["coord:client:port"] = "0",
         ["coord:client:frame-bytes-max"] = "4096",
         ["coord:client:outstanding-requests-max"] = "10",
+        ["coord:client:outbound-bytes-max"] = "16777216",
         ["coord:client:connections-per-ip-max"] = "0",
         ["coord:client:listen-backlog"] = "16",
         ["coord:session:timeout-ms-min"] = "5000",

@@ -1,10 +1,11 @@
+using Akka.Actor;
 using Coord.Actors.Journal;
 using Coord.Actors.Txns;
 using Microsoft.Extensions.Logging;
 
-namespace Coord.Actors.Sequencer;
+namespace Coord.Actors.Applier;
 
-public sealed partial class SequencerActor
+public sealed partial class ApplierActor
 {
     private readonly SnapshotStore? _snapshots;
     private long _txnsSinceSnapshot;
@@ -30,9 +31,9 @@ public sealed partial class SequencerActor
     private void MaybeSnapshot()
     {
         if (_snapshots is null) return;
+        var s = _settings.Snapshot;
         var decision = SnapshotPolicy.Decide(_txnsSinceSnapshot, _bytesSinceSnapshot,
-            _options.SnapshotEveryTxns, _options.SnapshotEveryBytes, _snapshotInFlight, _tree.NodeCount, _options.SnapshotMinTxnsPerNode,
-            _nodesAtLastSnapshot);
+            s.EveryTxns, (long)s.EveryMib << 20, _snapshotInFlight, _tree.NodeCount, s.MinTxnsPerZnode, _nodesAtLastSnapshot);
         if (decision == SnapshotDecision.Wait) return;
         if (decision == SnapshotDecision.Skip)
         {
@@ -47,7 +48,8 @@ public sealed partial class SequencerActor
         _bytesSinceSnapshot = 0;
         _snapshotInFlight = true;
         var store = _snapshots;
-        int retain = _options.SnapshotRetain;
+        int retain = s.Retain;
+        var self = Self;
         // A dedicated thread, not a pool thread: serialising millions of nodes takes seconds (see BackgroundThread).
         BackgroundThread.Run("coord-snapshot", () =>
         {
@@ -56,7 +58,7 @@ public sealed partial class SequencerActor
             var kept = store.List();
             return new SnapshotWritten(file.Zxid, kept[^1].Zxid, null);
         }).ContinueWith(
-            t => Tell(t.IsCompletedSuccessfully ? t.Result : new SnapshotWritten(image.LastZxid, 0, t.Exception?.GetBaseException())),
+            t => self.Tell(t.IsCompletedSuccessfully ? t.Result : new SnapshotWritten(image.LastZxid, 0, t.Exception?.GetBaseException())),
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
@@ -71,10 +73,7 @@ public sealed partial class SequencerActor
         }
         LogSnapshotWritten(_log, m.Zxid, m.OldestKeptZxid);
         // No recovery path needs txns at or before the oldest snapshot kept.
-        var purge = _journal.PurgeThroughAsync(m.OldestKeptZxid);
-        if (!purge.IsCompletedSuccessfully)
-            purge.AsTask().ContinueWith(t => { if (t.Exception is { } ex) LogPurgeFailed(_log, m.OldestKeptZxid, ex.GetBaseException()); },
-                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _journal.Tell(new PurgeThrough(m.OldestKeptZxid));
     }
 
     [LoggerMessage(EventId = 1500, Level = LogLevel.Information, Message = "Snapshot at zxid 0x{Zxid:x} written; journal purged through 0x{PurgeZxid:x}")]
@@ -85,7 +84,4 @@ public sealed partial class SequencerActor
 
     [LoggerMessage(EventId = 1503, Level = LogLevel.Information, Message = "Snapshot due after {Txns} txns skipped: the previous one is still being written")]
     private static partial void LogSnapshotSkipped(ILogger log, long txns);
-
-    [LoggerMessage(EventId = 1502, Level = LogLevel.Error, Message = "Journal purge through 0x{Zxid:x} failed")]
-    private static partial void LogPurgeFailed(ILogger log, long zxid, Exception error);
 }

@@ -3,7 +3,7 @@ using Coord.Actors.Txns;
 using Coord.Protocol;
 using Coord.Protocol.Records;
 
-namespace Coord.Actors.Sequencer;
+namespace Coord.Actors.Applier;
 
 /// <summary>
 /// The reply to an applied write: a whole-request error (an <see cref="ErrorTxn"/>) goes in the header with no

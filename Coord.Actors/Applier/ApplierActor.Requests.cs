@@ -1,18 +1,50 @@
+using Akka.Actor;
 using Coord.Actors.Sessions;
 using Coord.Actors.Tree;
 using Coord.Actors.Watches;
 using Coord.Protocol;
 using Coord.Protocol.Records;
 
-namespace Coord.Actors.Sequencer;
+namespace Coord.Actors.Applier;
 
-public sealed partial class SequencerActor
+public sealed partial class ApplierActor
 {
+    private static bool IsWrite(OpCode op) => op is OpCode.Create or OpCode.Create2 or OpCode.CreateContainer
+        or OpCode.CreateTtl or OpCode.Delete or OpCode.DeleteContainer or OpCode.SetData or OpCode.SetAcl
+        or OpCode.Multi or OpCode.CloseSession;
+
+    private void OnRequest(ClientRequest r)
+    {
+        if (!_sessions.TryGetValue(r.SessionId, out var session))
+            return; // the session ended while the request was on its way; its connection is being closed
+        if (session.Closing)
+        {
+            Answer(session, r, ErrorCode.SessionExpired, null);
+            return;
+        }
+        if (!IsWrite(r.Op))
+        {
+            // Writes touch the session when the sequencer receives them; reads and pings are reported at the next tick.
+            if (session.ConnectionId == r.ConnectionId) _touched.Add(session.Id);
+            if (session.PendingWrites > 0) session.Outstanding.Enqueue(r);
+            else Execute(session, r);
+            return;
+        }
+        if (r.Op == OpCode.CloseSession) session.Closing = true;
+        session.Outstanding.Enqueue(r);
+        session.PendingWrites++;
+        // The sequencer decides; the answer comes back as the applied txn with this session id and xid.
+        _sequencer.Tell(r);
+    }
+
+    private void Answer(LocalSession session, ClientRequest r, ErrorCode err, IJuteWritable? body, bool closeAfter = false) =>
+        session.Actor.Tell(new Reply(r.ConnectionId, r.Xid, _tree.LastAppliedZxid, err, body, closeAfter));
+
     /// <summary>Runs a non-write request against the tree as applied so far, and answers it.</summary>
-    private void Execute(CoreSession session, ClientRequest r)
+    private void Execute(LocalSession session, ClientRequest r)
     {
         // Watches registered from a connection the session already left would never be delivered.
-        bool current = ReferenceEquals(session.Connection, r.Connection);
+        bool current = session.ConnectionId == r.ConnectionId;
         switch (r.Op)
         {
             case OpCode.Ping:
@@ -25,7 +57,7 @@ public sealed partial class SequencerActor
             case OpCode.Exists or OpCode.GetData or OpCode.GetChildren or OpCode.GetChildren2 or OpCode.GetAcl
                 or OpCode.GetAllChildrenNumber or OpCode.GetEphemerals or OpCode.MultiRead:
             {
-                var outcome = TreeReads.Execute(_tree, r.Op, r.Record!, session.Id, r.AuthIds, _options.ExistsRequiresRead);
+                var outcome = TreeReads.Execute(_tree, r.Op, r.Record!, session.Id, r.AuthIds, _settings.Auth.ExistsRequiresRead);
                 if (outcome.WatchToRegister is { } kind && current && r.Record is IPathRequest pr)
                     _watches.Add(pr.Path, session.Id, kind == WatchKind.Child ? WatchBits.Child : WatchBits.Data);
                 Answer(session, r, outcome.Err, outcome.Body as IJuteWritable);
@@ -87,9 +119,9 @@ public sealed partial class SequencerActor
     /// setWatches after a reconnect: fire at once what changed since the client's last zxid, re-arm the
     /// rest (ZooKeeper's DataTree.setWatches).
     /// </summary>
-    private void ReplayWatches(CoreSession session, SetWatchesRequest req)
+    private void ReplayWatches(LocalSession session, SetWatchesRequest req)
     {
-        var conn = session.Connection!;
+        long conn = session.ConnectionId;
         long rel = req.RelativeZxid;
         long zxid = _tree.LastAppliedZxid;
         void Fire(EventType type, string path) => session.Actor.Tell(new Notify(conn, zxid, type, path));

@@ -1,8 +1,8 @@
-using Coord.Actors.Sequencer;
+using Coord.Actors.Applier;
 using Coord.Actors.Txns;
 using Coord.Protocol;
 
-namespace Coord.Actors.Specs.Sequencer;
+namespace Coord.Actors.Specs.Applier;
 
 public sealed class SnapshotPolicySpecs
 {

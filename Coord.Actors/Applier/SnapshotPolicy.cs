@@ -1,6 +1,6 @@
 using Coord.Actors.Txns;
 
-namespace Coord.Actors.Sequencer;
+namespace Coord.Actors.Applier;
 
 /// <summary>What to do about snapshots after applying txns.</summary>
 public enum SnapshotDecision

@@ -1,0 +1,99 @@
+using Akka.Actor;
+using Coord.Actors.Applier;
+using Coord.Actors.Journal;
+using Coord.Actors.Sequencer;
+using Coord.Actors.Sessions;
+using Coord.Actors.Settings;
+using Coord.Actors.Time;
+using Coord.Actors.Tree;
+using Microsoft.Extensions.Logging;
+
+namespace Coord.Actors.Core;
+
+/// <summary>Everything the core of one member is built from; the host fills it after recovery.</summary>
+public sealed record CoreParts(
+    CoordSettings Settings,
+    IClock Clock,
+    IJournal Journal,
+    DataTree Tree,
+    SnapshotStore? Snapshots,
+    IConnectionDirectory Connections,
+    Func<byte[]> NewPassword,
+    ILoggerFactory Loggers,
+    long FirstSessionId,
+    long Epoch = 0,
+    long CounterMax = ZxidAllocator.CounterMaxDefault);
+
+/// <summary>Starts a member's core in an ActorSystem.</summary>
+public static class CoreStart
+{
+    /// <summary>Starts a member's core under <paramref name="system"/> and returns its actors once they exist.</summary>
+    public static async Task<CoreRefs> StartAsync(ActorSystem system, CoreParts parts, Action<Exception> onFatal, string name = "core")
+    {
+        CoreConfig.Inject(system);
+        var counters = new CoreCounters();
+        var guardian = system.ActorOf(Props.Create(() => new CoreGuardian(parts, counters, onFatal)), name);
+        return await guardian.Ask<CoreRefs>(CoreGuardian.GetRefs.Instance, TimeSpan.FromSeconds(30));
+    }
+}
+
+/// <summary>The core's actors, as the host and specs address them.</summary>
+public sealed record CoreRefs(IActorRef Guardian, IActorRef Applier, IActorRef Sequencer, IActorRef Journal, CoreCounters Counters);
+
+/// <summary>
+/// Parent and supervisor of one member's core: the journal, the applier (with its session actors) and the
+/// sequencer. Supervision with intent: a failure of any of them is a broken invariant or a journal that can no
+/// longer persist, never something a restart could mend without losing track of what was acknowledged. So the
+/// guardian logs one line with the cause, stops every core actor (the applier's stop stops its session actors,
+/// which close their connections), and reports the failure through <c>onFatal</c>; the host then exits non-zero.
+/// </summary>
+public sealed partial class CoreGuardian : ReceiveActor
+{
+    private readonly ILogger _log;
+    private readonly Action<Exception> _onFatal;
+
+    public CoreGuardian(CoreParts parts, CoreCounters counters, Action<Exception> onFatal)
+    {
+        _log = parts.Loggers.CreateLogger("Coord.Core");
+        _onFatal = onFatal;
+        var thread = new CoreThreadGuard();
+        var settings = parts.Settings;
+        var applier = Context.ActorOf(ApplierActor.Props(settings, parts.Clock, parts.Tree, parts.Connections, parts.FirstSessionId,
+            parts.NewPassword, thread, parts.Loggers.CreateLogger("Coord.Applier"), parts.Snapshots), "applier");
+        var journal = Context.ActorOf(JournalActor.Props(parts.Journal, applier, counters, parts.Loggers.CreateLogger("Coord.Journal")), "journal");
+        var core = new SequencerCore(settings, parts.Tree, Math.Max(parts.Epoch, ZxidAllocator.EpochOf(parts.Tree.LastAppliedZxid)),
+            parts.Clock.MonotonicMs, parts.CounterMax);
+        var sequencer = Context.ActorOf(SequencerActor.Props(core, parts.Clock, journal, thread, parts.Loggers.CreateLogger("Coord.Sequencer")), "sequencer");
+        // Told before any client can reach the applier: the host starts listening only after this actor exists.
+        applier.Tell(new ApplierWiring(sequencer, journal));
+        Refs = new CoreRefs(Self, applier, sequencer, journal, counters);
+        Receive<GetRefs>(_ => Sender.Tell(Refs));
+    }
+
+    private CoreRefs Refs { get; }
+
+    /// <summary>Asks the guardian for its <see cref="CoreRefs"/>.</summary>
+    public sealed record GetRefs
+    {
+        public static readonly GetRefs Instance = new();
+    }
+
+    protected override SupervisorStrategy SupervisorStrategy() => new FatalStrategy(this);
+
+    private void Fatal(IActorRef child, Exception cause)
+    {
+        LogFatal(_log, child.Path.Name, cause);
+        foreach (var c in Context.GetChildren()) Context.Stop(c);
+        _onFatal(cause);
+    }
+
+    /// <summary>Any failure below the guardian: one log line, every core actor stopped, the host told.</summary>
+    private sealed class FatalStrategy(CoreGuardian guardian) : OneForOneStrategy(_ => Directive.Stop)
+    {
+        protected override void LogFailure(IActorContext context, IActorRef child, Exception cause, Directive directive) =>
+            guardian.Fatal(child, cause);
+    }
+
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Critical, Message = "The {Actor} failed; the server stops: it can no longer persist or keep its invariants")]
+    private static partial void LogFatal(ILogger log, string actor, Exception error);
+}

@@ -1,0 +1,37 @@
+namespace Coord.Actors.Sequencer;
+
+/// <summary>A member asks for a session with the id and password it chose; the answer is the applied CreateSessionTxn.</summary>
+public sealed record CreateSessionRequest(long SessionId, int TimeoutMs, byte[] Password)
+{
+    public override string ToString() => $"create session 0x{SessionId:x} timeout={TimeoutMs}ms";
+}
+
+/// <summary>A session re-attached with a newly negotiated timeout.</summary>
+public sealed record SessionReattached(long SessionId, int TimeoutMs);
+
+/// <summary>
+/// The sessions with activity since the last report (reads, pings; writes touch on arrival), followed by a
+/// check of expiry and clean-up at the sequencer's clock. Followers of a ZooKeeper leader send the same in pings.
+/// </summary>
+public sealed record SessionsTouched(long[] SessionIds, bool Tick)
+{
+    public override string ToString() => $"touched {SessionIds.Length} sessions{(Tick ? ", tick" : "")}";
+}
+
+/// <summary>The applier has applied every txn through <see cref="Zxid"/>.</summary>
+public sealed record Applied(long Zxid);
+
+/// <summary>Asks for the sessions by expiry time (answered to the sender with an <see cref="ExpiryReport"/>).</summary>
+public sealed record ExpiryQuery
+{
+    public static readonly ExpiryQuery Instance = new();
+}
+
+/// <summary>dump, first half: sessions by expiry bucket; and the sequencer's own figures.</summary>
+public sealed record ExpiryReport(IReadOnlyList<(long ExpiresAtMs, IReadOnlyList<long> Sessions)> Expiry, long Epoch, long LastZxid);
+
+/// <summary>Sent by the sequencer to itself when its first txn of a burst is decided: the burst goes to the journal together.</summary>
+internal sealed record FlushToJournal
+{
+    public static readonly FlushToJournal Instance = new();
+}
