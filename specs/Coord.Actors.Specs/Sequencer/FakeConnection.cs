@@ -19,7 +19,18 @@ internal sealed class FakeConnection(string ip = "127.0.0.1") : IClientConnectio
     public Task<string> ClosedTask => _closed.Task;
     public bool IsClosed => _closed.Task.IsCompleted;
 
-    public void Send(ReadOnlySpan<byte> frame, bool completesRequest) => _frames.Writer.TryWrite(frame.ToArray());
+    /// <summary>Makes the next <see cref="Send"/> throw, as a connection broken in an unexpected way would.</summary>
+    public volatile bool FailNextSend;
+
+    public void Send(ReadOnlySpan<byte> frame, bool completesRequest)
+    {
+        if (FailNextSend)
+        {
+            FailNextSend = false;
+            throw new InvalidOperationException("connection broke in a way nobody planned for");
+        }
+        _frames.Writer.TryWrite(frame.ToArray());
+    }
     public void Flush() { }
     public void Close(string reason) => _closed.TrySetResult(reason);
     public void Established(long sessionId, Akka.Actor.IActorRef session) => _established.TrySetResult(session);

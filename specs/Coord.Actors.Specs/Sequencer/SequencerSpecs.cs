@@ -421,3 +421,67 @@ public sealed class CleanupSpecs : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(ErrorCode.Unimplemented, reply.Header.Err);
     }
 }
+
+/// <summary>The core's actors under Akka supervision, and the write path across a zxid counter rollover.</summary>
+public sealed class CoreActorSpecs : Akka.TestKit.Xunit2.TestKit
+{
+    [Fact]
+    public async Task Writes_across_a_counter_rollover_get_zxids_of_the_next_epoch_and_are_applied_in_order()
+    {
+        var h = await SequencerHarness.StartAsync(Sys, counterMax: 4);
+        var c = await h.ConnectAsync(); // zxid (0, 1)
+        var zxids = new List<long>();
+        for (int i = 0; i < 8; i++) zxids.Add((await c.CreateAsync($"/r{i}")).Header.Zxid);
+        Assert.Equal(
+            [(0L, 2L), (0L, 3L), (0L, 4L), (1L, 1L), (1L, 2L), (1L, 3L), (1L, 4L), (2L, 1L)],
+            zxids.Select(z => (Coord.Actors.Sequencer.ZxidAllocator.EpochOf(z), Coord.Actors.Sequencer.ZxidAllocator.CounterOf(z))).ToList());
+        var stat = FakeConnection.Body<StatResponse>((await c.CallAsync(OpCode.Exists, new PathWatchRequest("/r7", false))).Body).Stat;
+        Assert.Equal(zxids[^1], stat.Czxid);
+        Assert.Equal(zxids[^1], h.Journal.LastDurableZxid);
+        Assert.Equal(4 + 8, (await h.StatsAsync()).NodeCount); // "/", /zookeeper, its quota and config, and the eight
+    }
+
+    [Fact]
+    public async Task A_session_actor_that_throws_closes_only_its_clients_connection_with_a_log_line()
+    {
+        var log = new Snapshots.ListLogger();
+        var h = await SequencerHarness.StartAsync(Sys, loggers: new OneLoggerFactory(log));
+        var failing = await h.ConnectAsync();
+        var other = await h.ConnectAsync();
+        await other.CreateAsync("/before");
+
+        failing.Connection.FailNextSend = true; // the session actor's next write to it throws
+        failing.Send(OpCode.Exists, new PathWatchRequest("/before", false));
+        Assert.Equal("session stopped by a failure or a server stop", await failing.Connection.ClosedTask.WaitAsync(TimeSpan.FromSeconds(5)));
+        await AwaitAssertAsync(() => Assert.Contains(log.Entries, e => e.EventId == 1400
+            && e.Message.Contains($"0x{failing.Response.SessionId:x}", StringComparison.Ordinal)), TimeSpan.FromSeconds(5));
+
+        // Everyone else carries on, and the session itself lives: its client may re-attach on a new connection.
+        Assert.Equal(ErrorCode.Ok, (await other.CreateAsync("/after")).Header.Err);
+        var back = await h.ConnectAsync(sessionId: failing.Response.SessionId, password: failing.Response.Passwd);
+        Assert.Equal(failing.Response.SessionId, back.Response.SessionId);
+        Assert.Equal(ErrorCode.Ok, (await back.CallAsync(OpCode.Exists, new PathWatchRequest("/after", false))).Header.Err);
+        Assert.False(h.Fatal.IsCompleted);
+    }
+
+    [Fact]
+    public async Task A_broken_invariant_in_the_applier_stops_the_core_loudly_and_closes_every_connection()
+    {
+        var log = new Snapshots.ListLogger();
+        var h = await SequencerHarness.StartAsync(Sys, loggers: new OneLoggerFactory(log));
+        var c = await h.ConnectAsync();
+        // A committed txn that does not follow the last applied zxid: a gap the applier must not paper over.
+        h.Core.Applier.Tell(new Coord.Actors.Applier.Committed([new SequencedTxn(new TxnHeader(0, 0, 0x99, 0), new ErrorTxn(ErrorCode.Ok))]));
+        var cause = await h.Fatal.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Contains("does not follow", cause.Message, StringComparison.Ordinal);
+        await c.Connection.ClosedTask.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Single(log.Entries, e => e.Level == Microsoft.Extensions.Logging.LogLevel.Critical && e.EventId == 1000);
+    }
+
+    private sealed class OneLoggerFactory(Microsoft.Extensions.Logging.ILogger logger) : Microsoft.Extensions.Logging.ILoggerFactory
+    {
+        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => logger;
+        public void AddProvider(Microsoft.Extensions.Logging.ILoggerProvider provider) { }
+        public void Dispose() { }
+    }
+}

@@ -16,18 +16,19 @@ internal sealed class InProcessServer : IAsyncDisposable
     public CoordServer Server { get; }
     public int Port => Server.ClientEndPoint.Port;
 
-    private InProcessServer(CoordSettings settings, string dir)
+    private InProcessServer(CoordSettings settings, string dir, Microsoft.Extensions.Logging.ILoggerFactory? loggers)
     {
         _dir = dir;
-        Server = new CoordServer(settings with { DataDir = dir }, NullLoggerFactory.Instance);
+        Server = new CoordServer(settings with { DataDir = dir }, loggers ?? NullLoggerFactory.Instance);
     }
 
-    public static async Task<InProcessServer> StartAsync(Func<CoordSettings, CoordSettings>? configure = null)
+    public static async Task<InProcessServer> StartAsync(
+        Func<CoordSettings, CoordSettings>? configure = null, Microsoft.Extensions.Logging.ILoggerFactory? loggers = null)
     {
         var d = CoordSettings.Default;
         var settings = d with { Client = d.Client with { Port = 0 } };
         if (configure is not null) settings = configure(settings);
-        var s = new InProcessServer(settings, Directory.CreateTempSubdirectory("coord-host-spec-").FullName);
+        var s = new InProcessServer(settings, Directory.CreateTempSubdirectory("coord-host-spec-").FullName, loggers);
         await s.Server.StartAsync();
         return s;
     }
@@ -59,9 +60,10 @@ internal sealed class WireClient : IAsyncDisposable
 
     public ConnectResponse? Handshake { get; private set; }
 
-    public static async Task<WireClient> ConnectAsync(int port, ConnectRequest? request = null, bool expectReply = true)
+    public static async Task<WireClient> ConnectAsync(int port, ConnectRequest? request = null, bool expectReply = true, int receiveBufferBytes = 0)
     {
         var c = new WireClient();
+        if (receiveBufferBytes > 0) c._tcp.ReceiveBufferSize = receiveBufferBytes;
         await c._tcp.ConnectAsync("127.0.0.1", port);
         c._stream = c._tcp.GetStream();
         await c.SendAsync(request ?? new ConnectRequest(0, 0, 30_000, 0, new byte[16], false));
