@@ -101,17 +101,17 @@ public sealed class SessionActor : Actor<SessionMessage>
         }
         if (m.Op == OpCode.Auth)
         {
-            OnAuth((AuthPacket)m.Record!);
+            OnAuth(m.Xid, (AuthPacket)m.Record!);
             return;
         }
         _core.Tell(new ClientRequest(this, m.Connection, m.Xid, m.Op, m.Record, _authIds));
     }
 
-    private void OnAuth(AuthPacket packet)
+    private void OnAuth(int xid, AuthPacket packet)
     {
         if (packet.Scheme != "digest")
         {
-            Write(Xids.Auth, 0, ErrorCode.AuthFailed, null, completesRequest: true);
+            Write(xid, 0, ErrorCode.AuthFailed, null, completesRequest: true);
             _connection?.Close($"auth scheme '{packet.Scheme}' is not supported");
             return;
         }
@@ -124,7 +124,7 @@ public sealed class SessionActor : Actor<SessionMessage>
         if (_superDigest is not null && digest == _superDigest && !ids.Contains(SuperId)) ids.Add(SuperId);
         _authIds = AuthIdOrder.Arrange(ids);
         if (_connection is not null) _core.Tell(new AuthIdsChanged(this, _connection, _authIds));
-        Write(Xids.Auth, 0, ErrorCode.Ok, null, completesRequest: true);
+        Write(xid, 0, ErrorCode.Ok, null, completesRequest: true); // the request's own xid, as ZooKeeper's ReplyHeader(h.getXid(), ...)
     }
 
     private static readonly Id SuperId = new("super", "");
