@@ -144,11 +144,32 @@ public sealed class FourLetterWords(IActorRef<CoreMessage> core, ConnectionRegis
             ("zk_local_sessions", "0"),
             ("zk_expired_sessions", s.ExpiredSessions.ToString(CultureInfo.InvariantCulture)),
             ("zk_open_file_descriptor_count", OpenFileDescriptors().ToString(CultureInfo.InvariantCulture)),
-            ("zk_max_file_descriptor_count", "1048576"),
         };
+        if (MaxOpenFiles() is { } maxFiles) lines.Add(("zk_max_file_descriptor_count", maxFiles.ToString(CultureInfo.InvariantCulture)));
         var sb = new StringBuilder();
         foreach (var (k, v) in lines) sb.Append(k).Append('\t').Append(v).Append('\n');
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// The soft RLIMIT_NOFILE of this process (what the JVM's getMaxFileDescriptorCount reports for ZooKeeper;
+    /// .NET, like the JVM, raises the soft limit to the hard one at start). "unlimited" is -1, as the JVM's cast of
+    /// RLIM_INFINITY. Null where /proc is not there; mntr then leaves the line out, as ZooKeeper off Unix.
+    /// </summary>
+    internal static long? MaxOpenFiles()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/limits"))
+            {
+                if (!line.StartsWith("Max open files", StringComparison.Ordinal)) continue;
+                var soft = line["Max open files".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
+                return soft == "unlimited" ? -1 : long.Parse(soft, CultureInfo.InvariantCulture);
+            }
+            return null;
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
     }
 
     private static int OpenFileDescriptors()
@@ -200,10 +221,26 @@ public sealed class FourLetterWords(IActorRef<CoreMessage> core, ConnectionRegis
         Kv("user.name", Environment.UserName);
         Kv("user.home", Environment.GetFolderPath(Environment.SpecialFolder.UserProfile));
         Kv("user.dir", Environment.CurrentDirectory);
-        Kv("os.memory.free", (GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1048576) + "MB");
-        Kv("os.memory.max", (GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1048576) + "MB");
-        Kv("os.memory.total", (GC.GetTotalMemory(false) / 1048576) + "MB");
+        var (free, total, max) = Memory();
+        Kv("os.memory.free", (free / 1048576) + "MB");
+        Kv("os.memory.max", (max / 1048576) + "MB");
+        Kv("os.memory.total", (total / 1048576) + "MB");
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// ZooKeeper prints the JVM's Runtime free/total/maxMemory: the heap's unused part, the heap committed now, and
+    /// the most the heap may grow to (-Xmx). The managed heap's equivalents: max = the GC's limit
+    /// (TotalAvailableMemoryBytes: physical memory, the container's limit or GCHeapHardLimit); total = the heap
+    /// committed at the last GC, or what is in use if that has grown past it since (committed holds at least what
+    /// is in use); free = total - in use. So free &lt;= total, and total &lt;= max unless the heap outgrows its limit.
+    /// </summary>
+    internal static (long Free, long Total, long Max) Memory()
+    {
+        var info = GC.GetGCMemoryInfo();
+        long inUse = GC.GetTotalMemory(forceFullCollection: false);
+        long total = Math.Max(info.TotalCommittedBytes, inUse);
+        return (total - inUse, total, info.TotalAvailableMemoryBytes);
     }
 
     private string Cons()
