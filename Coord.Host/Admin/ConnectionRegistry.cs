@@ -33,6 +33,6 @@ public sealed class ConnectionRegistry
 
     public void ResetStats()
     {
-        foreach (var c in _all.Values) c.Latency.Reset();
+        foreach (var c in _all.Values) c.ResetStats();
     }
 }

@@ -4,6 +4,7 @@ using System.Text;
 using Coord.Actors.Runtime;
 using Coord.Actors.Sequencer;
 using Coord.Host.Connections;
+using Coord.Protocol;
 
 namespace Coord.Host.Admin;
 
@@ -104,9 +105,7 @@ public sealed class FourLetterWords(IActorRef<CoreMessage> core, ConnectionRegis
         if (withClients)
         {
             sb.Append("Clients:\n");
-            foreach (var c in connections.All())
-                sb.Append(" /").Append(c.RemoteEndPoint).Append("[1](queued=").Append(c.Outstanding)
-                    .Append(",recved=").Append(c.Received).Append(",sent=").Append(c.Sent).Append(")\n");
+            foreach (var c in connections.All()) AppendConnection(sb, c, brief: true).Append('\n');
             sb.Append('\n');
         }
         var (min, avg, max, _) = stats.Latency.Snapshot();
@@ -246,15 +245,60 @@ public sealed class FourLetterWords(IActorRef<CoreMessage> core, ConnectionRegis
     private string Cons()
     {
         var sb = new StringBuilder();
-        foreach (var c in connections.All())
-        {
-            var (min, avg, max, _) = c.Latency.Snapshot();
-            sb.Append(CultureInfo.InvariantCulture,
-                $" /{c.RemoteEndPoint}[1](queued={c.Outstanding},recved={c.Received},sent={c.Sent},sid=0x{c.SessionId:x},lop=NA,est={c.EstablishedAtMs},to=0,lcxid=0x0,lzxid=0x0,lresp=0,llat=0,minlat={(long)min},avglat={(long)avg},maxlat={(long)max})\n");
-        }
+        foreach (var c in connections.All()) AppendConnection(sb, c, brief: false).Append('\n');
         sb.Append('\n');
         return sb.ToString();
     }
+
+    /// <summary>
+    /// One connection as ZooKeeper 3.8's ServerCnxn.dumpConnectionInfo prints it: brief (stat, or no session yet)
+    /// stops after sent; lcxid is left out while no request with a non-negative xid has been answered.
+    /// </summary>
+    private static StringBuilder AppendConnection(StringBuilder sb, ClientConnection c, bool brief)
+    {
+        var f = c.Figures();
+        var inv = CultureInfo.InvariantCulture;
+        sb.Append(" /").Append(c.RemoteEndPoint).Append(f.Reading ? "[1]" : "[0]")
+            .Append(inv, $"(queued={f.Outstanding},recved={f.Received},sent={f.Sent}");
+        if (!brief && f.SessionId != 0)
+        {
+            sb.Append(inv, $",sid=0x{f.SessionId:x},lop={ShortName(f.LastOp)},est={f.EstablishedAtMs},to={f.SessionTimeoutMs}");
+            if (f.LastCxid >= 0) sb.Append(inv, $",lcxid=0x{f.LastCxid:x}");
+            sb.Append(inv, $",lzxid=0x{f.LastZxid:x},lresp={f.LastResponseMs},llat={f.LastLatencyMs}")
+                .Append(inv, $",minlat={f.MinLatencyMs},avglat={f.AvgLatencyMs},maxlat={f.MaxLatencyMs}");
+        }
+        return sb.Append(')');
+    }
+
+    /// <summary>cons's lop: the names ZooKeeper 3.8's FinalRequestProcessor gives each request type.</summary>
+    internal static string ShortName(OpCode? op) => op switch
+    {
+        OpCode.CreateSession => "SESS",
+        OpCode.CloseSession => "CLOS",
+        OpCode.Ping => "PING",
+        OpCode.Create or OpCode.Create2 or OpCode.CreateContainer or OpCode.CreateTtl => "CREA",
+        OpCode.Delete or OpCode.DeleteContainer => "DELE",
+        OpCode.Exists => "EXIS",
+        OpCode.GetData => "GETD",
+        OpCode.SetData => "SETD",
+        OpCode.GetAcl => "GETA",
+        OpCode.SetAcl => "SETA",
+        OpCode.GetChildren or OpCode.GetChildren2 => "GETC",
+        OpCode.Sync => "SYNC",
+        OpCode.Check => "CHEC",
+        OpCode.Multi => "MULT",
+        OpCode.MultiRead => "MLTR",
+        OpCode.Reconfig => "RECO",
+        OpCode.CheckWatches => "CHKW",
+        OpCode.RemoveWatches => "REMW",
+        OpCode.SetWatches => "SETW",
+        OpCode.SetWatches2 => "STW2",
+        OpCode.AddWatch => "ADDW",
+        OpCode.GetEphemerals => "GETE",
+        OpCode.GetAllChildrenNumber => "GETACN",
+        OpCode.WhoAmI => "HOMI",
+        _ => "NA",
+    };
 
     private async Task<string> Dump()
     {
