@@ -36,6 +36,6 @@ public sealed class ConnectionRegistry : IConnectionDirectory
 
     public void ResetStats()
     {
-        foreach (var c in _all.Values) c.Latency.Reset();
+        foreach (var c in _all.Values) c.ResetStats();
     }
 }

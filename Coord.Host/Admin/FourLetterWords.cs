@@ -6,6 +6,7 @@ using Coord.Actors.Applier;
 using Coord.Actors.Core;
 using Coord.Actors.Sequencer;
 using Coord.Host.Connections;
+using Coord.Protocol;
 
 namespace Coord.Host.Admin;
 
@@ -106,9 +107,7 @@ public sealed class FourLetterWords(CoreRefs core, ConnectionRegistry connection
         if (withClients)
         {
             sb.Append("Clients:\n");
-            foreach (var c in connections.All())
-                sb.Append(" /").Append(c.RemoteEndPoint).Append("[1](queued=").Append(c.Outstanding)
-                    .Append(",recved=").Append(c.Received).Append(",sent=").Append(c.Sent).Append(")\n");
+            foreach (var c in connections.All()) AppendConnection(sb, c, brief: true).Append('\n');
             sb.Append('\n');
         }
         var (min, avg, max, _) = stats.Latency.Snapshot();
@@ -146,11 +145,32 @@ public sealed class FourLetterWords(CoreRefs core, ConnectionRegistry connection
             ("zk_local_sessions", "0"),
             ("zk_expired_sessions", s.ExpiredSessions.ToString(CultureInfo.InvariantCulture)),
             ("zk_open_file_descriptor_count", OpenFileDescriptors().ToString(CultureInfo.InvariantCulture)),
-            ("zk_max_file_descriptor_count", "1048576"),
         };
+        if (MaxOpenFiles() is { } maxFiles) lines.Add(("zk_max_file_descriptor_count", maxFiles.ToString(CultureInfo.InvariantCulture)));
         var sb = new StringBuilder();
         foreach (var (k, v) in lines) sb.Append(k).Append('\t').Append(v).Append('\n');
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// The soft RLIMIT_NOFILE of this process (what the JVM's getMaxFileDescriptorCount reports for ZooKeeper;
+    /// .NET, like the JVM, raises the soft limit to the hard one at start). "unlimited" is -1, as the JVM's cast of
+    /// RLIM_INFINITY. Null where /proc is not there; mntr then leaves the line out, as ZooKeeper off Unix.
+    /// </summary>
+    internal static long? MaxOpenFiles()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/limits"))
+            {
+                if (!line.StartsWith("Max open files", StringComparison.Ordinal)) continue;
+                var soft = line["Max open files".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
+                return soft == "unlimited" ? -1 : long.Parse(soft, CultureInfo.InvariantCulture);
+            }
+            return null;
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
     }
 
     private static int OpenFileDescriptors()
@@ -202,24 +222,85 @@ public sealed class FourLetterWords(CoreRefs core, ConnectionRegistry connection
         Kv("user.name", Environment.UserName);
         Kv("user.home", Environment.GetFolderPath(Environment.SpecialFolder.UserProfile));
         Kv("user.dir", Environment.CurrentDirectory);
-        Kv("os.memory.free", (GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1048576) + "MB");
-        Kv("os.memory.max", (GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1048576) + "MB");
-        Kv("os.memory.total", (GC.GetTotalMemory(false) / 1048576) + "MB");
+        var (free, total, max) = Memory();
+        Kv("os.memory.free", (free / 1048576) + "MB");
+        Kv("os.memory.max", (max / 1048576) + "MB");
+        Kv("os.memory.total", (total / 1048576) + "MB");
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// ZooKeeper prints the JVM's Runtime free/total/maxMemory: the heap's unused part, the heap committed now, and
+    /// the most the heap may grow to (-Xmx). The managed heap's equivalents: max = the GC's limit
+    /// (TotalAvailableMemoryBytes: physical memory, the container's limit or GCHeapHardLimit); total = the heap
+    /// committed at the last GC, or what is in use if that has grown past it since (committed holds at least what
+    /// is in use); free = total - in use. So free &lt;= total, and total &lt;= max unless the heap outgrows its limit.
+    /// </summary>
+    internal static (long Free, long Total, long Max) Memory()
+    {
+        var info = GC.GetGCMemoryInfo();
+        long inUse = GC.GetTotalMemory(forceFullCollection: false);
+        long total = Math.Max(info.TotalCommittedBytes, inUse);
+        return (total - inUse, total, info.TotalAvailableMemoryBytes);
     }
 
     private string Cons()
     {
         var sb = new StringBuilder();
-        foreach (var c in connections.All())
-        {
-            var (min, avg, max, _) = c.Latency.Snapshot();
-            sb.Append(CultureInfo.InvariantCulture,
-                $" /{c.RemoteEndPoint}[1](queued={c.Outstanding},recved={c.Received},sent={c.Sent},sid=0x{c.SessionId:x},lop=NA,est={c.EstablishedAtMs},to=0,lcxid=0x0,lzxid=0x0,lresp=0,llat=0,minlat={(long)min},avglat={(long)avg},maxlat={(long)max})\n");
-        }
+        foreach (var c in connections.All()) AppendConnection(sb, c, brief: false).Append('\n');
         sb.Append('\n');
         return sb.ToString();
     }
+
+    /// <summary>
+    /// One connection as ZooKeeper 3.8's ServerCnxn.dumpConnectionInfo prints it: brief (stat, or no session yet)
+    /// stops after sent; lcxid is left out while no request with a non-negative xid has been answered.
+    /// </summary>
+    private static StringBuilder AppendConnection(StringBuilder sb, ClientConnection c, bool brief)
+    {
+        var f = c.Figures();
+        var inv = CultureInfo.InvariantCulture;
+        sb.Append(" /").Append(c.RemoteEndPoint).Append(f.Reading ? "[1]" : "[0]")
+            .Append(inv, $"(queued={f.Outstanding},recved={f.Received},sent={f.Sent}");
+        if (!brief && f.SessionId != 0)
+        {
+            sb.Append(inv, $",sid=0x{f.SessionId:x},lop={ShortName(f.LastOp)},est={f.EstablishedAtMs},to={f.SessionTimeoutMs}");
+            if (f.LastCxid >= 0) sb.Append(inv, $",lcxid=0x{f.LastCxid:x}");
+            sb.Append(inv, $",lzxid=0x{f.LastZxid:x},lresp={f.LastResponseMs},llat={f.LastLatencyMs}")
+                .Append(inv, $",minlat={f.MinLatencyMs},avglat={f.AvgLatencyMs},maxlat={f.MaxLatencyMs}");
+        }
+        return sb.Append(')');
+    }
+
+    /// <summary>cons's lop: the names ZooKeeper 3.8's FinalRequestProcessor gives each request type.</summary>
+    internal static string ShortName(OpCode? op) => op switch
+    {
+        OpCode.CreateSession => "SESS",
+        OpCode.CloseSession => "CLOS",
+        OpCode.Ping => "PING",
+        OpCode.Create or OpCode.Create2 or OpCode.CreateContainer or OpCode.CreateTtl => "CREA",
+        OpCode.Delete or OpCode.DeleteContainer => "DELE",
+        OpCode.Exists => "EXIS",
+        OpCode.GetData => "GETD",
+        OpCode.SetData => "SETD",
+        OpCode.GetAcl => "GETA",
+        OpCode.SetAcl => "SETA",
+        OpCode.GetChildren or OpCode.GetChildren2 => "GETC",
+        OpCode.Sync => "SYNC",
+        OpCode.Check => "CHEC",
+        OpCode.Multi => "MULT",
+        OpCode.MultiRead => "MLTR",
+        OpCode.Reconfig => "RECO",
+        OpCode.CheckWatches => "CHKW",
+        OpCode.RemoveWatches => "REMW",
+        OpCode.SetWatches => "SETW",
+        OpCode.SetWatches2 => "STW2",
+        OpCode.AddWatch => "ADDW",
+        OpCode.GetEphemerals => "GETE",
+        OpCode.GetAllChildrenNumber => "GETACN",
+        OpCode.WhoAmI => "HOMI",
+        _ => "NA",
+    };
 
     private async Task<string> Dump()
     {

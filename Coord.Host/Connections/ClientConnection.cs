@@ -39,7 +39,14 @@ public sealed partial class ClientConnection : IClientConnection
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _slotFreed = new(0, 1);
     private readonly CancellationTokenSource _closed = new();
-    private readonly Queue<long> _requestStarts = new();
+    /// <summary>Requests read and not yet answered, oldest first (replies come in request order): when each
+    /// arrived and its opcode, for latency and cons's lop.</summary>
+    private readonly Queue<(long Start, OpCode Op)> _requestStarts = new();
+    /// <summary>
+    /// Xids of auth requests read and not yet answered. The session answers auth itself, possibly ahead of
+    /// requests still at the core (ZooKeeper does too), so these replies are matched by xid, not arrival order.
+    /// </summary>
+    private readonly Queue<int> _authXids = new();
     /// <summary>Frames queued for the write loop, rented from the shared pool; null when nothing is queued.</summary>
     private byte[]? _pending;
     private int _pendingLength;
@@ -73,12 +80,13 @@ public sealed partial class ClientConnection : IClientConnection
         var remote = socket.RemoteEndPoint as IPEndPoint;
         RemoteIp = remote?.Address.ToString() ?? "0.0.0.0";
         RemoteEndPoint = remote?.ToString() ?? "?";
-        EstablishedAtMs = Environment.TickCount64;
+        EstablishedAtMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
     }
 
     public long Id { get; }
     public string RemoteIp { get; }
     public string RemoteEndPoint { get; }
+    /// <summary>When the connection was accepted, ms since the Unix epoch (cons's est).</summary>
     public long EstablishedAtMs { get; }
     public long SessionId => Volatile.Read(ref _sessionId);
     public long Received => Interlocked.Read(ref _received);
@@ -87,6 +95,19 @@ public sealed partial class ClientConnection : IClientConnection
     public LatencyStats Latency { get; } = new();
     private long _received;
     private long _sent;
+
+    // cons's per-connection figures, written under _gate as replies are queued (ZooKeeper's
+    // ServerCnxn.updateStatsForResponse). Read from each reply's header: xid at 4, zxid at 8.
+    private const int ReplyHeaderEnd = 4 + 16;
+    /// <summary>A connect response holds at least length, protocolVersion and timeOut.</summary>
+    private const int ConnectTimeoutEnd = 4 + 4 + 4;
+    private long _lastCxid = -1, _lastZxid = -1, _lastResponseTs, _lastLatencyUs;
+    private OpCode? _lastOp;
+    private int _sessionTimeoutMs;
+    /// <summary>Arrival of the connect request until its response is queued; 0 otherwise.</summary>
+    private long _connectStart;
+    private bool _connectCreatesSession;
+    private bool _isWord;
 
     public void Established(long sessionId, IActorRef session)
     {
@@ -108,12 +129,8 @@ public sealed partial class ClientConnection : IClientConnection
             var pending = Reserve(frame.Length);
             frame.CopyTo(pending.AsSpan(_pendingLength));
             _pendingLength += frame.Length;
-            if (completesRequest && _requestStarts.Count > 0)
-            {
-                long us = (Stopwatch.GetTimestamp() - _requestStarts.Dequeue()) * 1_000_000 / Stopwatch.Frequency;
-                Latency.Record(us);
-                _stats.Latency.Record(us);
-            }
+            if (completesRequest && frame.Length >= ReplyHeaderEnd) Answered(frame);
+            else if (_connectStart != 0 && frame.Length >= ConnectTimeoutEnd) Handshaken(frame);
         }
         Interlocked.Increment(ref _sent);
         _stats.PacketSent();
@@ -148,6 +165,79 @@ public sealed partial class ClientConnection : IClientConnection
             if (_sending) return; // the drain in progress fails on the closed socket and finishes the send side
         }
         _sendSideDone.TrySetResult();
+    }
+
+    /// <summary>A reply is queued: its request's latency and cons's last-request figures. Holds <see cref="_gate"/>.</summary>
+    private void Answered(ReadOnlySpan<byte> reply)
+    {
+        int xid = BinaryPrimitives.ReadInt32BigEndian(reply[4..]);
+        if (_authXids.Count > 0 && _authXids.Peek() == xid)
+        {
+            // ZooKeeper answers auth outside its request pipeline: no latency, no lop/lcxid/lzxid.
+            _authXids.Dequeue();
+            return;
+        }
+        if (_requestStarts.Count == 0) return;
+        var (start, op) = _requestStarts.Dequeue();
+        long now = Stopwatch.GetTimestamp();
+        long us = (now - start) * 1_000_000 / Stopwatch.Frequency;
+        Latency.Record(us);
+        _stats.Latency.Record(us);
+        if (xid >= 0) _lastCxid = xid; // as ZooKeeper: special xids (ping -2, ...) are not the client's last real op
+        _lastZxid = BinaryPrimitives.ReadInt64BigEndian(reply[8..]);
+        _lastOp = op;
+        _lastResponseTs = now;
+        _lastLatencyUs = us;
+    }
+
+    /// <summary>
+    /// The connect response is queued (protocolVersion at 4, timeOut at 8). A new session counts as a request
+    /// answered, as ZooKeeper's createSession does (lop SESS, cxid 0); no zxid reaches the client here, so
+    /// lzxid waits for the first reply. Holds <see cref="_gate"/>.
+    /// </summary>
+    private void Handshaken(ReadOnlySpan<byte> response)
+    {
+        _sessionTimeoutMs = BinaryPrimitives.ReadInt32BigEndian(response[8..]);
+        if (_connectCreatesSession && _sessionTimeoutMs > 0)
+        {
+            long now = Stopwatch.GetTimestamp();
+            long us = (now - _connectStart) * 1_000_000 / Stopwatch.Frequency;
+            Latency.Record(us);
+            _stats.Latency.Record(us);
+            _lastCxid = 0;
+            _lastOp = OpCode.CreateSession;
+            _lastResponseTs = now;
+            _lastLatencyUs = us;
+        }
+        _connectStart = 0;
+    }
+
+    /// <summary>cons's figures for this connection, read together.</summary>
+    public ConnectionFigures Figures()
+    {
+        lock (_gate)
+        {
+            var (min, avg, max, _) = Latency.Snapshot();
+            return new ConnectionFigures(
+                Reading: !Volatile.Read(ref _isWord) && Outstanding < _limits.OutstandingRequestsMax,
+                Outstanding, Received, Sent, SessionId, _lastOp, EstablishedAtMs, _sessionTimeoutMs, _lastCxid, _lastZxid,
+                LastResponseMs: _lastResponseTs == 0 ? 0 : _lastResponseTs / (Stopwatch.Frequency / 1000),
+                LastLatencyMs: _lastLatencyUs / 1000, (long)min, (long)avg, (long)max);
+        }
+    }
+
+    /// <summary>crst: counters and last-request figures start over, as ZooKeeper's ServerCnxn.resetStats.</summary>
+    public void ResetStats()
+    {
+        lock (_gate)
+        {
+            Interlocked.Exchange(ref _received, 0);
+            Interlocked.Exchange(ref _sent, 0);
+            Latency.Reset();
+            _lastCxid = _lastZxid = -1;
+            _lastOp = null;
+            _lastResponseTs = _lastLatencyUs = 0;
+        }
     }
 
     public void Flush()
@@ -338,6 +428,11 @@ public sealed partial class ClientConnection : IClientConnection
     private void OnConnect(ReadOnlySpan<byte> frame)
     {
         var request = RequestDecoder.DecodeConnect(frame);
+        lock (_gate)
+        {
+            _connectStart = Stopwatch.GetTimestamp();
+            _connectCreatesSession = request.SessionId == 0;
+        }
         Interlocked.Increment(ref _received);
         _stats.PacketReceived();
         _applier.Tell(new ConnectRequested(Id, request));
@@ -349,12 +444,20 @@ public sealed partial class ClientConnection : IClientConnection
         Interlocked.Increment(ref _received);
         _stats.PacketReceived();
         Interlocked.Increment(ref _outstanding);
-        lock (_gate) _requestStarts.Enqueue(Stopwatch.GetTimestamp());
+        lock (_gate)
+        {
+            if (decoded.Op == OpCode.Auth) _authXids.Enqueue(decoded.Xid);
+            else _requestStarts.Enqueue((Stopwatch.GetTimestamp(), decoded.Op));
+        }
         _session!.Tell(new Inbound(Id, decoded.Xid, decoded.Op, decoded.Record));
     }
 
     private async Task AnswerWordAsync(string word, CancellationToken ct)
     {
+        // The word is this connection's one packet in, as in ZooKeeper's counts (recved=1 while it runs).
+        Volatile.Write(ref _isWord, true);
+        Interlocked.Increment(ref _received);
+        _stats.PacketReceived();
         string text = await _words.RunAsync(word, ct);
         var bytes = System.Text.Encoding.UTF8.GetBytes(text);
         Send(bytes, completesRequest: false);

@@ -79,6 +79,9 @@ internal sealed class WireClient : IAsyncDisposable
 
     public int HandshakeBytes { get; private set; }
 
+    /// <summary>This side's port, as the server's cons prints the connection ("/127.0.0.1:PORT").</summary>
+    public int LocalPort => ((System.Net.IPEndPoint)_tcp.Client.LocalEndPoint!).Port;
+
     public Task SendAsync(IJuteWritable record, RequestHeader? header = null)
     {
         var w = new JuteWriter();

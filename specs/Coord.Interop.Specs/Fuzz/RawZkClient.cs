@@ -34,6 +34,9 @@ public sealed class RawZkClient : IAsyncDisposable
     public long SessionId { get; private set; }
     public int NegotiatedTimeoutMs { get; private set; }
 
+    /// <summary>This side's address, as the server's cons prints the connection ("/127.0.0.1:PORT").</summary>
+    public System.Net.IPEndPoint LocalEndPoint => (System.Net.IPEndPoint)tcp.Client.LocalEndPoint!;
+
     public static async Task<RawZkClient> ConnectAsync(string host, int port, TimeSpan timeout, int sessionTimeoutMs = 30_000)
     {
         var tcp = new TcpClient { NoDelay = true };
@@ -123,6 +126,51 @@ public sealed class RawZkClient : IAsyncDisposable
 
     private int NextXid() => ++xid;
 
+    /// <summary>
+    /// Sends one request built by the caller (header included: any xid, any opcode) and returns the next reply's
+    /// header that is not a watch event, or null when the server closes the connection instead.
+    /// </summary>
+    public async Task<(int Xid, long Zxid, int Err)?> RequestAsync(Jute request)
+    {
+        await WriteAsync(request.Frame());
+        while (true)
+        {
+            byte[] reply;
+            try
+            {
+                reply = await ReadFrameAsync();
+            }
+            catch (EndOfStreamException)
+            {
+                return null;
+            }
+
+            var replyXid = BinaryPrimitives.ReadInt32BigEndian(reply);
+            if (replyXid != -1)
+            {
+                return (replyXid, BinaryPrimitives.ReadInt64BigEndian(reply.AsSpan(4)), BinaryPrimitives.ReadInt32BigEndian(reply.AsSpan(12)));
+            }
+        }
+    }
+
+    /// <summary>True once the server has closed the connection (reads to end of stream, within the timeout).</summary>
+    public async Task<bool> ClosedByServerAsync()
+    {
+        try
+        {
+            await ReadFrameAsync();
+            return false;
+        }
+        catch (EndOfStreamException)
+        {
+            return true;
+        }
+        catch (IOException)
+        {
+            return true; // reset by the peer
+        }
+    }
+
     /// <summary>Sends a request and returns (err, body) of the reply with the same xid; watch events
     /// (xid -1) are skipped.</summary>
     private async Task<(int Err, byte[] Body)> CallAsync(Jute request, int? expectXid = null)
@@ -177,7 +225,7 @@ public sealed class RawZkClient : IAsyncDisposable
     }
 
     /// <summary>A tiny jute writer; <see cref="Frame"/> prepends the length.</summary>
-    private sealed class Jute
+    public sealed class Jute
     {
         private readonly MemoryStream ms = new();
 
