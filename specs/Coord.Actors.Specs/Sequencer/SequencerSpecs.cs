@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Coord.Actors.Journal;
+using Coord.Actors.Specs.Journal;
 using Coord.Actors.Sequencer;
 using Coord.Actors.Settings;
 using Coord.Actors.Txns;
@@ -266,28 +267,6 @@ public sealed class SequencerSpecs : Akka.TestKit.Xunit2.TestKit
         var reply = await c.CallAsync(OpCode.Check, new CheckVersionRequest("/", -1));
         Assert.Equal(ErrorCode.Unimplemented, reply.Header.Err);
         await c.Connection.ClosedTask.WaitAsync(TimeSpan.FromSeconds(5));
-    }
-
-    /// <summary>A journal whose appends complete only when the test says so.</summary>
-    private sealed class GatedJournal : IJournal
-    {
-        private readonly System.Threading.Channels.Channel<TaskCompletionSource> _appends =
-            System.Threading.Channels.Channel.CreateUnbounded<TaskCompletionSource>();
-        public int Count;
-        public long LastDurableZxid => 0;
-        public ValueTask AppendAsync(IReadOnlyList<SequencedTxn> batch, CancellationToken ct = default)
-        {
-            var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            Interlocked.Increment(ref Count);
-            _appends.Writer.TryWrite(tcs);
-            return new ValueTask(tcs.Task);
-        }
-        public Task<TaskCompletionSource> NextAppendAsync() => _appends.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
-        public IEnumerable<SequencedTxn> ReadAfter(long afterZxid) => [];
-        public long FirstZxid => 0;
-        public ValueTask TruncateAfterAsync(long zxid, CancellationToken ct = default) => ValueTask.CompletedTask;
-        public ValueTask PurgeThroughAsync(long zxid, CancellationToken ct = default) => ValueTask.CompletedTask;
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
     private static async Task<Client> ConnectThroughGate(SequencerHarness h, GatedJournal journal)

@@ -1,0 +1,93 @@
+using Akka.Actor;
+using Coord.Actors.Core;
+using Coord.Actors.Journal;
+using Coord.Actors.Sequencer;
+using Coord.Actors.Sessions;
+using Coord.Actors.Settings;
+using Coord.Actors.Time;
+using Coord.Actors.Tree;
+using Coord.Actors.Txns;
+using Coord.Protocol;
+using Coord.Protocol.Records;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Coord.Actors.Specs.Sequencer;
+
+/// <summary>The sequencer hop on its own: a TestProbe stands where the journal actor would be.</summary>
+public sealed class SequencerActorSpecs : Akka.TestKit.Xunit2.TestKit
+{
+    private readonly ManualClock _clock = new();
+    private readonly DataTree _tree = new();
+    private readonly Akka.TestKit.TestProbe _journal;
+    private readonly IActorRef _sequencer;
+
+    public SequencerActorSpecs()
+    {
+        CoreConfig.Inject(Sys);
+        _journal = CreateTestProbe();
+        var settings = SequencerHarness.DefaultSettings;
+        var core = new SequencerCore(settings, _tree, epoch: 0, _clock.MonotonicMs);
+        _sequencer = Sys.ActorOf(SequencerActor.Props(core, _clock, _journal.Ref, new CoreThreadGuard(), NullLogger.Instance));
+    }
+
+    /// <summary>Applies what the sequencer decided, as the applier would (the sequencer is idle: it waits for the next message).</summary>
+    private void Apply(AppendTxns append)
+    {
+        foreach (var txn in append.Txns) _tree.Apply(txn);
+        _sequencer.Tell(new Applied(_tree.LastAppliedZxid));
+    }
+
+    private AppendTxns NextAppend() => _journal.ExpectMsg<AppendTxns>(TimeSpan.FromSeconds(5));
+
+    [Fact]
+    public void A_burst_of_writes_leaves_as_one_append_in_zxid_order_naming_each_request()
+    {
+        _sequencer.Tell(new CreateSessionRequest(0x42, 10_000, new byte[16]));
+        var created = NextAppend();
+        Assert.IsType<CreateSessionTxn>(Assert.Single(created.Txns).Body);
+        Apply(created);
+
+        for (int xid = 1; xid <= 3; xid++)
+            _sequencer.Tell(new ClientRequest(0x42, 7, xid, OpCode.Create, new CreateRequest($"/b{xid}", null, Acl.OpenAclUnsafe, 0), []));
+        var burst = NextAppend();
+        Assert.Equal([(0x42L, 1, 2L), (0x42L, 2, 3L), (0x42L, 3, 4L)],
+            burst.Txns.Select(t => (t.Header.SessionId, t.Header.Cxid, t.Header.Zxid)));
+        Assert.All(burst.Txns, t => Assert.IsType<CreateTxn>(t.Body));
+    }
+
+    [Fact]
+    public void A_silent_session_is_expired_by_the_tick_with_a_close_of_its_own_and_its_later_writes_fail()
+    {
+        _sequencer.Tell(new CreateSessionRequest(0x42, 2000, new byte[16]));
+        Apply(NextAppend());
+        _clock.Advance(1500);
+        _sequencer.Tell(new SessionsTouched([], Tick: true));
+        _clock.Advance(2000);
+        _sequencer.Tell(new SessionsTouched([], Tick: true));
+        var expiry = Assert.Single(NextAppend().Txns);
+        Assert.Equal((0x42L, 0), (expiry.Header.SessionId, expiry.Header.Cxid));
+        Assert.Equal(0x42L, Assert.IsType<CloseSessionTxn>(expiry.Body).SessionId);
+
+        _sequencer.Tell(new ClientRequest(0x42, 7, 9, OpCode.Create, new CreateRequest("/late", null, Acl.OpenAclUnsafe, 0), []));
+        var late = Assert.Single(NextAppend().Txns);
+        Assert.Equal(9, late.Header.Cxid);
+        Assert.Equal(ErrorCode.SessionExpired, Assert.IsType<ErrorTxn>(late.Body).Err);
+    }
+
+    [Fact]
+    public async Task Touches_reported_by_the_applier_keep_a_reading_session_alive()
+    {
+        _sequencer.Tell(new CreateSessionRequest(0x42, 2000, new byte[16]));
+        Apply(NextAppend());
+        for (int i = 0; i < 5; i++)
+        {
+            _clock.Advance(1500);
+            _sequencer.Tell(new SessionsTouched([0x42], Tick: true));
+        }
+        var report = await _sequencer.Ask<ExpiryReport>(ExpiryQuery.Instance, TimeSpan.FromSeconds(5));
+        Assert.Contains(report.Expiry, b => b.Sessions.Contains(0x42));
+        // A second round trip: a flush the ticks queued behind the first question has been handled by now.
+        await _sequencer.Ask<ExpiryReport>(ExpiryQuery.Instance, TimeSpan.FromSeconds(5));
+        _journal.ExpectNoMsg(TimeSpan.Zero);
+    }
+}
