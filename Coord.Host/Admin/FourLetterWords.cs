@@ -147,6 +147,12 @@ public sealed class FourLetterWords(CoreRefs core, ConnectionRegistry connection
             ("zk_open_file_descriptor_count", OpenFileDescriptors().ToString(CultureInfo.InvariantCulture)),
         };
         if (MaxOpenFiles() is { } maxFiles) lines.Add(("zk_max_file_descriptor_count", maxFiles.ToString(CultureInfo.InvariantCulture)));
+        // Coord's own: batching since start (not reset by srst). Txns per journal batch is txns per fsync (group
+        // commit); packets per socket write is how many replies and events leave in one send.
+        lines.Add(("coord_journal_batches", core.Counters.JournalBatches.ToString(CultureInfo.InvariantCulture)));
+        lines.Add(("coord_journal_txns", core.Counters.JournalTxns.ToString(CultureInfo.InvariantCulture)));
+        lines.Add(("coord_packets_sent_total", stats.PacketsSentTotal.ToString(CultureInfo.InvariantCulture)));
+        lines.Add(("coord_socket_writes", stats.SocketWrites.ToString(CultureInfo.InvariantCulture)));
         var sb = new StringBuilder();
         foreach (var (k, v) in lines) sb.Append(k).Append('\t').Append(v).Append('\n');
         return sb.ToString();

@@ -42,7 +42,20 @@ public sealed class ServerStats
     public long Received => Interlocked.Read(ref _received);
     public long Sent => Interlocked.Read(ref _sent);
     public void PacketReceived() => Interlocked.Increment(ref _received);
-    public void PacketSent() => Interlocked.Increment(ref _sent);
+    public void PacketSent()
+    {
+        Interlocked.Increment(ref _sent);
+        Interlocked.Increment(ref _sentTotal);
+    }
+
+    /// <summary>Socket writes on client connections since start (not reset by srst): packets sent per write is the reply batching.</summary>
+    public long SocketWrites => Interlocked.Read(ref _socketWrites);
+    private long _socketWrites;
+    public void SocketWrite() => Interlocked.Increment(ref _socketWrites);
+
+    /// <summary>Packets sent since start (not reset by srst), for the batching ratio.</summary>
+    public long PacketsSentTotal => Interlocked.Read(ref _sentTotal);
+    private long _sentTotal;
 
     public void Reset()
     {

@@ -496,7 +496,10 @@ public sealed partial class ClientConnection : IClientConnection
             {
                 int offset = 0;
                 while (offset < length)
+                {
+                    _stats.SocketWrite();
                     offset += await _socket.SendAsync(sending.AsMemory(offset, length - offset), SocketFlags.None);
+                }
             }
             catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
             {
