@@ -32,7 +32,7 @@ public static class ServeCommand
         {
             settings = ConfigLoader.Load(configFile?.FullName, overrides, Environment.GetEnvironmentVariables());
         }
-        catch (Exception ex) when (ex is CoordConfigException or HoconException or FileNotFoundException)
+        catch (CoordConfigException ex)
         {
             await Console.Error.WriteLineAsync("coord: configuration error: " + ex.Message);
             return 2;
