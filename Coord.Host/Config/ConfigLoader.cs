@@ -62,6 +62,7 @@ public static class ConfigLoader
             if (full.EndsWith(".cfg", StringComparison.OrdinalIgnoreCase))
             {
                 var translation = ZooCfg.Translate(full);
+                if (translation.Errors.Count > 0) throw new CoordConfigException(translation.Errors);
                 zoo = translation.Values;
                 warnings.AddRange(translation.Warnings);
             }
