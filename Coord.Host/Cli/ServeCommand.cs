@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
-using Coord.Actors.Settings;
 using Coord.Host.Config;
 using Microsoft.Extensions.Logging;
 
@@ -18,34 +17,43 @@ public static class ServeCommand
         {
             config, port, dataDir,
         };
-        command.SetAction((parse, ct) => RunAsync(parse.GetValue(config), parse.GetValue(port), parse.GetValue(dataDir)));
+        command.SetAction((parse, ct) =>
+            RunAsync(parse.GetValue(config), parse.GetValue(port), parse.GetValue(dataDir), parse.InvocationConfiguration, ct));
         return command;
     }
 
-    private static async Task<int> RunAsync(FileInfo? configFile, int? port, string? dataDir)
+    /// <param name="console">Where the serving line, the log and configuration messages go (the console unless a spec says otherwise).</param>
+    /// <param name="ct">Stops the server as SIGTERM does (the invoker's cancellation; specs use it to stop an in-process serve).</param>
+    private static async Task<int> RunAsync(FileInfo? configFile, int? port, string? dataDir, InvocationConfiguration console, CancellationToken ct)
     {
+        // Synchronized: the log's writer thread and this one share it.
+        var output = TextWriter.Synchronized(console.Output);
         var overrides = new Dictionary<string, string?>();
         if (port is { } p) overrides["coord:client:port"] = p.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (dataDir is not null) overrides["coord:data-dir"] = dataDir;
-        CoordSettings settings;
+        LoadedConfig loaded;
         try
         {
-            settings = ConfigLoader.Load(configFile?.FullName, overrides, Environment.GetEnvironmentVariables());
+            loaded = ConfigLoader.LoadDetailed(configFile?.FullName, overrides, Environment.GetEnvironmentVariables());
         }
-        catch (Exception ex) when (ex is CoordConfigException or HoconException or FileNotFoundException)
+        catch (CoordConfigException ex)
         {
-            await Console.Error.WriteLineAsync("coord: configuration error: " + ex.Message);
+            await console.Error.WriteLineAsync("coord: configuration error: " + ex.Message);
             return 2;
         }
+        // What a zoo.cfg held that Coord does not take over: a migration starts, and says what it left behind.
+        foreach (var warning in loaded.Warnings) await console.Error.WriteLineAsync("coord: configuration warning: " + warning);
+        var settings = loaded.Settings;
 
         // Disposed last (after the server and the factory), so every line logged while stopping is written.
-        using var logSink = new ConsoleLineLoggerProvider(Console.Out);
+        using var logSink = new ConsoleLineLoggerProvider(output);
         using var loggers = new LoggerFactory([logSink], new LoggerFilterOptions { MinLevel = settings.Logging.Level });
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
+        using var cancelled = ct.Register(() => stop.TrySetResult());
 
-        await using var server = new CoordServer(settings, loggers);
+        await using var server = new CoordServer(settings, loggers, akka: loaded.Akka);
         try
         {
             await server.StartAsync();
@@ -53,12 +61,12 @@ public static class ServeCommand
         catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or UnauthorizedAccessException
                                        or Coord.Actors.Journal.RecoveryException)
         {
-            await Console.Error.WriteLineAsync($"coord: cannot start: {ex.Message}");
+            await console.Error.WriteLineAsync($"coord: cannot start: {ex.Message}");
             return 1;
         }
         // A stable line on stdout that scripts and tests wait for (the port is real when 0 was asked).
-        Console.Out.WriteLine($"coord: serving clients on {server.ClientEndPoint}");
-        Console.Out.Flush();
+        output.WriteLine($"coord: serving clients on {server.ClientEndPoint}");
+        output.Flush();
         var ended = await Task.WhenAny(stop.Task, server.Failed);
         return ended == stop.Task ? 0 : 1;
     }

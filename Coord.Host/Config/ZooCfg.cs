@@ -3,13 +3,17 @@ using System.Text;
 
 namespace Coord.Host.Config;
 
-/// <summary>The coord:... keys read from a zoo.cfg, and what was not carried over.</summary>
-public sealed record ZooCfgTranslation(IReadOnlyDictionary<string, string?> Values, IReadOnlyList<string> Warnings);
+/// <summary>The coord:... keys read from a zoo.cfg, what was not carried over (<see cref="Warnings"/>), and what
+/// must stop the start (<see cref="Errors"/>).</summary>
+public sealed record ZooCfgTranslation(IReadOnlyDictionary<string, string?> Values, IReadOnlyList<string> Warnings, IReadOnlyList<string> Errors);
 
 /// <summary>
 /// Reads a ZooKeeper <c>zoo.cfg</c> (Java properties syntax) so an existing deployment can move to Coord
 /// with its config file. Keys Coord has no equivalent for are warnings, not errors: a migration should
-/// start and say what it ignored.
+/// start and say what it ignored. A file that names several ensemble members is an error until Coord runs
+/// ensembles: started standalone, each member of a migrated ensemble would become an independent server with
+/// its own diverging data. A single <c>server.N</c> line stays standalone, as ZooKeeper's
+/// <c>standaloneEnabled=true</c> (its default) does.
 /// </summary>
 public static class ZooCfg
 {
@@ -36,6 +40,7 @@ public static class ZooCfg
         var full = Path.GetFullPath(path);
         var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         var warnings = new List<string>();
+        var members = new SortedDictionary<long, int>();
         foreach (var (key, value, line) in ReadProperties(File.ReadAllText(full)))
         {
             var where = $"{full}:{line}";
@@ -53,13 +58,26 @@ public static class ZooCfg
                 values[target] = isDefaultBound ? null : value;
             }
             else if (key.StartsWith("server.", StringComparison.Ordinal) || key is "initLimit" or "syncLimit" or "electionPortBindRetry" or "peerType")
+            {
+                if (key.StartsWith("server.", StringComparison.Ordinal)
+                    && long.TryParse(key["server.".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+                    members[id] = line;
                 warnings.Add($"{where}: '{key}' is an ensemble setting; Coord does not read ensemble settings from zoo.cfg yet (see hocon/ensemble-3/)");
+            }
             else if (key is "dataLogDir")
                 warnings.Add($"{where}: 'dataLogDir' ignored: Coord keeps its journal in coord.data-dir");
             else
                 warnings.Add($"{where}: unknown or unsupported zoo.cfg key '{key}' ignored");
         }
-        return new ZooCfgTranslation(values, warnings);
+        var errors = new List<string>();
+        if (members.Count > 1)
+        {
+            var listed = string.Join(", ", members.Select(m => $"server.{m.Key} (line {m.Value})"));
+            errors.Add($"{full}: names {members.Count} ensemble members: {listed}. Coord cannot run an ensemble yet, and starting "
+                + $"each member standalone would give you {members.Count} independent servers whose data diverge. To run this server "
+                + "on its own, keep only its server.N line (or none); to keep a replicated ensemble, stay on ZooKeeper until Coord's ensemble support lands");
+        }
+        return new ZooCfgTranslation(values, warnings, errors);
     }
 
     /// <summary>

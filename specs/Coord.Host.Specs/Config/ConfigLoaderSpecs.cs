@@ -49,17 +49,6 @@ public class ConfigLoaderSpecs
     }
 
     [Fact]
-    public void A_file_can_refer_to_defaults_and_the_environment()
-    {
-        using var dir = new TempDir();
-        var file = dir.Write("coord.conf", "coord.session.timeout-ms-min = ${coord.tick-ms}0\ncoord.data-dir = ${?DATA}\ncoord.client.port = ${?PORT}");
-        var s = ConfigLoader.Load(file, NoOverrides, Env(("DATA", "/srv/coord")));
-        Assert.Equal(20000, s.Session.TimeoutMsMin);
-        Assert.Equal("/srv/coord", s.DataDir);
-        Assert.Equal(2181, s.Client.Port);
-    }
-
-    [Fact]
     public void A_list_in_the_file_replaces_the_default_list_and_an_env_list_is_comma_separated()
     {
         using var dir = new TempDir();
@@ -86,8 +75,41 @@ public class ConfigLoaderSpecs
     {
         using var dir = new TempDir();
         var file = dir.Write("coord.conf", "coord {\n  tick-ms = 1000\n");
-        var error = Assert.Throws<HoconException>(() => ConfigLoader.Load(file, NoOverrides, Env()));
-        Assert.StartsWith($"{file}:3:1: expected '}}'", error.Message);
+        var error = Assert.Throws<CoordConfigException>(() => ConfigLoader.Load(file, NoOverrides, Env()));
+        Assert.StartsWith($"{file}:1:7: the '{{' opened here is never closed", Assert.Single(error.Errors));
+    }
+
+    [Fact]
+    public void A_file_holds_coord_and_akka_side_by_side_and_the_akka_config_keeps_both()
+    {
+        using var dir = new TempDir();
+        var file = dir.Write("coord.conf", "coord { client.port = 3000 }\nakka { loglevel = DEBUG, actor.provider = local }");
+        var loaded = ConfigLoader.LoadDetailed(file, NoOverrides, Env());
+        Assert.Equal(3000, loaded.Settings.Client.Port);
+        // The ActorSystem is built from this: the akka section as written, coord as the file over reference.conf.
+        Assert.Equal("DEBUG", loaded.Akka.GetString("akka.loglevel"));
+        Assert.Equal("local", loaded.Akka.GetString("akka.actor.provider"));
+        Assert.Equal(3000, loaded.Akka.GetInt("coord.client.port"));
+        Assert.Equal(2000, loaded.Akka.GetInt("coord.tick-ms"));
+    }
+
+    [Fact]
+    public void Without_a_hocon_file_the_akka_config_is_reference_conf()
+    {
+        Assert.Equal(2181, ConfigLoader.LoadDetailed(null, NoOverrides, Env()).Akka.GetInt("coord.client.port"));
+        using var dir = new TempDir();
+        var zoo = ConfigLoader.LoadDetailed(dir.Write("zoo.cfg", "clientPort=2182"), NoOverrides, Env());
+        Assert.Equal(2182, zoo.Settings.Client.Port);
+        Assert.Equal(2000, zoo.Akka.GetInt("coord.tick-ms"));
+    }
+
+    [Fact]
+    public void Unknown_keys_under_coord_are_errors_even_next_to_akka()
+    {
+        using var dir = new TempDir();
+        var file = dir.Write("coord.conf", "akka.loglevel = DEBUG\ncoord.tick-ms = 1000\ncoord.tik-ms = 5");
+        var error = Assert.Throws<CoordConfigException>(() => ConfigLoader.Load(file, NoOverrides, Env()));
+        Assert.Equal($"unknown key coord.tik-ms (from {file}); did you mean coord.tick-ms?", Assert.Single(error.Errors));
     }
 
     [Theory]

@@ -6,11 +6,22 @@ namespace Coord.Host.Specs.Config;
 /// <summary>Helpers shared by the config specs.</summary>
 internal static class Hocon
 {
-    public static Dictionary<string, string?> Flat(string text, IDictionary<string, string>? env = null) =>
-        HoconFlattener.Flatten(HoconResolver.Resolve(HoconParser.Parse(text, "test.conf"), name => env is not null && env.TryGetValue(name, out var v) ? v : null));
+    private static readonly Dictionary<string, string?> NoOverrides = [];
 
-    public static HoconException ParseError(string text) =>
-        Assert.Throws<HoconException>(() => Flat(text));
+    /// <summary>HOCON text read by Akka's parser and flattened to configuration keys, as the loader does.</summary>
+    public static Dictionary<string, string?> Flat(string text) =>
+        HoconKeys.Flatten(HoconReader.ReadString(text, "test.conf"), "test.conf");
+
+    /// <summary>A file read by Akka's parser on its own (no reference.conf), includes resolved, flattened.</summary>
+    public static Dictionary<string, string?> FlatFile(string path) =>
+        HoconKeys.Flatten(HoconReader.ReadFile(path, ""), path);
+
+    public static LoadedConfig Load(string file, IDictionary? env = null) =>
+        ConfigLoader.LoadDetailed(file, NoOverrides, env ?? Env());
+
+    /// <summary>The one problem loading <paramref name="file"/> reports.</summary>
+    public static string LoadError(string file, IDictionary? env = null) =>
+        Assert.Single(Assert.Throws<CoordConfigException>(() => Load(file, env)).Errors);
 
     public static IDictionary Env(params (string Key, string Value)[] vars)
     {

@@ -9,7 +9,7 @@ namespace Coord.Host.Specs.Config;
 public class ReferenceConfSpecs
 {
     private static Dictionary<string, string?> ReferenceKeys() =>
-        HoconFlattener.Flatten(HoconResolver.Resolve(HoconParser.ParseFile(Path.Combine(RepoRoot(), "hocon", "reference.conf")), _ => null));
+        FlatFile(Path.Combine(RepoRoot(), "hocon", "reference.conf"));
 
     /// <summary>A valid value different from the default, per key, to prove each key reaches the settings.</summary>
     private static readonly Dictionary<string, string> NonDefault = new()

@@ -69,4 +69,28 @@ public class ZooCfgSpecs
         Assert.Equal(512, s.Client.ListenBacklog);
         Assert.Equal(4, loaded.Warnings.Count);
     }
+
+    [Fact]
+    public void A_zoo_cfg_naming_several_members_stops_the_start()
+    {
+        using var dir = new TempDir();
+        var path = dir.Write("zoo.cfg", "tickTime=2000\ndataDir=/var/lib/zookeeper\nclientPort=2181\n"
+            + "server.1=zoo1:2888:3888\nserver.2=zoo2:2888:3888\nserver.3=zoo3:2888:3888\n");
+        var error = Assert.Throws<CoordConfigException>(() => ConfigLoader.LoadDetailed(path, new Dictionary<string, string?>(), Hocon.Env()));
+        var message = Assert.Single(error.Errors);
+        Assert.StartsWith($"{path}: names 3 ensemble members: server.1 (line 4), server.2 (line 5), server.3 (line 6).", message);
+        Assert.Contains("Coord cannot run an ensemble yet", message);
+        Assert.Contains("keep only its server.N line (or none)", message);
+    }
+
+    [Fact]
+    public void A_single_member_zoo_cfg_runs_standalone_with_a_warning()
+    {
+        using var dir = new TempDir();
+        var path = dir.Write("zoo.cfg", "clientPort=2182\nserver.1=zoo1:2888:3888\nserver.1=zoo1:2888:3888\n");
+        var loaded = ConfigLoader.LoadDetailed(path, new Dictionary<string, string?>(), Hocon.Env());
+        Assert.Equal(2182, loaded.Settings.Client.Port);
+        Assert.All(loaded.Warnings, w => Assert.Contains("'server.1' is an ensemble setting", w));
+        Assert.Empty(ZooCfg.Translate(path).Errors);
+    }
 }
