@@ -68,6 +68,9 @@ public sealed partial class CoordServer : IAsyncDisposable
     /// <summary>Completes if the core stops on a fatal error (the host then exits non-zero).</summary>
     public Task Failed => _failed.Task;
 
+    /// <summary>The server's ActorSystem (one per server).</summary>
+    public ActorSystem ActorSystem => _system ?? throw new InvalidOperationException("not started");
+
     /// <summary>The core's actors (for specs and the admin surface).</summary>
     public CoreRefs Core => _core ?? throw new InvalidOperationException("not started");
 
