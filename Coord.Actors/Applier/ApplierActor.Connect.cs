@@ -114,7 +114,6 @@ public sealed partial class ApplierActor
     /// <summary>The session's close txn is applied: its ephemerals are gone; release everything it held here.</summary>
     private void EndSession(long sessionId, string reason)
     {
-        _touched.Remove(sessionId);
         if (!_sessions.Remove(sessionId, out var session)) return;
         _watches.RemoveWatcher(sessionId);
         _sessionOfActor.Remove(session.Actor);

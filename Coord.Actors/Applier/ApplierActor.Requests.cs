@@ -25,7 +25,11 @@ public sealed partial class ApplierActor
         if (!IsWrite(r.Op))
         {
             // Writes touch the session when the sequencer receives them; reads and pings are reported at the next tick.
-            if (session.ConnectionId == r.ConnectionId) _touched.Add(session.Id);
+            if (!session.Touched && session.ConnectionId == r.ConnectionId)
+            {
+                session.Touched = true;
+                _touched.Add(session.Id);
+            }
             if (session.PendingWrites > 0) session.Outstanding.Enqueue(r);
             else Execute(session, r);
             return;

@@ -36,7 +36,8 @@ public sealed partial class ApplierActor : ReceiveActor
     private readonly Dictionary<long, LocalSession> _sessions = new();
     private readonly Dictionary<IActorRef, long> _sessionOfActor = new();
     private readonly Dictionary<long, PendingConnect> _pendingConnects = new();
-    private readonly HashSet<long> _touched = new();
+    /// <summary>Sessions with a read or ping since the last tick, each once (<see cref="LocalSession.Touched"/>).</summary>
+    private readonly List<long> _touched = new();
     private readonly List<WatchDelivery> _deliveries = new();
     private IActorRef _sequencer = ActorRefs.Nobody;
     private IActorRef _journal = ActorRefs.Nobody;
@@ -92,8 +93,9 @@ public sealed partial class ApplierActor : ReceiveActor
 
     protected override bool AroundReceive(Receive receive, object message)
     {
-        _thread.Check("applier");
-        return base.AroundReceive(receive, message);
+        _thread.Enter("applier");
+        try { return base.AroundReceive(receive, message); }
+        finally { _thread.Exit(); }
     }
 
     /// <summary>A failing session actor is stopped (its PostStop closes the connection) and logged; nothing else is touched.</summary>
@@ -103,6 +105,8 @@ public sealed partial class ApplierActor : ReceiveActor
     private void ReportTouches(bool tick)
     {
         var ids = _touched.Count == 0 ? [] : _touched.ToArray();
+        foreach (long id in ids)
+            if (_sessions.TryGetValue(id, out var s)) s.Touched = false;
         _touched.Clear();
         _sequencer.Tell(new SessionsTouched(ids, tick));
     }

@@ -27,6 +27,9 @@ internal sealed class LocalSession(long id, IActorRef actor, int timeoutMs)
     /// <summary>Writes in <see cref="Outstanding"/>.</summary>
     public int PendingWrites { get; set; }
 
+    /// <summary>A read or ping since the last tick: the session is in the applier's touch report.</summary>
+    public bool Touched { get; set; }
+
     /// <summary>The client asked to close: later requests get SESSIONEXPIRED.</summary>
     public bool Closing { get; set; }
 }

@@ -10,22 +10,28 @@ namespace Coord.Actors.Core;
 public static class CoreConfig
 {
     /// <summary>
-    /// The sequencer and the applier run on this dispatcher: one dedicated thread. Prep reads the tree the applier
-    /// mutates (as ZooKeeper's PrepRequestProcessor reads its DataTree) and the tree is not thread-safe, so the
-    /// two must never run at once; one thread for both also keeps the hand-offs between them cheap.
+    /// The sequencer and the applier run on this dispatcher: one at a time (<see cref="SerialExecutorFactory"/>,
+    /// on the .NET thread pool). Prep reads the tree the applier mutates (as ZooKeeper's PrepRequestProcessor
+    /// reads its DataTree) and the tree is not thread-safe, so the two must never run at once; running them in
+    /// turn also keeps the hand-offs between them cheap.
     /// </summary>
     public const string CoreDispatcherId = "coord.core-dispatcher";
 
+    /// <summary>Session actors and the journal actor: the thread pool, with a longer turn than Akka's default 30.</summary>
+    public const string SessionDispatcherId = "coord.session-dispatcher";
+
     public static Config Defaults { get; } = ConfigurationFactory.ParseString("""
         coord.core-dispatcher {
-          type = ForkJoinDispatcher
-          executor = fork-join-executor
-          # Messages per turn before the thread looks at the other actor's mailbox.
+          type = Dispatcher
+          executor = "Coord.Actors.Core.SerialExecutorFactory, Coord.Actors"
+          # Messages per turn before the other actor's mailbox gets the thread.
           throughput = 100
-          dedicated-thread-pool {
-            thread-count = 1
-            threadtype = background
-          }
+        }
+        coord.session-dispatcher {
+          type = Dispatcher
+          executor = default-executor
+          # A session actor drains a burst of replies in one turn, then flushes them in one socket write.
+          throughput = 512
         }
         """);
 
@@ -34,21 +40,22 @@ public static class CoreConfig
 }
 
 /// <summary>
-/// Asserts that the actors sharing the tree run on one thread (the core dispatcher). A mis-configured
-/// dispatcher would otherwise turn into data races on the tree; this turns it into a loud stop instead.
+/// Asserts that the actors sharing the tree never run at once (the core dispatcher runs them in turn). A
+/// mis-configured dispatcher would otherwise turn into data races on the tree; this turns it into a loud stop.
 /// </summary>
 public sealed class CoreThreadGuard
 {
-    private int _threadId;
+    private int _inside;
 
-    public void Check(string who)
+    /// <summary>Marks the start of a handler; throws if another core actor is inside one.</summary>
+    public void Enter(string who)
     {
-        int current = Environment.CurrentManagedThreadId;
-        int first = Interlocked.CompareExchange(ref _threadId, current, 0);
-        if (first != 0 && first != current)
+        if (Interlocked.Exchange(ref _inside, 1) != 0)
             throw new InvalidOperationException(
-                $"the {who} ran on thread {current} but the core runs on thread {first}: '{CoreConfig.CoreDispatcherId}' must have one thread");
+                $"the {who} ran while another core actor was running: '{CoreConfig.CoreDispatcherId}' must run its actors one at a time");
     }
+
+    public void Exit() => Volatile.Write(ref _inside, 0);
 }
 
 /// <summary>Counters the core keeps for mntr and benchmarks; thread-safe, cheap (one interlocked add each).</summary>

@@ -61,8 +61,9 @@ public sealed partial class SequencerActor : ReceiveActor
 
     protected override bool AroundReceive(Receive receive, object message)
     {
-        _thread.Check("sequencer");
-        return base.AroundReceive(receive, message);
+        _thread.Enter("sequencer");
+        try { return base.AroundReceive(receive, message); }
+        finally { _thread.Exit(); }
     }
 
     /// <summary>After a call into the core: log what needs a line, and queue the flush of a new burst.</summary>

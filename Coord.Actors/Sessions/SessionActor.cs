@@ -65,7 +65,7 @@ public sealed class SessionActor : ReceiveActor
     }
 
     public static Props Props(long sessionId, IActorRef applier, IConnectionDirectory connections, string? superDigest) =>
-        Akka.Actor.Props.Create(() => new SessionActor(sessionId, applier, connections, superDigest));
+        Akka.Actor.Props.Create(() => new SessionActor(sessionId, applier, connections, superDigest)).WithDispatcher(Core.CoreConfig.SessionDispatcherId);
 
     public long SessionId { get; }
 

@@ -11,6 +11,8 @@ namespace Coord.Actors.Specs.Journal;
 /// <summary>The journal hop on its own: a TestProbe stands where the applier (or replication) would be.</summary>
 public sealed class JournalActorSpecs : Akka.TestKit.Xunit2.TestKit
 {
+    public JournalActorSpecs() => CoreConfig.Inject(Sys);
+
     private static SequencedTxn Txn(long zxid) => new(new TxnHeader(1, (int)zxid, zxid, 0), new ErrorTxn(ErrorCode.Ok));
 
     [Fact]

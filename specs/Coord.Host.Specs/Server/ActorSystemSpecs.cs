@@ -24,7 +24,7 @@ public sealed class ActorSystemSpecs
             await server.StartAsync();
             var config = server.ActorSystem.Settings.Config;
             Assert.Equal(7, config.GetInt("akka.actor.default-dispatcher.throughput"));
-            Assert.Equal(1, config.GetInt("coord.core-dispatcher.dedicated-thread-pool.thread-count"));
+            Assert.Equal("Coord.Actors.Core.SerialExecutorFactory, Coord.Actors", config.GetString("coord.core-dispatcher.executor"));
             Assert.Equal("coord", server.ActorSystem.Name);
             Assert.Equal("imok", await WordAsync(server.ClientEndPoint.Port, "ruok"));
         }
