@@ -1,7 +1,8 @@
+using Coord.Actors.Journal;
 using Coord.Actors.Txns;
 using Microsoft.Extensions.Logging;
 
-namespace Coord.Actors.Journal;
+namespace Coord.Specs.Support;
 
 /// <summary>
 /// Wraps a journal and injects storage faults for specs (and later the crash specs). What it simulates,

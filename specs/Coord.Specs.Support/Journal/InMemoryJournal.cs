@@ -1,12 +1,14 @@
+using Coord.Actors.Journal;
 using Coord.Actors.Txns;
 
-namespace Coord.Actors.Journal;
+namespace Coord.Specs.Support;
 
 /// <summary>
-/// Keeps the most recent txns in memory; appends complete synchronously. The default until the durable
-/// journal is wired in: a standalone server without persistence has no recovery to read it for, so it
-/// keeps a bounded window (<see cref="TxnsRetainedMax"/>) rather than every txn ever written; txns that
-/// fall out of the window count as purged. Nothing survives the process.
+/// Keeps the most recent txns in memory; appends complete synchronously. For specs and benchmarks that
+/// want the sequencer without a disk (the server always runs on <see cref="SqliteJournal"/>). It keeps a
+/// bounded window (<see cref="TxnsRetainedMax"/>) rather than every txn ever written; txns that fall out
+/// of the window count as purged. Nothing survives the process. Held to the same contract as the durable
+/// journal by the JournalConformance suite.
 /// </summary>
 public sealed class InMemoryJournal(int txnsRetainedMax = InMemoryJournal.TxnsRetainedMaxDefault) : IJournal
 {
