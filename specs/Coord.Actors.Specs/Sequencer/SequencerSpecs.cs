@@ -285,6 +285,10 @@ public sealed class SequencerSpecs
         public long FirstZxid => 0;
         public ValueTask TruncateAfterAsync(long zxid, CancellationToken ct = default) => ValueTask.CompletedTask;
         public ValueTask PurgeThroughAsync(long zxid, CancellationToken ct = default) => ValueTask.CompletedTask;
+        public long AcceptedEpoch => 0;
+        public long CurrentEpoch => 0;
+        public ValueTask SetAcceptedEpochAsync(long epoch, CancellationToken ct = default) => ValueTask.CompletedTask;
+        public ValueTask SetCurrentEpochAsync(long epoch, CancellationToken ct = default) => ValueTask.CompletedTask;
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 

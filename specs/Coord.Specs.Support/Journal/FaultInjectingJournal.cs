@@ -48,6 +48,8 @@ public sealed class FaultInjectingJournal(IJournal inner, Action<long>? tearTxn 
 
     public long LastDurableZxid => Inner.LastDurableZxid;
     public long FirstZxid => Inner.FirstZxid;
+    public long AcceptedEpoch => Inner.AcceptedEpoch;
+    public long CurrentEpoch => Inner.CurrentEpoch;
 
     public void FailNextAppend(IOException error) { lock (_gate) _failNextAppend = error ?? throw new ArgumentNullException(nameof(error)); }
 
@@ -171,6 +173,24 @@ public sealed class FaultInjectingJournal(IJournal inner, Action<long>? tearTxn 
         lock (_gate)
             if (_failure is { } f) return ValueTask.FromException(new IOException($"journal failed earlier: {f.Message}", f));
         return Inner.PurgeThroughAsync(zxid, ct);
+    }
+
+    /// <summary>Passed through (no fault applies to epochs); refused once the wrapper has failed or crashed.</summary>
+    public ValueTask SetAcceptedEpochAsync(long epoch, CancellationToken ct = default) =>
+        RefusalIfBroken() ?? Inner.SetAcceptedEpochAsync(epoch, ct);
+
+    /// <summary>Passed through (no fault applies to epochs); refused once the wrapper has failed or crashed.</summary>
+    public ValueTask SetCurrentEpochAsync(long epoch, CancellationToken ct = default) =>
+        RefusalIfBroken() ?? Inner.SetCurrentEpochAsync(epoch, ct);
+
+    private ValueTask? RefusalIfBroken()
+    {
+        lock (_gate)
+        {
+            if (_crashed) return ValueTask.FromException(new IOException("the journal crashed (simulated)"));
+            if (_failure is { } f) return ValueTask.FromException(new IOException($"journal failed earlier: {f.Message}", f));
+        }
+        return null;
     }
 
     public async ValueTask DisposeAsync()
