@@ -16,7 +16,7 @@ public sealed class RecoveryException(string message, Exception? inner = null) :
 
 /// <summary>
 /// Startup recovery: the newest valid snapshot (or a fresh tree), then every journal txn after it through
-/// <see cref="DataTree.Apply"/> in zxid order. Refuses to start rather than serve a state with a hole in it:
+/// <see cref="DataTree.Apply"/> in zxid order (<see cref="Replay"/>, the loop <c>coord verify</c> runs too). Refuses to start rather than serve a state with a hole in it:
 /// when the journal's first txn after the snapshot does not follow it (the txns between were purged and the
 /// snapshot that covered them is gone), or when a txn does not apply.
 /// </summary>
@@ -35,38 +35,35 @@ public static partial class Recovery
         string found = Describe(snapshots, loaded, skipped);
         if (journal.LastDurableZxid < snapshotZxid) LogJournalBehind(log, journal.LastDurableZxid, snapshotZxid);
 
-        int replayed = 0;
-        long previous = snapshotZxid;
-        using (var txns = OpenJournal(journal, snapshotZxid, found))
+        ReplayOutcome outcome;
+        try
         {
-            while (Next(txns, previous, found) is { } txn)
-            {
-                long zxid = txn.Header.Zxid;
-                if (replayed > 0 && !Follows(previous, zxid))
-                    throw new RecoveryException(
-                        $"cannot recover: {found}; the journal skips from 0x{previous:x} to 0x{zxid:x}, so txns are missing in the " +
-                        "middle of it. The journal is damaged: run `coord verify` on the data directory, then restore it from a " +
-                        "backup, or wipe this server's data and let it sync from the ensemble.");
-                if (replayed == 0 && !Follows(snapshotZxid, zxid))
-                    throw new RecoveryException(
-                        $"cannot recover: {found}, but the journal's first txn after it is 0x{zxid:x}, not the next after 0x{snapshotZxid:x}. " +
-                        "The txns in between were purged and the snapshot that covered them is missing or corrupt. " +
-                        "Restore the missing snapshot into the data directory, or wipe this server's data and let it sync from the ensemble.");
-                try
-                {
-                    tree.Apply(txn);
-                }
-                catch (InvalidOperationException e)
-                {
-                    throw new RecoveryException(
-                        $"cannot recover: {found}; journal txn 0x{zxid:x} ({txn.Body.Type}) does not apply to the state at 0x{previous:x}: {e.Message}. " +
-                        "The snapshot and journal disagree. Move the newest snapshot aside to replay from an older one, " +
-                        "or wipe this server's data and let it sync from the ensemble.", e);
-                }
-                previous = zxid;
-                replayed++;
-            }
+            outcome = Replay(tree, journal.ReadAfter(snapshotZxid));
         }
+        catch (InvalidOperationException e)
+        {
+            // The journal no longer holds what was asked for (purged): said when reading starts or on a later move.
+            throw GapFrom(e, found, tree.LastAppliedZxid);
+        }
+        switch (outcome.Stop)
+        {
+            case ReplayGap gap when outcome.Applied == 0:
+                throw new RecoveryException(
+                    $"cannot recover: {found}, but the journal's first txn after it is 0x{gap.NextZxid:x}, not the next after 0x{snapshotZxid:x}. " +
+                    "The txns in between were purged and the snapshot that covered them is missing or corrupt. " +
+                    "Restore the missing snapshot into the data directory, or wipe this server's data and let it sync from the ensemble.");
+            case ReplayGap gap:
+                throw new RecoveryException(
+                    $"cannot recover: {found}; the journal skips from 0x{gap.PreviousZxid:x} to 0x{gap.NextZxid:x}, so txns are missing in the " +
+                    "middle of it. The journal is damaged: run `coord verify` on the data directory, then restore it from a " +
+                    "backup, or wipe this server's data and let it sync from the ensemble.");
+            case ReplayNotApplied bad:
+                throw new RecoveryException(
+                    $"cannot recover: {found}; journal txn 0x{bad.Txn.Header.Zxid:x} ({bad.Txn.Body.Type}) does not apply to the state at 0x{bad.PreviousZxid:x}: {bad.Error.Message}. " +
+                    "The snapshot and journal disagree. Move the newest snapshot aside to replay from an older one, " +
+                    "or wipe this server's data and let it sync from the ensemble.", bad.Error);
+        }
+        int replayed = outcome.Applied;
         var result = new RecoveryResult(tree, snapshotZxid, tree.LastAppliedZxid, replayed);
         LogRecovered(log, result.SnapshotZxid, result.TxnsReplayed, result.LastZxid, tree.NodeCount, tree.Sessions.Count);
         return result;
@@ -81,31 +78,6 @@ public static partial class Recovery
         var p = new Zxid(previous);
         var n = new Zxid(next);
         return next == previous + 1 || (n.Epoch > p.Epoch && n.Counter == 1);
-    }
-
-    private static IEnumerator<Txns.SequencedTxn> OpenJournal(IJournal journal, long afterZxid, string found)
-    {
-        try
-        {
-            return journal.ReadAfter(afterZxid).GetEnumerator();
-        }
-        catch (InvalidOperationException e)
-        {
-            throw GapFrom(e, found, afterZxid);
-        }
-    }
-
-    // A journal may report that it no longer holds what was asked for when reading starts or lazily on the first move.
-    private static Txns.SequencedTxn? Next(IEnumerator<Txns.SequencedTxn> txns, long previous, string found)
-    {
-        try
-        {
-            return txns.MoveNext() ? txns.Current : null;
-        }
-        catch (InvalidOperationException e)
-        {
-            throw GapFrom(e, found, previous);
-        }
     }
 
     private static RecoveryException GapFrom(InvalidOperationException e, string found, long afterZxid) => new(
