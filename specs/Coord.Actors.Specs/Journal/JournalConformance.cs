@@ -123,6 +123,16 @@ public abstract partial class JournalConformance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task After_TruncateAfter_between_two_txns_the_next_append_may_start_just_above_the_remaining_tail()
+    {
+        var j = Open();
+        await j.AppendAsync([At(1), At(2), At(10)]);
+        await j.TruncateAfterAsync(5);
+        await j.AppendAsync([At(3)]);
+        Assert.Equal([1L, 2L, 3L], Zxids(j.ReadAfter(0)));
+    }
+
+    [Fact]
     public async Task PurgeThrough_drops_the_head_keeps_LastDurableZxid_and_refuses_reads_into_the_purged_part()
     {
         var j = Open();
@@ -153,7 +163,7 @@ public abstract partial class JournalConformance : IAsyncLifetime
 }
 
 /// <summary>Adds what a durable journal must do: keep everything across dispose and reopen, and stop after a failed write.</summary>
-public abstract class DurableJournalConformance : JournalConformance
+public abstract partial class DurableJournalConformance : JournalConformance
 {
     /// <summary>Makes the store under <paramref name="journal"/> fail while writing the txn at <paramref name="zxid"/> (a real storage error, not a wrapper fault).</summary>
     protected abstract void BreakStorageAt(IJournal journal, long zxid);

@@ -158,14 +158,26 @@ public sealed class FaultInjectingJournal(IJournal inner, Action<long>? tearTxn 
 
     public IEnumerable<SequencedTxn> ReadAfter(long afterZxid) => Inner.ReadAfter(afterZxid);
 
+    /// <summary>
+    /// Passed through; held appends are not simulated across a truncation (refused), since what a real disk
+    /// would keep of them is exactly what the crash faults model.
+    /// </summary>
     public ValueTask TruncateAfterAsync(long zxid, CancellationToken ct = default)
     {
         lock (_gate)
         {
+            if (_crashed) return ValueTask.FromException(new IOException("the journal crashed (simulated)"));
             if (_failure is { } f) return ValueTask.FromException(new IOException($"journal failed earlier: {f.Message}", f));
-            _lastAcceptedZxid = Math.Min(_lastAcceptedZxid, zxid);
+            if (_held.Count > 0) throw new InvalidOperationException("cannot truncate while appends are held unsynced; SyncAsync first");
         }
-        return Inner.TruncateAfterAsync(zxid, ct);
+        return TruncateThroughAsync(zxid, ct);
+    }
+
+    private async ValueTask TruncateThroughAsync(long zxid, CancellationToken ct)
+    {
+        await Inner.TruncateAfterAsync(zxid, ct).ConfigureAwait(false);
+        // The new floor is where the inner journal now ends (the last txn at or below zxid), not zxid itself.
+        lock (_gate) _lastAcceptedZxid = Inner.LastDurableZxid;
     }
 
     public ValueTask PurgeThroughAsync(long zxid, CancellationToken ct = default)
