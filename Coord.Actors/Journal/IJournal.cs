@@ -63,6 +63,9 @@ public interface IJournal : IAsyncDisposable
     /// <summary>
     /// Drops every txn with zxid greater than <paramref name="zxid"/>: a divergent, never-committed tail
     /// (the ensemble's TRUNC). Durable when the task completes. Cutting into purged history is refused.
+    /// Afterwards <see cref="LastDurableZxid"/> is the last txn kept (or the purge point) and appends may
+    /// continue just above it. This touches the journal only: <see cref="Recovery.TruncateAfterAsync"/> also
+    /// deletes newer snapshots and rebuilds the tree to match.
     /// </summary>
     ValueTask TruncateAfterAsync(long zxid, CancellationToken ct = default);
 
