@@ -126,7 +126,9 @@ public sealed partial class CoordServer : IAsyncDisposable
         _system = ActorSystem.Create("coord", akka);
         var parts = new CoreParts(_settings, clock, _journal, tree, snapshots, _connections,
             () => RandomNumberGenerator.GetBytes(16), _loggers,
-            ApplierActor.FirstSessionId(clock.WallMs, _settings.ServerId));
+            ApplierActor.FirstSessionId(clock.WallMs, _settings.ServerId),
+            // Sequencing goes on in the journal's current epoch (newer than the last txn's after a rollover).
+            Epoch: _journal.CurrentEpoch);
         _core = await CoreStart.StartAsync(_system, parts, _ => _failed.TrySetResult());
         RegisterShutdownTasks(_system);
 

@@ -12,8 +12,9 @@ namespace Coord.Actors.Journal;
 /// An out-of-order batch is a caller bug: it is refused with <see cref="InvalidOperationException"/>
 /// (thrown or faulted) and nothing of it is written.
 /// <para>
-/// Concurrency: one caller at a time for <see cref="AppendAsync"/>, <see cref="TruncateAfterAsync"/>
-/// and <see cref="PurgeThroughAsync"/>, each awaited before the next. <see cref="ReadAfter"/> is for
+/// Concurrency: one caller at a time for <see cref="AppendAsync"/>, <see cref="TruncateAfterAsync"/>,
+/// <see cref="PurgeThroughAsync"/>, <see cref="SetAcceptedEpochAsync"/> and <see cref="SetCurrentEpochAsync"/>,
+/// each awaited before the next. <see cref="ReadAfter"/> is for
 /// recovery and sync; reading while an append is in flight is not part of the contract (an
 /// implementation may allow it, as <see cref="SqliteJournal"/> does through WAL snapshots).
 /// </para>
@@ -62,6 +63,9 @@ public interface IJournal : IAsyncDisposable
     /// <summary>
     /// Drops every txn with zxid greater than <paramref name="zxid"/>: a divergent, never-committed tail
     /// (the ensemble's TRUNC). Durable when the task completes. Cutting into purged history is refused.
+    /// Afterwards <see cref="LastDurableZxid"/> is the last txn kept (or the purge point) and appends may
+    /// continue just above it. This touches the journal only: <see cref="Recovery.TruncateAfterAsync"/> also
+    /// deletes newer snapshots and rebuilds the tree to match.
     /// </summary>
     ValueTask TruncateAfterAsync(long zxid, CancellationToken ct = default);
 
@@ -70,4 +74,34 @@ public interface IJournal : IAsyncDisposable
     /// covers them). <see cref="LastDurableZxid"/> stays; later appends still must be above it.
     /// </summary>
     ValueTask PurgeThroughAsync(long zxid, CancellationToken ct = default);
+
+    /// <summary>
+    /// Zab's acceptedEpoch: the newest epoch this member has accepted a NEWEPOCH for (a leader: the epoch it
+    /// proposed). The value last made durable; 0 for a fresh journal. Never below <see cref="CurrentEpoch"/>.
+    /// </summary>
+    long AcceptedEpoch { get; }
+
+    /// <summary>
+    /// Zab's currentEpoch: the newest epoch this member has acknowledged NEWLEADER for, i.e. whose leader's
+    /// history it has adopted. The value last made durable; 0 for a fresh journal.
+    /// </summary>
+    long CurrentEpoch { get; }
+
+    /// <summary>
+    /// Records <paramref name="epoch"/> as <see cref="AcceptedEpoch"/>, durable (fsynced) when the task
+    /// completes: a follower must not send ACKEPOCH, nor a leader use the epoch, before that. Setting the
+    /// value it already has is allowed (a re-sent NEWEPOCH) and changes nothing. Epochs never go backward:
+    /// a lower value is refused with <see cref="InvalidOperationException"/>, a value outside
+    /// 0..<see cref="JournalOrder.EpochMax"/> with <see cref="ArgumentOutOfRangeException"/>, both thrown or
+    /// faulted before anything is written. Ordered with appends and truncations (one writer).
+    /// </summary>
+    ValueTask SetAcceptedEpochAsync(long epoch, CancellationToken ct = default);
+
+    /// <summary>
+    /// Records <paramref name="epoch"/> as <see cref="CurrentEpoch"/>, durable when the task completes: a
+    /// follower acknowledges NEWLEADER only after that. It must not exceed <see cref="AcceptedEpoch"/> (accept
+    /// the epoch first) nor go below the current value: either is refused with
+    /// <see cref="InvalidOperationException"/> before anything is written; setting the same value again is allowed.
+    /// </summary>
+    ValueTask SetCurrentEpochAsync(long epoch, CancellationToken ct = default);
 }

@@ -82,20 +82,38 @@ public sealed partial class JournalActor : ReceiveActor
     {
         _inFlight = false;
         if (m.Error is not null)
-            throw new JournalFailedException($"journal append through zxid 0x{m.ThroughZxid:x} failed; nothing after it is acknowledged", m.Error);
+            throw new JournalFailedException(m.ThroughZxid == 0
+                ? "persisting a new epoch failed; nothing after it is acknowledged"
+                : $"journal append through zxid 0x{m.ThroughZxid:x} failed; nothing after it is acknowledged", m.Error);
         StartAppends();
     }
 
-    /// <summary>Appends what is queued, one batch at a time; loops while the journal answers synchronously (in-memory).</summary>
+    /// <summary>
+    /// Appends what is queued, one batch at a time; loops while the journal answers synchronously (in-memory).
+    /// A batch that begins a new epoch (a counter rollover) waits until the epoch is persisted as accepted and
+    /// current, so the journal never holds a txn of an epoch its metadata does not know.
+    /// </summary>
     private void StartAppends()
     {
         while (_queued.Count > 0 && !_inFlight)
         {
-            var batch = _queued.ToArray();
-            _queued.Clear();
-            var epochs = _queuedEpochs;
-            _queuedEpochs = null;
-            if (epochs is not null) PersistEpochs(epochs);
+            int take = _queued.Count;
+            if (_queuedEpochs is { Count: > 0 } epochs)
+            {
+                var (index, epoch) = epochs[0];
+                if (index == 0)
+                {
+                    epochs.RemoveAt(0);
+                    if (epochs.Count == 0) _queuedEpochs = null;
+                    PersistEpoch(epoch);
+                    return;
+                }
+                take = index; // the txns before the new epoch go first
+            }
+            var batch = _queued.GetRange(0, take).ToArray();
+            _queued.RemoveRange(0, take);
+            if (_queuedEpochs is not null)
+                for (int i = 0; i < _queuedEpochs.Count; i++) _queuedEpochs[i] = (_queuedEpochs[i].BeforeIndex - take, _queuedEpochs[i].Epoch);
             long through = batch[^1].Header.Zxid;
             _counters.JournalBatch(batch.Length);
             _inFlight = true;
@@ -121,13 +139,19 @@ public sealed partial class JournalActor : ReceiveActor
         }
     }
 
-    /// <summary>
-    /// A counter rollover began a new epoch: the epoch is in every zxid of it, so the txns alone say which epoch
-    /// the log is in; the line records the moment for operators.
-    /// </summary>
-    private void PersistEpochs(List<(int BeforeIndex, long Epoch)> epochs)
+    /// <summary>A counter rollover began a new epoch: accepted, then current, each durable, before any txn of it.</summary>
+    private void PersistEpoch(long epoch)
     {
-        foreach (var (_, epoch) in epochs) LogEpochStarted(_log, epoch);
+        LogEpochStarted(_log, epoch);
+        _inFlight = true;
+        var self = Self;
+        var journal = _journal;
+        Task.Run(async () =>
+        {
+            await journal.SetAcceptedEpochAsync(epoch);
+            await journal.SetCurrentEpochAsync(epoch);
+        }).ContinueWith(t => self.Tell(new AppendDone(0, t.Exception?.GetBaseException())),
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private void OnPurge(PurgeThrough m)
@@ -142,7 +166,7 @@ public sealed partial class JournalActor : ReceiveActor
     [LoggerMessage(EventId = 1502, Level = LogLevel.Error, Message = "Journal purge through 0x{Zxid:x} failed")]
     private static partial void LogPurgeFailed(ILogger log, long zxid, Exception error);
 
-    [LoggerMessage(EventId = 1504, Level = LogLevel.Warning, Message = "Journal: epoch {Epoch} begins")]
+    [LoggerMessage(EventId = 1504, Level = LogLevel.Warning, Message = "Journal: epoch {Epoch} begins (zxid counter rollover); persisted as accepted and current before its first txn")]
     private static partial void LogEpochStarted(ILogger log, long epoch);
 }
 

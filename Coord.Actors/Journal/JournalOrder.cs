@@ -37,6 +37,37 @@ public static class JournalOrder
                 $"cannot truncate after 0x{zxid:x}: txns through 0x{purgedThroughZxid:x} were purged (resync from a snapshot instead)");
     }
 
+    /// <summary>
+    /// The highest epoch a journal records: a zxid is (epoch &lt;&lt; 32) | counter in a signed long, and
+    /// <see cref="Coord.Protocol.Zxid.Epoch"/> is an int, so a larger epoch would make zxids negative.
+    /// </summary>
+    public const long EpochMax = int.MaxValue;
+
+    /// <summary>A new acceptedEpoch: within 0..<see cref="EpochMax"/> and not below the one already accepted.</summary>
+    public static void CheckAcceptedEpoch(long epoch, long acceptedEpoch)
+    {
+        CheckEpochRange(epoch);
+        if (epoch < acceptedEpoch)
+            throw new InvalidOperationException($"acceptedEpoch cannot go backward: {epoch} after {acceptedEpoch}");
+    }
+
+    /// <summary>A new currentEpoch: not below the current one and not above the accepted one.</summary>
+    public static void CheckCurrentEpoch(long epoch, long currentEpoch, long acceptedEpoch)
+    {
+        CheckEpochRange(epoch);
+        if (epoch < currentEpoch)
+            throw new InvalidOperationException($"currentEpoch cannot go backward: {epoch} after {currentEpoch}");
+        if (epoch > acceptedEpoch)
+            throw new InvalidOperationException(
+                $"currentEpoch {epoch} would exceed acceptedEpoch {acceptedEpoch}: accept an epoch (NEWEPOCH) before adopting it (NEWLEADER)");
+    }
+
+    private static void CheckEpochRange(long epoch)
+    {
+        if (epoch is < 0 or > EpochMax)
+            throw new ArgumentOutOfRangeException(nameof(epoch), $"epoch {epoch} is outside 0..{EpochMax}");
+    }
+
     public static void CheckPurge(long zxid, long lastDurableZxid)
     {
         if (zxid > lastDurableZxid)

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Coord.Actors.Tree;
+using Coord.Actors.Txns;
 using Coord.Protocol;
 
 namespace Coord.Actors.Journal;
@@ -94,7 +95,7 @@ public static partial class SnapshotFormat
                 throw Corrupt($"header claims {aclCount} ACL lists, more than {r.Remaining} bytes can hold");
             table = new IReadOnlyList<Acl>[aclCount];
             for (int i = 0; i < aclCount; i++)
-                table[i] = acls.Intern(r.ReadVector<Acl>(Acl.MinWireBytes) ?? throw Corrupt($"ACL list {i} is null"));
+                table[i] = acls.Intern(AclCodec.ReadList(ref r) ?? throw Corrupt($"ACL list {i} is null"));
         }
 
         var nodes = new Node[nodeCount];
@@ -105,7 +106,7 @@ public static partial class SnapshotFormat
             IReadOnlyList<Acl> acl;
             if (table is null)
             {
-                acl = acls.Intern(r.ReadVector<Acl>(Acl.MinWireBytes) ?? throw Corrupt($"node {path} has a null ACL"));
+                acl = acls.Intern(AclCodec.ReadList(ref r) ?? throw Corrupt($"node {path} has a null ACL"));
             }
             else
             {

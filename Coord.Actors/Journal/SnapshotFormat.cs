@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using Coord.Actors.Tree;
+using Coord.Actors.Txns;
 using Coord.Protocol;
 
 namespace Coord.Actors.Journal;
@@ -9,7 +10,7 @@ namespace Coord.Actors.Journal;
 /// The snapshot file format, version 2, all integers big-endian, fields jute-encoded:
 /// <code>
 /// header   "COORDSNP"  int formatVersion  long lastZxid  int nodeCount  int sessionCount
-/// acls     int aclCount, then aclCount × vector&lt;Acl&gt;   (each distinct ACL list once)
+/// acls     int aclCount, then aclCount × ACL list (<see cref="AclCodec"/>; each distinct list once)
 /// node     ustring path  buffer data (-1 = null)  int aclIndex  long czxid  long mzxid  long ctime
 ///          long mtime  int version  int storedCversion  int aversion  long ephemeralOwnerRaw  long pzxid
 /// session  long id  int timeoutMs  buffer password
@@ -151,8 +152,7 @@ public static partial class SnapshotFormat
         w.WriteInt(acls.Count);
         foreach (var list in acls)
         {
-            w.WriteInt(list.Count);
-            for (int i = 0; i < list.Count; i++) list[i].Write(w);
+            AclCodec.WriteList(w, list);
             if (w.Length >= ChunkBytes) Flush();
         }
         for (int i = 0; i < count; i++)

@@ -15,4 +15,7 @@ public sealed partial class SnapshotStore
 
     [LoggerMessage(EventId = 4003, Level = LogLevel.Information, Message = "Snapshot purged: {Path}")]
     private static partial void LogPurged(ILogger log, string path);
+
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "Snapshot deleted: {Path} is newer than the truncation point 0x{Zxid:x}")]
+    private static partial void LogDeletedNewer(ILogger log, string path, long zxid);
 }

@@ -7,9 +7,10 @@
 //   SnapshotCorruptException   the one exception a bad snapshot produces.
 //   SnapshotStore*.cs          this file: the directory of snapshot-<zxid>.snap files (the only I/O).
 //   BackgroundThread.cs        the dedicated thread the sequencer serialises and writes a snapshot on.
-//   Recovery*.cs               newest valid snapshot + journal replay → the tree to serve, or a refusal.
+//   Recovery*.cs               newest valid snapshot + journal replay → the tree to serve, or a refusal;
+//                              Recovery.Replay is the one replay loop (`coord verify` runs it too).
 // Threading: Write may run on any thread (serialising an image needs nothing from the tree's owner); the
-// store itself is not synchronised, so the caller runs at most one Write or Purge at a time.
+// store itself is not synchronised, so the caller runs at most one Write, Purge or DeleteNewerThan at a time.
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Coord.Actors.Tree;
@@ -84,11 +85,14 @@ public sealed partial class SnapshotStore
     /// <summary>
     /// The newest snapshot that passes its checksum and restores, skipping (with a warning each) newer files
     /// that do not; null when none does. <paramref name="skipped"/> lists what was passed over and why.
+    /// Files named above <paramref name="atOrBelowZxid"/> are not considered at all (tail truncation rebuilds
+    /// the state at a zxid older than the newest snapshots).
     /// </summary>
-    public LoadedSnapshot? LoadNewestValid(List<(SnapshotFile File, string Reason)>? skipped = null)
+    public LoadedSnapshot? LoadNewestValid(List<(SnapshotFile File, string Reason)>? skipped = null, long atOrBelowZxid = long.MaxValue)
     {
         foreach (var file in List())
         {
+            if (file.Zxid > atOrBelowZxid) continue;
             string reason;
             try
             {
@@ -129,6 +133,31 @@ public sealed partial class SnapshotStore
                 if (TryParseZxid(System.IO.Path.GetFileName(path), TempSuffix, out long zxid) && zxid < all[0].Zxid)
                     File.Delete(path);
         if (gone.Count > 0) FsyncDirectory(Directory);
+        return gone;
+    }
+
+    /// <summary>
+    /// Deletes every snapshot named above <paramref name="zxid"/> (valid or not) and the temp files of
+    /// interrupted writes above it, then fsyncs the directory: after a tail truncation to
+    /// <paramref name="zxid"/> those files hold txns that no longer exist, and recovery, which loads the
+    /// newest valid snapshot, would otherwise bring them back. Returns the deleted snapshots, newest first.
+    /// </summary>
+    public IReadOnlyList<SnapshotFile> DeleteNewerThan(long zxid)
+    {
+        var gone = List().Where(f => f.Zxid > zxid).ToList();
+        foreach (var f in gone)
+        {
+            File.Delete(f.Path);
+            LogDeletedNewer(_log, f.Path, zxid);
+        }
+        bool tempDeleted = false;
+        foreach (var path in System.IO.Directory.EnumerateFiles(Directory, Prefix + "*" + TempSuffix))
+            if (TryParseZxid(System.IO.Path.GetFileName(path), TempSuffix, out long tempZxid) && tempZxid > zxid)
+            {
+                File.Delete(path);
+                tempDeleted = true;
+            }
+        if (gone.Count > 0 || tempDeleted) FsyncDirectory(Directory);
         return gone;
     }
 

@@ -5,8 +5,9 @@ namespace Coord.Actors.Journal;
 /// <summary>Journal log events: ids 1400-1499.</summary>
 public sealed partial class SqliteJournal
 {
-    [LoggerMessage(EventId = 1400, Level = LogLevel.Information, Message = "Journal {Path} opened: txns 0x{FirstZxid:x}..0x{LastZxid:x}")]
-    private static partial void LogOpened(ILogger log, string path, long firstZxid, long lastZxid);
+    [LoggerMessage(EventId = 1400, Level = LogLevel.Information,
+        Message = "Journal {Path} opened: txns 0x{FirstZxid:x}..0x{LastZxid:x}, acceptedEpoch {AcceptedEpoch}, currentEpoch {CurrentEpoch}")]
+    private static partial void LogOpened(ILogger log, string path, long firstZxid, long lastZxid, long acceptedEpoch, long currentEpoch);
 
     [LoggerMessage(EventId = 1401, Level = LogLevel.Warning,
         Message = "Journal {Path}: dropped a torn tail of {Count} txns ({Zxids}; first problem: {Problem}); the journal now ends at 0x{LastZxid:x}")]
@@ -17,4 +18,8 @@ public sealed partial class SqliteJournal
 
     [LoggerMessage(EventId = 1403, Level = LogLevel.Warning, Message = "Journal {Path}: truncated {Count} txns after 0x{Zxid:x}")]
     private static partial void LogTruncated(ILogger log, string path, int count, long zxid);
+
+    [LoggerMessage(EventId = 1404, Level = LogLevel.Information,
+        Message = "Journal {Path} upgraded from format {From} to {To}: acceptedEpoch and currentEpoch set to {Epoch}, the epoch of its last txn 0x{LastZxid:x}")]
+    private static partial void LogUpgraded(ILogger log, string path, long from, long to, long epoch, long lastZxid);
 }

@@ -42,8 +42,9 @@ public sealed partial class SqliteJournal
         using var conn = OpenConnection(path, SqliteOpenMode.ReadOnly);
         try
         {
-            if (GetMeta(conn, MetaFormatVersion) is var v && v != FormatVersion)
-                throw new JournalCorruptException($"journal {path} has format version {v}; this build reads {FormatVersion}", path);
+            // Read-only: a version 1 journal is shown as it is (the server upgrades it when it opens it).
+            if (GetMeta(conn, MetaFormatVersion) is var v && v is not (FormatVersion1 or FormatVersion))
+                throw new JournalCorruptException($"journal {path} has format version {v}; this build reads {FormatVersion1} and {FormatVersion}", path);
         }
         catch (SqliteException ex)
         {

@@ -4,11 +4,20 @@ namespace Coord.Actors.Journal;
 
 public sealed partial class SqliteJournal
 {
-    /// <summary>The row and meta layout this build writes and reads. Bump it (with a migration) whenever either changes.</summary>
-    public const long FormatVersion = 1;
+    /// <summary>
+    /// The row and meta layout this build writes. Bump it (with a migration) whenever either changes.
+    /// Version 2 added the epochs (<see cref="MetaAcceptedEpoch"/>, <see cref="MetaCurrentEpoch"/>); a version 1
+    /// journal is upgraded in place when opened (<c>SqliteJournal.Epochs.cs</c>).
+    /// </summary>
+    public const long FormatVersion = 2;
+
+    /// <summary>The layout before epochs: rows as today, meta holding the format version and the purge point only.</summary>
+    public const long FormatVersion1 = 1;
 
     private const string MetaFormatVersion = "format_version";
     private const string MetaPurgedThrough = "purged_through";
+    private const string MetaAcceptedEpoch = "accepted_epoch";
+    private const string MetaCurrentEpoch = "current_epoch";
 
     /// <summary>SQLite's answer to <c>PRAGMA synchronous</c> for FULL.</summary>
     private const long SynchronousFull = 2;
@@ -25,7 +34,8 @@ public sealed partial class SqliteJournal
         return conn;
     }
 
-    private static void ConfigureAndCheckSchema(SqliteConnection conn, string path)
+    /// <summary>Sets the pragmas and creates or checks the schema; returns the format version found (a new file gets <see cref="FormatVersion"/>).</summary>
+    private static long ConfigureAndCheckSchema(SqliteConnection conn, string path)
     {
         try
         {
@@ -35,7 +45,7 @@ public sealed partial class SqliteJournal
             Execute(conn, "PRAGMA synchronous=FULL");
             if (Scalar<long>(conn, "PRAGMA synchronous") != SynchronousFull)
                 throw new IOException($"journal {path}: SQLite refused synchronous=FULL");
-            CreateOrCheckSchema(conn, path);
+            return CreateOrCheckSchema(conn, path);
         }
         catch (SqliteException ex) when (ex.SqliteErrorCode is SqliteNotADatabase or SqliteCorrupt)
         {
@@ -46,7 +56,7 @@ public sealed partial class SqliteJournal
         }
     }
 
-    private static void CreateOrCheckSchema(SqliteConnection conn, string path)
+    private static long CreateOrCheckSchema(SqliteConnection conn, string path)
     {
         var tables = new HashSet<string>(StringComparer.Ordinal);
         using (var cmd = conn.CreateCommand())
@@ -65,19 +75,22 @@ public sealed partial class SqliteJournal
                 """, tx);
             SetMeta(conn, tx, MetaFormatVersion, FormatVersion);
             SetMeta(conn, tx, MetaPurgedThrough, 0);
+            SetMeta(conn, tx, MetaAcceptedEpoch, 0);
+            SetMeta(conn, tx, MetaCurrentEpoch, 0);
             tx.Commit();
-            return;
+            return FormatVersion;
         }
         if (!tables.Contains("meta") || !tables.Contains("txns"))
             throw new JournalCorruptException(
                 $"{path} is a SQLite database but not a Coord journal (tables: {string.Join(", ", tables.Order())}). " +
                 "Coord did not change it; move it out of the data dir.", path);
         long? version = GetMeta(conn, MetaFormatVersion);
-        if (version != FormatVersion)
+        if (version is not (FormatVersion1 or FormatVersion))
             throw new JournalCorruptException(
                 $"journal {path} has format version {version?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(none)"}; " +
-                $"this build reads version {FormatVersion}. Run the Coord release that wrote it, or restore the data dir from a replica or a backup.",
+                $"this build reads versions {FormatVersion1} and {FormatVersion}. Run the Coord release that wrote it, or restore the data dir from a replica or a backup.",
                 path);
+        return version.Value;
     }
 
     internal static long? GetMeta(SqliteConnection conn, string key, SqliteTransaction? tx = null)

@@ -106,6 +106,7 @@ public sealed partial class SqliteJournal
             case AppendRequest a: WriteBatch(a.Batch); return true;
             case TruncateRequest t: Truncate(t.Zxid); return true;
             case PurgeRequest p: return Purge(p.Zxid);
+            case EpochsRequest e: WriteEpochs(e.Accepted, e.Current); return true;
             default: throw new InvalidOperationException($"unknown journal request {request.GetType().Name}");
         }
     }

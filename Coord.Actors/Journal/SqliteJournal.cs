@@ -10,8 +10,8 @@ namespace Coord.Actors.Journal;
 /// The durable journal: one SQLite database per server (<c>&lt;data-dir&gt;/coord.db</c>, WAL mode,
 /// <c>synchronous=FULL</c>), one row per txn with a CRC-32C over zxid ‖ type ‖ payload.
 /// <para>
-/// Threads: <see cref="AppendAsync"/>, <see cref="TruncateAfterAsync"/> and <see cref="PurgeThroughAsync"/>
-/// only check their arguments and queue a request (never I/O, never a wait: the sequencer calls them from
+/// Threads: <see cref="AppendAsync"/>, <see cref="TruncateAfterAsync"/>, <see cref="PurgeThroughAsync"/> and
+/// the epoch setters only check their arguments and queue a request (never I/O, never a wait: the sequencer calls them from
 /// its actor thread). One dedicated writer thread owns the write connection and runs requests in order;
 /// an append is one transaction with a prepared, reused insert, and its task completes only after the
 /// commit returned (the WAL is fsynced). Task completions run asynchronously so callers' continuations never
@@ -49,13 +49,22 @@ public sealed partial class SqliteJournal : IJournal
     private long _purgedThroughZxid;
     private volatile Exception? _failure;
 
+    // Written by the writer thread after the commit that made them durable (and by Open), read by anyone.
+    private long _acceptedEpoch;
+    private long _currentEpoch;
+
     // The caller-side view: the highest zxid queued so far, so ordering is checked before anything is queued.
     private long _lastQueuedZxid;
+    // Likewise for the epochs: the newest values queued, so "never backward" holds against what is in flight.
+    private long _acceptedEpochQueued;
+    private long _currentEpochQueued;
     private bool _disposed;
 
     public string Path => _path;
     public long LastDurableZxid => Volatile.Read(ref _lastDurableZxid);
     public long FirstZxid => Volatile.Read(ref _firstZxid);
+    public long AcceptedEpoch => Volatile.Read(ref _acceptedEpoch);
+    public long CurrentEpoch => Volatile.Read(ref _currentEpoch);
 
     /// <summary>True once a write failed; the journal then refuses everything.</summary>
     public bool Failed => _failure is not null;
@@ -65,7 +74,8 @@ public sealed partial class SqliteJournal : IJournal
     /// <summary>
     /// Opens (or creates) the journal in <paramref name="dataDir"/> and recovers it: a torn tail is
     /// truncated; anything else that is damaged throws <see cref="JournalCorruptException"/> and leaves the
-    /// file as it was. Synchronous I/O: call it at startup, not from an actor.
+    /// file as it was. A journal of format version 1 (no epochs) is upgraded in place. Synchronous I/O: call
+    /// it at startup, not from an actor.
     /// </summary>
     public static SqliteJournal Open(string dataDir, ILogger? log = null)
     {
@@ -76,9 +86,12 @@ public sealed partial class SqliteJournal : IJournal
         var conn = OpenConnection(path, SqliteOpenMode.ReadWriteCreate);
         try
         {
-            ConfigureAndCheckSchema(conn, path);
+            long version = ConfigureAndCheckSchema(conn, path);
             var state = Recover(conn, path, log);
-            return new SqliteJournal(path, log, conn, state);
+            // After recovery, so a torn tail cannot lend the upgrade the epoch of a txn that was never written.
+            if (version == FormatVersion1) UpgradeFromVersion1(conn, path, log, state.LastZxid);
+            var epochs = ReadEpochs(conn, path);
+            return new SqliteJournal(path, log, conn, state, epochs);
         }
         catch
         {
@@ -87,8 +100,10 @@ public sealed partial class SqliteJournal : IJournal
         }
     }
 
-    private SqliteJournal(string path, ILogger log, SqliteConnection conn, RecoveredState state)
+    private SqliteJournal(string path, ILogger log, SqliteConnection conn, RecoveredState state, Epochs epochs)
     {
+        _acceptedEpoch = _acceptedEpochQueued = epochs.Accepted;
+        _currentEpoch = _currentEpochQueued = epochs.Current;
         _path = path;
         _log = log;
         _conn = conn;
@@ -98,7 +113,7 @@ public sealed partial class SqliteJournal : IJournal
         _insert = PrepareInsert(conn);
         _writer = new Thread(WriterLoop) { Name = "coord-journal-writer", IsBackground = true };
         _writer.Start();
-        LogOpened(_log, path, state.FirstZxid, state.LastZxid);
+        LogOpened(_log, path, state.FirstZxid, state.LastZxid, epochs.Accepted, epochs.Current);
     }
 
     public ValueTask AppendAsync(IReadOnlyList<SequencedTxn> batch, CancellationToken ct = default)

@@ -13,7 +13,8 @@ namespace Coord.Actors.Txns;
 /// <item>Error: <c>int err</c>; Multi: <c>int count</c> then per op <c>int type, buffer body</c> (ZooKeeper's MultiTxn)</item>
 /// <item>CreateSession: <c>long sessionId, int timeoutMs, buffer password</c>; CloseSession: <c>long sessionId, vector&lt;ustring&gt; paths</c></item>
 /// </list>
-/// The format is frozen by golden-byte specs; change it only with a journal version bump.
+/// ACL lists go through <see cref="AclCodec"/>, not the wire records. The format is frozen by golden-byte
+/// specs; change it only with a journal version bump.
 /// </summary>
 public static class TxnCodec
 {
@@ -54,12 +55,12 @@ public static class TxnCodec
         switch (body)
         {
             case CreateTxn c:
-                w.WriteString(c.Path); w.WriteBuffer(c.Data); w.WriteVector(c.Acl);
+                w.WriteString(c.Path); w.WriteBuffer(c.Data); AclCodec.WriteList(w, c.Acl);
                 w.WriteLong(c.EphemeralOwner); w.WriteInt(c.ParentCversion);
                 break;
             case DeleteTxn d: w.WriteString(d.Path); break;
             case SetDataTxn s: w.WriteString(s.Path); w.WriteBuffer(s.Data); w.WriteInt(s.Version); break;
-            case SetAclTxn a: w.WriteString(a.Path); w.WriteVector(a.Acl); w.WriteInt(a.Version); break;
+            case SetAclTxn a: w.WriteString(a.Path); AclCodec.WriteList(w, a.Acl); w.WriteInt(a.Version); break;
             case CheckVersionTxn c: w.WriteString(c.Path); w.WriteInt(c.Version); break;
             case ErrorTxn e: w.WriteInt((int)e.Err); break;
             case MultiTxn m when !nested:
@@ -89,12 +90,12 @@ public static class TxnCodec
         switch (type)
         {
             case TxnType.Create or TxnType.CreateContainer or TxnType.CreateTtl:
-                var c = new CreateTxn(Str(ref r), r.ReadBuffer(), r.ReadVector<Acl>(Acl.MinWireBytes) ?? [], r.ReadLong(), r.ReadInt());
+                var c = new CreateTxn(Str(ref r), r.ReadBuffer(), AclCodec.ReadList(ref r) ?? [], r.ReadLong(), r.ReadInt());
                 if (c.Type != type) throw new JuteException($"{type} txn carries owner 0x{c.EphemeralOwner:x} of a {c.Type}");
                 return c;
             case TxnType.Delete: return new DeleteTxn(Str(ref r));
             case TxnType.SetData: return new SetDataTxn(Str(ref r), r.ReadBuffer(), r.ReadInt());
-            case TxnType.SetAcl: return new SetAclTxn(Str(ref r), r.ReadVector<Acl>(Acl.MinWireBytes) ?? [], r.ReadInt());
+            case TxnType.SetAcl: return new SetAclTxn(Str(ref r), AclCodec.ReadList(ref r) ?? [], r.ReadInt());
             case TxnType.Check: return new CheckVersionTxn(Str(ref r), r.ReadInt());
             case TxnType.Error: return new ErrorTxn((ErrorCode)r.ReadInt());
             case TxnType.Multi when !nested:

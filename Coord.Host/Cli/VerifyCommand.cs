@@ -125,36 +125,27 @@ public static class VerifyCommand
     }
 
     /// <summary>
-    /// Applies the intact txns after the tree's zxid in order, checking that each follows the one before (as
-    /// <see cref="Recovery.Follows"/> defines it). Stops at the first damaged row, gap or txn that does not apply.
+    /// Replays the intact txns after the tree's zxid through recovery's own loop (<see cref="Recovery.Replay"/>),
+    /// so verify reaches exactly the state the server would. Stops at the first damaged row (reported with the
+    /// journal), gap or txn that does not apply; the last two are added to <paramref name="damage"/> here.
     /// </summary>
     private static (int Applied, bool Stopped) Replay(DataTree tree, List<JournalEntry> journal, List<string> damage)
     {
-        int applied = 0;
         long snapshotZxid = tree.LastAppliedZxid;
-        foreach (var entry in journal)
+        var after = journal.Where(e => e.Zxid > snapshotZxid).ToList();
+        var outcome = Recovery.Replay(tree, after.TakeWhile(e => e.Txn is not null).Select(e => e.Txn!));
+        switch (outcome.Stop)
         {
-            if (entry.Zxid <= snapshotZxid) continue;
-            if (entry.Txn is not { } txn) return (applied, true); // reported with the journal
-            long previous = tree.LastAppliedZxid;
-            if (!Recovery.Follows(previous, entry.Zxid))
-            {
-                damage.Add($"gap: after 0x{previous:x} the journal's next txn is 0x{entry.Zxid:x}; the txns between are missing " +
+            case ReplayGap gap:
+                damage.Add($"gap: after 0x{gap.PreviousZxid:x} the journal's next txn is 0x{gap.NextZxid:x}; the txns between are missing " +
                            "(purged while the snapshot that covered them is missing or corrupt); restore that snapshot, or wipe this server's data and resync");
-                return (applied, true);
-            }
-            try
-            {
-                tree.Apply(txn);
-            }
-            catch (InvalidOperationException e)
-            {
-                damage.Add($"journal txn 0x{entry.Zxid:x} ({txn.Body.Type}) does not apply to the state at 0x{previous:x}: {e.Message}; " +
+                break;
+            case ReplayNotApplied bad:
+                damage.Add($"journal txn 0x{bad.Txn.Header.Zxid:x} ({bad.Txn.Body.Type}) does not apply to the state at 0x{bad.PreviousZxid:x}: {bad.Error.Message}; " +
                            "the snapshot and journal disagree: move the newest snapshot aside to replay from an older one, or wipe this server's data and resync");
-                return (applied, true);
-            }
-            applied++;
+                break;
         }
-        return (applied, false);
+        bool stoppedAtDamage = after.Any(e => e.Txn is null);
+        return (outcome.Applied, outcome.Stop is not null || stoppedAtDamage);
     }
 }

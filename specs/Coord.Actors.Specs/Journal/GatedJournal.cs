@@ -10,6 +10,10 @@ internal sealed class GatedJournal : IJournal
         System.Threading.Channels.Channel.CreateUnbounded<TaskCompletionSource>();
     public int Count;
     public long LastDurableZxid => 0;
+    public long AcceptedEpoch => 0;
+    public long CurrentEpoch => 0;
+    public ValueTask SetAcceptedEpochAsync(long epoch, CancellationToken ct = default) => ValueTask.CompletedTask;
+    public ValueTask SetCurrentEpochAsync(long epoch, CancellationToken ct = default) => ValueTask.CompletedTask;
     public ValueTask AppendAsync(IReadOnlyList<SequencedTxn> batch, CancellationToken ct = default)
     {
         var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -47,4 +47,17 @@ public sealed class JournalActorSpecs : Akka.TestKit.Xunit2.TestKit
         Assert.Equal([1L, 2L], commits.ExpectMsg<Committed>(TimeSpan.FromSeconds(5)).Txns.Select(t => t.Header.Zxid));
         Assert.Equal([3L], commits.ExpectMsg<Committed>(TimeSpan.FromSeconds(5)).Txns.Select(t => t.Header.Zxid));
     }
+
+    [Fact]
+    public void A_new_epoch_is_persisted_between_the_txns_before_it_and_the_first_txn_of_it()
+    {
+        var journal = new InMemoryJournal();
+        var commits = CreateTestProbe();
+        var actor = Sys.ActorOf(JournalActor.Props(journal, commits.Ref, new CoreCounters(), NullLogger.Instance));
+        long e1 = (1L << 32) | 1;
+        actor.Tell(new AppendTxns([Txn(1), Txn(2), Txn(e1)], [(2, 1L)]));
+        Assert.Equal([1L, 2L], commits.ExpectMsg<Committed>(TimeSpan.FromSeconds(5)).Txns.Select(t => t.Header.Zxid));
+        Assert.Equal([e1], commits.ExpectMsg<Committed>(TimeSpan.FromSeconds(5)).Txns.Select(t => t.Header.Zxid));
+        Assert.Equal((1L, 1L), (journal.AcceptedEpoch, journal.CurrentEpoch));
+    }
 }

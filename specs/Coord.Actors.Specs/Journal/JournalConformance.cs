@@ -10,7 +10,7 @@ namespace Coord.Actors.Specs.Journal;
 /// Not specified (and not tested): reading while an append is in flight; the contract leaves it to the
 /// implementation, and the sequencer never does it.
 /// </summary>
-public abstract class JournalConformance : IAsyncLifetime
+public abstract partial class JournalConformance : IAsyncLifetime
 {
     private readonly List<IJournal> _opened = [];
 
@@ -123,6 +123,16 @@ public abstract class JournalConformance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task After_TruncateAfter_between_two_txns_the_next_append_may_start_just_above_the_remaining_tail()
+    {
+        var j = Open();
+        await j.AppendAsync([At(1), At(2), At(10)]);
+        await j.TruncateAfterAsync(5);
+        await j.AppendAsync([At(3)]);
+        Assert.Equal([1L, 2L, 3L], Zxids(j.ReadAfter(0)));
+    }
+
+    [Fact]
     public async Task PurgeThrough_drops_the_head_keeps_LastDurableZxid_and_refuses_reads_into_the_purged_part()
     {
         var j = Open();
@@ -153,7 +163,7 @@ public abstract class JournalConformance : IAsyncLifetime
 }
 
 /// <summary>Adds what a durable journal must do: keep everything across dispose and reopen, and stop after a failed write.</summary>
-public abstract class DurableJournalConformance : JournalConformance
+public abstract partial class DurableJournalConformance : JournalConformance
 {
     /// <summary>Makes the store under <paramref name="journal"/> fail while writing the txn at <paramref name="zxid"/> (a real storage error, not a wrapper fault).</summary>
     protected abstract void BreakStorageAt(IJournal journal, long zxid);
@@ -192,7 +202,23 @@ public abstract class DurableJournalConformance : JournalConformance
     }
 
     [Fact]
-    public async Task After_a_failed_append_the_task_faults_with_an_IOException_and_every_later_append_fails()
+    public async Task Epochs_survive_dispose_and_reopen_and_still_never_go_backward()
+    {
+        await using (var j = OpenJournal())
+        {
+            await j.SetAcceptedEpochAsync(7);
+            await j.SetCurrentEpochAsync(6);
+        }
+        var again = Open();
+        Assert.Equal((7L, 6L), (again.AcceptedEpoch, again.CurrentEpoch));
+        await Assert.ThrowsAnyAsync<InvalidOperationException>(async () => await again.SetAcceptedEpochAsync(6));
+        await Assert.ThrowsAnyAsync<InvalidOperationException>(async () => await again.SetCurrentEpochAsync(8));
+        await again.SetCurrentEpochAsync(7);
+        Assert.Equal((7L, 7L), (again.AcceptedEpoch, again.CurrentEpoch));
+    }
+
+    [Fact]
+    public async Task After_a_failed_append_the_task_faults_with_an_IOException_and_every_later_write_fails()
     {
         await using (var j = OpenJournal())
         {
@@ -202,7 +228,9 @@ public abstract class DurableJournalConformance : JournalConformance
             Assert.Contains("0x4", failed.Message + failed.InnerException?.Message, StringComparison.Ordinal);
             await Assert.ThrowsAnyAsync<IOException>(async () => await j.AppendAsync([At(9)]));
             await Assert.ThrowsAnyAsync<IOException>(async () => await j.AppendAsync([At(10)]));
+            await Assert.ThrowsAnyAsync<IOException>(async () => await j.SetAcceptedEpochAsync(1));
             Assert.Equal(3, j.LastDurableZxid);
+            Assert.Equal(0, j.AcceptedEpoch);
         }
         // The failed batch was one transaction: none of it is in the store, not even the txns before the failing one.
         var again = Open();

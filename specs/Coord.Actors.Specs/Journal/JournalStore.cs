@@ -1,4 +1,5 @@
 using Coord.Actors.Journal;
+using Coord.Actors.Txns;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
@@ -27,6 +28,29 @@ internal sealed class JournalStore : IDisposable
         using var cmd = conn.CreateCommand();
         cmd.CommandText = sql;
         return Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// Writes a journal as builds before epochs did (format version 1, commit 270a8ac): the same tables, meta
+    /// holding only the format version and the purge point, one checksummed row per txn.
+    /// </summary>
+    public void CreateVersion1(IEnumerable<SequencedTxn> txns, long purgedThrough = 0)
+    {
+        Execute("PRAGMA journal_mode=WAL");
+        Execute("""
+            CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+            CREATE TABLE txns(zxid INTEGER PRIMARY KEY, epoch INTEGER NOT NULL, type INTEGER NOT NULL,
+                              payload BLOB NOT NULL, crc INTEGER NOT NULL);
+            """);
+        Execute("INSERT INTO meta(key, value) VALUES ('format_version', 1), ('purged_through', $p)", ("$p", purgedThrough));
+        foreach (var txn in txns)
+        {
+            byte[] payload = TxnCodec.ToBytes(txn);
+            long zxid = txn.Header.Zxid;
+            int type = (int)txn.Body.Type;
+            Execute("INSERT INTO txns(zxid, epoch, type, payload, crc) VALUES ($z, $e, $t, $p, $c)",
+                ("$z", zxid), ("$e", zxid >>> 32), ("$t", type), ("$p", payload), ("$c", (long)JournalRecord.Checksum(zxid, type, payload)));
+        }
     }
 
     /// <summary>A real SQLite error inside the journal's insert transaction, raised when the txn at <paramref name="zxid"/> is written.</summary>

@@ -417,6 +417,8 @@ public sealed class CoreActorSpecs : Akka.TestKit.Xunit2.TestKit
         var stat = FakeConnection.Body<StatResponse>((await c.CallAsync(OpCode.Exists, new PathWatchRequest("/r7", false))).Body).Stat;
         Assert.Equal(zxids[^1], stat.Czxid);
         Assert.Equal(zxids[^1], h.Journal.LastDurableZxid);
+        // Each epoch was persisted as accepted and current before its first txn was journaled.
+        Assert.Equal((2L, 2L), (h.Journal.AcceptedEpoch, h.Journal.CurrentEpoch));
         Assert.Equal(4 + 8, (await h.StatsAsync()).NodeCount); // "/", /zookeeper, its quota and config, and the eight
     }
 

@@ -171,6 +171,29 @@ public sealed class RecoverySpecs : IDisposable
         Assert.Null(r.Tree.Get("/lock"));
     }
 
+    [Fact]
+    public void Replay_applies_in_order_and_reports_a_gap_or_a_txn_that_does_not_apply_instead_of_throwing()
+    {
+        var h = new History(seed: 13);
+        h.Run(40);
+        var all = new DataTree();
+        Assert.Equal(new ReplayOutcome(h.Txns.Count, null), Recovery.Replay(all, h.Txns));
+        Assert.Equal(h.Tree.Digest(), all.Digest());
+
+        var gapped = new DataTree();
+        var gap = Recovery.Replay(gapped, h.Txns.Where(t => t.Header.Zxid != 20));
+        Assert.Equal(new ReplayOutcome(19, new ReplayGap(19, 21)), gap);
+        Assert.Equal(19, gapped.LastAppliedZxid);
+
+        var bad = new SequencedTxn(new TxnHeader(1, 1, h.Zxid + 1, 0), new DeleteTxn("/no/such/node"));
+        var stopped = new DataTree();
+        var outcome = Recovery.Replay(stopped, h.Txns.Append(bad).Append(bad));
+        Assert.Equal(h.Txns.Count, outcome.Applied);
+        var notApplied = Assert.IsType<ReplayNotApplied>(outcome.Stop);
+        Assert.Same(bad, notApplied.Txn);
+        Assert.Equal(h.Zxid, notApplied.PreviousZxid);
+    }
+
     [Theory]
     [InlineData(0x0000000100000005L, 0x0000000100000006L, true)]
     [InlineData(0x0000000100000005L, 0x0000000200000001L, true)] // a new epoch starts its counter at 1

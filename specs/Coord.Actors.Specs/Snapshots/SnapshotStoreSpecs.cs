@@ -112,4 +112,37 @@ public sealed class SnapshotStoreSpecs : IDisposable
         Assert.Empty(store.Purge(keep: 2));
         Assert.Throws<ArgumentOutOfRangeException>(() => store.Purge(0));
     }
+
+    [Fact]
+    public void Loading_at_or_below_a_zxid_ignores_newer_snapshots_without_calling_them_skipped()
+    {
+        var store = Store();
+        var taken = WriteHistory(store, 10, 10, 10);
+        var skipped = new List<(SnapshotFile File, string Reason)>();
+        var loaded = store.LoadNewestValid(skipped, atOrBelowZxid: taken[1].Zxid + 1)!;
+        Assert.Equal(taken[1].Zxid, loaded.File.Zxid);
+        Assert.Equal(taken[1].Digest, loaded.Tree.Digest());
+        Assert.Empty(skipped);
+        Assert.Null(store.LoadNewestValid(atOrBelowZxid: taken[0].Zxid - 1));
+    }
+
+    [Fact]
+    public void DeleteNewerThan_removes_newer_snapshots_and_their_temp_files_and_keeps_the_rest()
+    {
+        var store = Store();
+        var taken = WriteHistory(store, 10, 10, 10);
+        string staleTemp = Path.Combine(_dir.Path, SnapshotStore.FileNameFor(taken[2].Zxid + 5)[..^".snap".Length] + ".snap.tmp");
+        string olderTemp = Path.Combine(_dir.Path, SnapshotStore.FileNameFor(taken[0].Zxid - 1)[..^".snap".Length] + ".snap.tmp");
+        File.WriteAllText(staleTemp, "x");
+        File.WriteAllText(olderTemp, "x");
+
+        var gone = store.DeleteNewerThan(taken[0].Zxid);
+
+        Assert.Equal([taken[2].Zxid, taken[1].Zxid], gone.Select(f => f.Zxid));
+        Assert.Equal([taken[0].Zxid], store.List().Select(f => f.Zxid));
+        Assert.False(File.Exists(staleTemp));
+        Assert.True(File.Exists(olderTemp));
+        Assert.Equal(2, _log.Entries.Count(e => e.EventId == 4004));
+        Assert.Empty(store.DeleteNewerThan(taken[0].Zxid));
+    }
 }

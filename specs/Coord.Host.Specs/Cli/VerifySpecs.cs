@@ -103,6 +103,19 @@ public sealed class VerifySpecs : CliDataDirSpecs
     }
 
     [Fact]
+    public async Task A_txn_that_does_not_apply_is_damage_and_replay_stops_before_it_as_recovery_would()
+    {
+        await BuildAsync();
+        await using (var journal = SqliteJournal.Open(Dir))
+            await journal.AppendAsync([new(new(0x42, 99, Z13 + 1, DataDir.TimeMs), new Coord.Actors.Txns.DeleteTxn("/no/such/node"))]);
+        var (exit, lines, _) = await RunAsync("verify", Dir);
+        Assert.Equal(1, exit);
+        Assert.Contains(Replay(DigestAt13, Z10, 3, "0x10000000d", NodesAt13, 1, 1, stopped: true), lines);
+        Assert.StartsWith("DAMAGED: journal txn 0x10000000e (Delete) does not apply to the state at 0x10000000d", lines[^1], StringComparison.Ordinal);
+        Assert.Contains("the snapshot and journal disagree", lines[^1], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Without_snapshots_the_whole_journal_replays_to_the_same_digest()
     {
         await BuildAsync();

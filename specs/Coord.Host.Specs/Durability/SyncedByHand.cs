@@ -67,5 +67,9 @@ internal sealed class SyncedByHand(FaultInjectingJournal fault) : IJournal
     public IEnumerable<SequencedTxn> ReadAfter(long afterZxid) => Fault.ReadAfter(afterZxid);
     public ValueTask TruncateAfterAsync(long zxid, CancellationToken ct = default) => Fault.TruncateAfterAsync(zxid, ct);
     public ValueTask PurgeThroughAsync(long zxid, CancellationToken ct = default) => Fault.PurgeThroughAsync(zxid, ct);
+    public long AcceptedEpoch => Fault.AcceptedEpoch;
+    public long CurrentEpoch => Fault.CurrentEpoch;
+    public ValueTask SetAcceptedEpochAsync(long epoch, CancellationToken ct = default) => Fault.SetAcceptedEpochAsync(epoch, ct);
+    public ValueTask SetCurrentEpochAsync(long epoch, CancellationToken ct = default) => Fault.SetCurrentEpochAsync(epoch, ct);
     public ValueTask DisposeAsync() => Fault.DisposeAsync();
 }

@@ -1,7 +1,8 @@
+using Coord.Actors.Journal;
 using Coord.Actors.Txns;
 using Microsoft.Extensions.Logging;
 
-namespace Coord.Actors.Journal;
+namespace Coord.Specs.Support;
 
 /// <summary>
 /// Wraps a journal and injects storage faults for specs (and later the crash specs). What it simulates,
@@ -47,6 +48,8 @@ public sealed class FaultInjectingJournal(IJournal inner, Action<long>? tearTxn 
 
     public long LastDurableZxid => Inner.LastDurableZxid;
     public long FirstZxid => Inner.FirstZxid;
+    public long AcceptedEpoch => Inner.AcceptedEpoch;
+    public long CurrentEpoch => Inner.CurrentEpoch;
 
     public void FailNextAppend(IOException error) { lock (_gate) _failNextAppend = error ?? throw new ArgumentNullException(nameof(error)); }
 
@@ -155,14 +158,26 @@ public sealed class FaultInjectingJournal(IJournal inner, Action<long>? tearTxn 
 
     public IEnumerable<SequencedTxn> ReadAfter(long afterZxid) => Inner.ReadAfter(afterZxid);
 
+    /// <summary>
+    /// Passed through; held appends are not simulated across a truncation (refused), since what a real disk
+    /// would keep of them is exactly what the crash faults model.
+    /// </summary>
     public ValueTask TruncateAfterAsync(long zxid, CancellationToken ct = default)
     {
         lock (_gate)
         {
+            if (_crashed) return ValueTask.FromException(new IOException("the journal crashed (simulated)"));
             if (_failure is { } f) return ValueTask.FromException(new IOException($"journal failed earlier: {f.Message}", f));
-            _lastAcceptedZxid = Math.Min(_lastAcceptedZxid, zxid);
+            if (_held.Count > 0) throw new InvalidOperationException("cannot truncate while appends are held unsynced; SyncAsync first");
         }
-        return Inner.TruncateAfterAsync(zxid, ct);
+        return TruncateThroughAsync(zxid, ct);
+    }
+
+    private async ValueTask TruncateThroughAsync(long zxid, CancellationToken ct)
+    {
+        await Inner.TruncateAfterAsync(zxid, ct).ConfigureAwait(false);
+        // The new floor is where the inner journal now ends (the last txn at or below zxid), not zxid itself.
+        lock (_gate) _lastAcceptedZxid = Inner.LastDurableZxid;
     }
 
     public ValueTask PurgeThroughAsync(long zxid, CancellationToken ct = default)
@@ -170,6 +185,24 @@ public sealed class FaultInjectingJournal(IJournal inner, Action<long>? tearTxn 
         lock (_gate)
             if (_failure is { } f) return ValueTask.FromException(new IOException($"journal failed earlier: {f.Message}", f));
         return Inner.PurgeThroughAsync(zxid, ct);
+    }
+
+    /// <summary>Passed through (no fault applies to epochs); refused once the wrapper has failed or crashed.</summary>
+    public ValueTask SetAcceptedEpochAsync(long epoch, CancellationToken ct = default) =>
+        RefusalIfBroken() ?? Inner.SetAcceptedEpochAsync(epoch, ct);
+
+    /// <summary>Passed through (no fault applies to epochs); refused once the wrapper has failed or crashed.</summary>
+    public ValueTask SetCurrentEpochAsync(long epoch, CancellationToken ct = default) =>
+        RefusalIfBroken() ?? Inner.SetCurrentEpochAsync(epoch, ct);
+
+    private ValueTask? RefusalIfBroken()
+    {
+        lock (_gate)
+        {
+            if (_crashed) return ValueTask.FromException(new IOException("the journal crashed (simulated)"));
+            if (_failure is { } f) return ValueTask.FromException(new IOException($"journal failed earlier: {f.Message}", f));
+        }
+        return null;
     }
 
     public async ValueTask DisposeAsync()

@@ -1,12 +1,14 @@
+using Coord.Actors.Journal;
 using Coord.Actors.Txns;
 
-namespace Coord.Actors.Journal;
+namespace Coord.Specs.Support;
 
 /// <summary>
-/// Keeps the most recent txns in memory; appends complete synchronously. The default until the durable
-/// journal is wired in: a standalone server without persistence has no recovery to read it for, so it
-/// keeps a bounded window (<see cref="TxnsRetainedMax"/>) rather than every txn ever written; txns that
-/// fall out of the window count as purged. Nothing survives the process.
+/// Keeps the most recent txns in memory; appends complete synchronously. For specs and benchmarks that
+/// want the sequencer without a disk (the server always runs on <see cref="SqliteJournal"/>). It keeps a
+/// bounded window (<see cref="TxnsRetainedMax"/>) rather than every txn ever written; txns that fall out
+/// of the window count as purged. Nothing survives the process. Held to the same contract as the durable
+/// journal by the JournalConformance suite.
 /// </summary>
 public sealed class InMemoryJournal(int txnsRetainedMax = InMemoryJournal.TxnsRetainedMaxDefault) : IJournal
 {
@@ -16,11 +18,15 @@ public sealed class InMemoryJournal(int txnsRetainedMax = InMemoryJournal.TxnsRe
     private readonly Lock _gate = new();
     private long _last;
     private long _purgedThroughZxid;
+    private long _acceptedEpoch;
+    private long _currentEpoch;
 
     public int TxnsRetainedMax { get; } = txnsRetainedMax > 0 ? txnsRetainedMax : throw new ArgumentOutOfRangeException(nameof(txnsRetainedMax));
     public long LastDurableZxid { get { lock (_gate) return _last; } }
     public long FirstZxid { get { lock (_gate) return _txns.First?.Value.Header.Zxid ?? 0; } }
     public int Count { get { lock (_gate) return _txns.Count; } }
+    public long AcceptedEpoch { get { lock (_gate) return _acceptedEpoch; } }
+    public long CurrentEpoch { get { lock (_gate) return _currentEpoch; } }
 
     public ValueTask AppendAsync(IReadOnlyList<SequencedTxn> batch, CancellationToken ct = default)
     {
@@ -62,6 +68,26 @@ public sealed class InMemoryJournal(int txnsRetainedMax = InMemoryJournal.TxnsRe
             JournalOrder.CheckPurge(zxid, _last);
             while (_txns.First is { } head && head.Value.Header.Zxid <= zxid) DropFirst();
             _purgedThroughZxid = Math.Max(_purgedThroughZxid, zxid);
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask SetAcceptedEpochAsync(long epoch, CancellationToken ct = default)
+    {
+        lock (_gate)
+        {
+            JournalOrder.CheckAcceptedEpoch(epoch, _acceptedEpoch);
+            _acceptedEpoch = epoch;
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask SetCurrentEpochAsync(long epoch, CancellationToken ct = default)
+    {
+        lock (_gate)
+        {
+            JournalOrder.CheckCurrentEpoch(epoch, _currentEpoch, _acceptedEpoch);
+            _currentEpoch = epoch;
         }
         return ValueTask.CompletedTask;
     }

@@ -1,6 +1,7 @@
+using Coord.Actors.Journal;
 using Microsoft.Data.Sqlite;
 
-namespace Coord.Actors.Journal;
+namespace Coord.Specs.Support;
 
 /// <summary>
 /// Damages a closed SQLite journal the way a crash or a bad disk would, for fault injection
@@ -14,7 +15,10 @@ public static class SqliteJournalDamage
     /// </summary>
     public static void TearTxn(string dataDir, long zxid)
     {
-        using var conn = SqliteJournal.OpenConnection(SqliteJournal.PathIn(dataDir), SqliteOpenMode.ReadWrite);
+        // No pooling: the journal reopens the file right after, and a pooled handle would outlive this call.
+        var cs = new SqliteConnectionStringBuilder { DataSource = SqliteJournal.PathIn(dataDir), Mode = SqliteOpenMode.ReadWrite, Pooling = false };
+        using var conn = new SqliteConnection(cs.ToString());
+        conn.Open();
         using var cmd = conn.CreateCommand();
         cmd.CommandText = "UPDATE txns SET payload = substr(payload, 1, length(payload) / 2) WHERE zxid = $z";
         cmd.Parameters.AddWithValue("$z", zxid);
