@@ -56,6 +56,7 @@ public sealed partial class ApplierActor
         session.TimeoutMs = timeout;
         session.ConnectionId = m.ConnectionId;
         session.AuthIds = SessionActor.InitialAuthIds(connection.RemoteIp);
+        ForwardWrites(); // one ordered channel to the sequencer: writes already received go first
         _sequencer.Tell(new SessionReattached(session.Id, timeout));
         session.Actor.Tell(new AttachConnection(m.ConnectionId,
             new ConnectResponse(0, timeout, session.Id, record.Password, false, req.HasReadOnlyField)));
@@ -74,6 +75,7 @@ public sealed partial class ApplierActor
         var password = _newPassword();
         if (password.Length != PasswordBytes) throw new InvalidOperationException("session passwords are 16 bytes");
         _pendingConnects[id] = new PendingConnect(m.ConnectionId, m.Request.HasReadOnlyField);
+        ForwardWrites();
         _sequencer.Tell(new CreateSessionRequest(id, timeout, password));
     }
 

@@ -37,12 +37,25 @@ public sealed partial class ApplierActor
         if (r.Op == OpCode.CloseSession) session.Closing = true;
         session.Outstanding.Enqueue(r);
         session.PendingWrites++;
-        // The sequencer decides; the answer comes back as the applied txn with this session id and xid.
-        _sequencer.Tell(r);
+        // The sequencer decides; the answer comes back as the applied txn with this session id and xid. Writes go
+        // in bursts: the first of a burst queues a FlushWrites behind what is already in the mailbox.
+        _writes.Add(r);
+        if (_writes.Count == 1) Self.Tell(FlushWrites.Instance, ActorRefs.NoSender);
+    }
+
+    /// <summary>Writes received and not yet forwarded, in arrival order.</summary>
+    private List<ClientRequest> _writes = new();
+
+    private void ForwardWrites()
+    {
+        if (_writes.Count == 0) return;
+        var burst = _writes;
+        _writes = new List<ClientRequest>(Math.Min(burst.Count, 1024));
+        _sequencer.Tell(new Sequencer.ForwardedWrites(burst), ActorRefs.NoSender);
     }
 
     private void Answer(LocalSession session, ClientRequest r, ErrorCode err, IJuteWritable? body, bool closeAfter = false) =>
-        session.Actor.Tell(new Reply(r.ConnectionId, r.Xid, _tree.LastAppliedZxid, err, body, closeAfter));
+        session.Actor.Tell(new Reply(r.ConnectionId, r.Xid, _tree.LastAppliedZxid, err, body, closeAfter), ActorRefs.NoSender);
 
     /// <summary>Runs a non-write request against the tree as applied so far, and answers it.</summary>
     private void Execute(LocalSession session, ClientRequest r)

@@ -61,6 +61,7 @@ public sealed partial class ApplierActor : ReceiveActor
         _nodesAtLastSnapshot = tree.NodeCount;
 
         Receive<ClientRequest>(OnRequest);
+        Receive<FlushWrites>(_ => ForwardWrites());
         Receive<Committed>(OnCommitted);
         Receive<ConnectRequested>(OnConnect);
         Receive<ConnectionClosed>(OnConnectionClosed);
@@ -104,6 +105,7 @@ public sealed partial class ApplierActor : ReceiveActor
     /// <summary>Sessions with activity since the last tick go to the sequencer, which decides expiry, then the tick.</summary>
     private void ReportTouches(bool tick)
     {
+        ForwardWrites(); // one ordered channel to the sequencer: writes already received go first
         var ids = _touched.Count == 0 ? [] : _touched.ToArray();
         foreach (long id in ids)
             if (_sessions.TryGetValue(id, out var s)) s.Touched = false;

@@ -10,9 +10,9 @@ namespace Coord.Actors.Sequencer;
 /// <summary>
 /// The thin shell around <see cref="SequencerCore"/> on the leader (standalone: the only member). It feeds the
 /// core the writes, session requests and touches it receives, with the clock's time, and sends what the core
-/// decided to the journal: one <see cref="AppendTxns"/> per burst. The first txn of a burst sends this actor a
-/// <see cref="FlushToJournal"/>, which arrives behind everything already in its mailbox; the journal keeps one
-/// append in flight and groups what arrives meanwhile, so a slow fsync makes the next batch bigger (group commit).
+/// decided to the journal: one <see cref="AppendTxns"/> per message it handled, so a burst of writes forwarded
+/// together (<see cref="ForwardedWrites"/>) is one append; the journal keeps one append in flight and groups
+/// what arrives meanwhile, so a slow fsync makes the next batch bigger (group commit).
 /// Runs on the core dispatcher, the same single thread as the applier, because prep reads the applier's tree.
 /// Failure: any exception is a broken invariant; the core guardian stops the server.
 /// </summary>
@@ -23,7 +23,6 @@ public sealed partial class SequencerActor : ReceiveActor
     private readonly IActorRef _journal;
     private readonly CoreThreadGuard _thread;
     private readonly ILogger _log;
-    private bool _flushQueued;
 
     public SequencerActor(SequencerCore core, IClock clock, IActorRef journal, CoreThreadGuard thread, ILogger log)
     {
@@ -32,12 +31,12 @@ public sealed partial class SequencerActor : ReceiveActor
         _journal = journal;
         _thread = thread;
         _log = log;
-        Receive<ClientRequest>(m =>
+        Receive<ForwardedWrites>(m =>
         {
-            _core.Write(m, _clock.MonotonicMs, _clock.WallMs);
+            long now = _clock.MonotonicMs, wall = _clock.WallMs;
+            foreach (var request in m.Requests) _core.Write(request, now, wall);
             Decided();
         });
-        Receive<FlushToJournal>(_ => Flush());
         Receive<Applied>(m => _core.Applied(m.Zxid));
         Receive<SessionsTouched>(m =>
         {
@@ -66,27 +65,15 @@ public sealed partial class SequencerActor : ReceiveActor
         finally { _thread.Exit(); }
     }
 
-    /// <summary>After a call into the core: log what needs a line, and queue the flush of a new burst.</summary>
+    /// <summary>After a call into the core: log what needs a line, and send what it decided to the journal.</summary>
     private void Decided()
     {
-        var output = _core.Output;
-        if (output.IsEmpty) return;
+        if (_core.Output.IsEmpty) return;
+        var output = _core.TakeOutput();
         foreach (var (op, error) in output.PrepFailures) LogPrepBug(_log, op, error);
         foreach (long id in output.Expired) LogExpiring(_log, id);
-        output.PrepFailures.Clear();
-        output.Expired.Clear();
-        if (_flushQueued) return;
-        _flushQueued = true;
-        Self.Tell(FlushToJournal.Instance);
-    }
-
-    private void Flush()
-    {
-        _flushQueued = false;
-        var output = _core.TakeOutput();
-        if (output.IsEmpty) return;
         foreach (var (_, epoch) in output.EpochStarts) LogNewEpoch(_log, epoch);
-        _journal.Tell(new AppendTxns(output.Txns, output.EpochStarts.Count == 0 ? null : output.EpochStarts));
+        _journal.Tell(new AppendTxns(output.Txns, output.EpochStarts.Count == 0 ? null : output.EpochStarts), ActorRefs.NoSender);
     }
 
     [LoggerMessage(EventId = 1200, Level = LogLevel.Error, Message = "Prep failed on a {Op} request; answered MARSHALLINGERROR")]

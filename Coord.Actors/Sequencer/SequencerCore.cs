@@ -113,7 +113,7 @@ public sealed class SequencerCore
             if (!_sessions.TryGetValue(id, out var s) || s.Closing) continue;
             s.Closing = true;
             ExpiredSessions++;
-            Output.Expired.Add(id);
+            Output.SessionExpired(id);
             long zxid = NextZxid();
             Emit(new SequencedTxn(new TxnHeader(id, 0, zxid, wallMs), _prep.PrepareCloseSession(id, zxid)));
         }
@@ -148,7 +148,7 @@ public sealed class SequencerCore
         // The counter is exhausted: never reuse a zxid; sequencing goes on in a new epoch, which the shell
         // persists before any txn of it is journaled.
         _zxids.StartEpoch(_zxids.Epoch + 1);
-        Output.EpochStarts.Add((Output.Txns.Count, _zxids.Epoch));
+        Output.EpochStarted(_zxids.Epoch);
         if (!_zxids.TryNext(out zxid)) throw new InvalidOperationException("a new epoch has no zxid to give");
         return zxid;
     }
@@ -168,7 +168,7 @@ public sealed class SequencerCore
         catch (Exception ex) when (ex is not InvalidOperationException)
         {
             // Prep must turn any client input into a txn; reaching here is a bug, answered as a marshalling error.
-            Output.PrepFailures.Add((r.Op, ex));
+            Output.PrepFailed(r.Op, ex);
             return new ErrorTxn(ErrorCode.MarshallingError);
         }
     }
@@ -186,9 +186,19 @@ public sealed class SequencerCore
 /// </summary>
 public sealed class SequencerOutput
 {
+    private List<(int BeforeIndex, long Epoch)>? _epochStarts;
+    private List<long>? _expired;
+    private List<(OpCode Op, Exception Error)>? _prepFailures;
+
     public List<SequencedTxn> Txns { get; } = new();
-    public List<(int BeforeIndex, long Epoch)> EpochStarts { get; } = new();
-    public List<long> Expired { get; } = new();
-    public List<(OpCode Op, Exception Error)> PrepFailures { get; } = new();
+
+    // Rare: allocated only when something happens (one list per output would cost every burst three allocations).
+    public IReadOnlyList<(int BeforeIndex, long Epoch)> EpochStarts => (IReadOnlyList<(int, long)>?)_epochStarts ?? [];
+    public IReadOnlyList<long> Expired => (IReadOnlyList<long>?)_expired ?? [];
+    public IReadOnlyList<(OpCode Op, Exception Error)> PrepFailures => (IReadOnlyList<(OpCode, Exception)>?)_prepFailures ?? [];
     public bool IsEmpty => Txns.Count == 0;
+
+    internal void EpochStarted(long epoch) => (_epochStarts ??= new()).Add((Txns.Count, epoch));
+    internal void SessionExpired(long sessionId) => (_expired ??= new()).Add(sessionId);
+    internal void PrepFailed(OpCode op, Exception error) => (_prepFailures ??= new()).Add((op, error));
 }

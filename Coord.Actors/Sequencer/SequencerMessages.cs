@@ -30,8 +30,11 @@ public sealed record ExpiryQuery
 /// <summary>dump, first half: sessions by expiry bucket; and the sequencer's own figures.</summary>
 public sealed record ExpiryReport(IReadOnlyList<(long ExpiresAtMs, IReadOnlyList<long> Sessions)> Expiry, long Epoch, long LastZxid);
 
-/// <summary>Sent by the sequencer to itself when its first txn of a burst is decided: the burst goes to the journal together.</summary>
-internal sealed record FlushToJournal
+/// <summary>
+/// Writes forwarded by a member's applier, in the order its sessions sent them (one ordered channel per member),
+/// a burst at a time: the sequencer decides the burst and hands it to the journal as one append.
+/// </summary>
+public sealed record ForwardedWrites(IReadOnlyList<Sessions.ClientRequest> Requests)
 {
-    public static readonly FlushToJournal Instance = new();
+    public override string ToString() => $"forwarded {Requests.Count} writes";
 }

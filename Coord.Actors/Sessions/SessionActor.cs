@@ -130,7 +130,7 @@ public sealed class SessionActor : ReceiveActor
             OnAuth(m.Xid, (AuthPacket)m.Record!);
             return;
         }
-        _applier.Tell(new ClientRequest(SessionId, m.ConnectionId, m.Xid, m.Op, m.Record, _authIds));
+        _applier.Tell(new ClientRequest(SessionId, m.ConnectionId, m.Xid, m.Op, m.Record, _authIds), ActorRefs.NoSender);
     }
 
     private void OnAuth(int xid, AuthPacket packet)
@@ -174,7 +174,7 @@ public sealed class SessionActor : ReceiveActor
     {
         if (_flushQueued) return;
         _flushQueued = true;
-        Self.Tell(FlushReplies.Instance);
+        Self.Tell(FlushReplies.Instance, ActorRefs.NoSender);
     }
 
     private static void WriteTo(IClientConnection connection, int xid, long zxid, ErrorCode err, IJuteWritable? body, bool completesRequest)

@@ -40,15 +40,15 @@ public sealed class SequencerActorSpecs : Akka.TestKit.Xunit2.TestKit
     private AppendTxns NextAppend() => _journal.ExpectMsg<AppendTxns>(TimeSpan.FromSeconds(5));
 
     [Fact]
-    public void A_burst_of_writes_leaves_as_one_append_in_zxid_order_naming_each_request()
+    public void A_burst_of_forwarded_writes_leaves_as_one_append_in_zxid_order_naming_each_request()
     {
         _sequencer.Tell(new CreateSessionRequest(0x42, 10_000, new byte[16]));
         var created = NextAppend();
         Assert.IsType<CreateSessionTxn>(Assert.Single(created.Txns).Body);
         Apply(created);
 
-        for (int xid = 1; xid <= 3; xid++)
-            _sequencer.Tell(new ClientRequest(0x42, 7, xid, OpCode.Create, new CreateRequest($"/b{xid}", null, Acl.OpenAclUnsafe, 0), []));
+        _sequencer.Tell(new ForwardedWrites([.. Enumerable.Range(1, 3).Select(xid =>
+            new ClientRequest(0x42, 7, xid, OpCode.Create, new CreateRequest($"/b{xid}", null, Acl.OpenAclUnsafe, 0), []))]));
         var burst = NextAppend();
         Assert.Equal([(0x42L, 1, 2L), (0x42L, 2, 3L), (0x42L, 3, 4L)],
             burst.Txns.Select(t => (t.Header.SessionId, t.Header.Cxid, t.Header.Zxid)));
@@ -68,7 +68,7 @@ public sealed class SequencerActorSpecs : Akka.TestKit.Xunit2.TestKit
         Assert.Equal((0x42L, 0), (expiry.Header.SessionId, expiry.Header.Cxid));
         Assert.Equal(0x42L, Assert.IsType<CloseSessionTxn>(expiry.Body).SessionId);
 
-        _sequencer.Tell(new ClientRequest(0x42, 7, 9, OpCode.Create, new CreateRequest("/late", null, Acl.OpenAclUnsafe, 0), []));
+        _sequencer.Tell(new ForwardedWrites([new ClientRequest(0x42, 7, 9, OpCode.Create, new CreateRequest("/late", null, Acl.OpenAclUnsafe, 0), [])]));
         var late = Assert.Single(NextAppend().Txns);
         Assert.Equal(9, late.Header.Cxid);
         Assert.Equal(ErrorCode.SessionExpired, Assert.IsType<ErrorTxn>(late.Body).Err);
