@@ -4,7 +4,6 @@ using Coord.Actors.Journal;
 using Coord.Actors.Sequencer;
 using Coord.Actors.Sessions;
 using Coord.Actors.Settings;
-using Coord.Actors.Time;
 using Coord.Actors.Tree;
 using Coord.Actors.Watches;
 using Microsoft.Extensions.Logging;
@@ -26,7 +25,6 @@ namespace Coord.Actors.Applier;
 public sealed partial class ApplierActor : ReceiveActor
 {
     private readonly CoordSettings _settings;
-    private readonly IClock _clock;
     private readonly DataTree _tree;
     private readonly WatchTable _watches = new();
     private readonly IConnectionDirectory _connections;
@@ -46,11 +44,10 @@ public sealed partial class ApplierActor : ReceiveActor
     private int _actorGeneration;
 
     public ApplierActor(
-        CoordSettings settings, IClock clock, DataTree tree, IConnectionDirectory connections, long firstSessionId,
+        CoordSettings settings, DataTree tree, IConnectionDirectory connections, long firstSessionId,
         Func<byte[]> newPassword, CoreThreadGuard thread, ILogger log, SnapshotStore? snapshots)
     {
         _settings = settings;
-        _clock = clock;
         _tree = tree;
         _connections = connections;
         _nextSessionId = firstSessionId;
@@ -83,9 +80,9 @@ public sealed partial class ApplierActor : ReceiveActor
     }
 
     public static Props Props(
-        CoordSettings settings, IClock clock, DataTree tree, IConnectionDirectory connections, long firstSessionId,
+        CoordSettings settings, DataTree tree, IConnectionDirectory connections, long firstSessionId,
         Func<byte[]> newPassword, CoreThreadGuard thread, ILogger log, SnapshotStore? snapshots) =>
-        Akka.Actor.Props.Create(() => new ApplierActor(settings, clock, tree, connections, firstSessionId, newPassword, thread, log, snapshots))
+        Akka.Actor.Props.Create(() => new ApplierActor(settings, tree, connections, firstSessionId, newPassword, thread, log, snapshots))
             .WithDispatcher(CoreConfig.CoreDispatcherId);
 
     /// <summary>Seeds a session id from the clock and server id, as ZooKeeper does: ids never repeat across restarts or members.</summary>

@@ -58,7 +58,7 @@ public sealed partial class CoreGuardian : ReceiveActor
         _onFatal = onFatal;
         var thread = new CoreThreadGuard();
         var settings = parts.Settings;
-        var applier = Context.ActorOf(ApplierActor.Props(settings, parts.Clock, parts.Tree, parts.Connections, parts.FirstSessionId,
+        var applier = Context.ActorOf(ApplierActor.Props(settings, parts.Tree, parts.Connections, parts.FirstSessionId,
             parts.NewPassword, thread, parts.Loggers.CreateLogger("Coord.Applier"), parts.Snapshots), "applier");
         var journal = Context.ActorOf(JournalActor.Props(parts.Journal, applier, counters, parts.Loggers.CreateLogger("Coord.Journal")), "journal");
         var core = new SequencerCore(settings, parts.Tree, Math.Max(parts.Epoch, ZxidAllocator.EpochOf(parts.Tree.LastAppliedZxid)),
