@@ -39,7 +39,7 @@ public sealed partial class ApplierActor
                 // The watch is used up either way; a connection that cannot READ the node is not told (ZooKeeper 3.8.4+).
                 if (!_sessions.TryGetValue(d.WatcherId, out var watcher) || watcher.ConnectionId == 0) continue;
                 if (!AclCheck.Allowed(trigger.Acl, Perms.Read, watcher.AuthIds)) continue;
-                watcher.Actor.Tell(new Notify(watcher.ConnectionId, zxid, d.Type, d.Path), ActorRefs.NoSender);
+                Send(watcher, new Notify(watcher.ConnectionId, zxid, d.Type, d.Path));
             }
         }
 

@@ -58,7 +58,7 @@ public sealed partial class ApplierActor
         session.AuthIds = SessionActor.InitialAuthIds(connection.RemoteIp);
         ForwardWrites(); // one ordered channel to the sequencer: writes already received go first
         _sequencer.Tell(new SessionReattached(session.Id, timeout));
-        session.Actor.Tell(new AttachConnection(m.ConnectionId,
+        Send(session, new AttachConnection(m.ConnectionId,
             new ConnectResponse(0, timeout, session.Id, record.Password, false, req.HasReadOnlyField)));
         LogReattached(_log, session.Id, timeout);
     }
@@ -88,7 +88,7 @@ public sealed partial class ApplierActor
         var session = StartSessionActor(txn.SessionId, txn.TimeoutMs);
         session.ConnectionId = pending.ConnectionId;
         session.AuthIds = SessionActor.InitialAuthIds(connection.RemoteIp);
-        session.Actor.Tell(new AttachConnection(pending.ConnectionId,
+        Send(session, new AttachConnection(pending.ConnectionId,
             new ConnectResponse(0, txn.TimeoutMs, txn.SessionId, txn.Password, false, pending.HasReadOnlyField)));
         LogCreated(_log, txn.SessionId, txn.TimeoutMs);
     }
@@ -110,7 +110,7 @@ public sealed partial class ApplierActor
         if (!_sessions.TryGetValue(m.SessionId, out var session) || session.ConnectionId != m.ConnectionId) return;
         session.ConnectionId = 0;
         _watches.RemoveWatcher(session.Id);
-        session.Actor.Tell(new ConnectionLost(m.ConnectionId));
+        Send(session, new ConnectionLost(m.ConnectionId));
     }
 
     /// <summary>The session's close txn is applied: its ephemerals are gone; release everything it held here.</summary>
@@ -119,7 +119,7 @@ public sealed partial class ApplierActor
         if (!_sessions.Remove(sessionId, out var session)) return;
         _watches.RemoveWatcher(sessionId);
         _sessionOfActor.Remove(session.Actor);
-        session.Actor.Tell(new EndSession(reason));
+        Send(session, new EndSession(reason));
         LogEnded(_log, sessionId, reason);
     }
 

@@ -37,10 +37,9 @@ public sealed partial class ApplierActor
         if (r.Op == OpCode.CloseSession) session.Closing = true;
         session.Outstanding.Enqueue(r);
         session.PendingWrites++;
-        // The sequencer decides; the answer comes back as the applied txn with this session id and xid. Writes go
-        // in bursts: the first of a burst queues a FlushWrites behind what is already in the mailbox.
+        // The sequencer decides; the answer comes back as the applied txn with this session id and xid. Writes
+        // leave at the end of the message being handled, together (AroundReceive).
         _writes.Add(r);
-        if (_writes.Count == 1) Self.Tell(FlushWrites.Instance, ActorRefs.NoSender);
     }
 
     /// <summary>Writes received and not yet forwarded, in arrival order.</summary>
@@ -55,7 +54,7 @@ public sealed partial class ApplierActor
     }
 
     private void Answer(LocalSession session, ClientRequest r, ErrorCode err, IJuteWritable? body, bool closeAfter = false) =>
-        session.Actor.Tell(new Reply(r.ConnectionId, r.Xid, _tree.LastAppliedZxid, err, body, closeAfter), ActorRefs.NoSender);
+        Send(session, new Reply(r.ConnectionId, r.Xid, _tree.LastAppliedZxid, err, body, closeAfter));
 
     /// <summary>Runs a non-write request against the tree as applied so far, and answers it.</summary>
     private void Execute(LocalSession session, ClientRequest r)
@@ -141,7 +140,7 @@ public sealed partial class ApplierActor
         long conn = session.ConnectionId;
         long rel = req.RelativeZxid;
         long zxid = _tree.LastAppliedZxid;
-        void Fire(EventType type, string path) => session.Actor.Tell(new Notify(conn, zxid, type, path));
+        void Fire(EventType type, string path) => Send(session, new Notify(conn, zxid, type, path));
 
         foreach (var path in req.DataWatches)
         {

@@ -58,7 +58,10 @@ public sealed partial class ApplierActor : ReceiveActor
         _nodesAtLastSnapshot = tree.NodeCount;
 
         Receive<ClientRequest>(OnRequest);
-        Receive<FlushWrites>(_ => ForwardWrites());
+        Receive<ClientRequestBatch>(m =>
+        {
+            foreach (var request in m.Requests) OnRequest(request);
+        });
         Receive<Committed>(OnCommitted);
         Receive<ConnectRequested>(OnConnect);
         Receive<ConnectionClosed>(OnConnectionClosed);
@@ -89,11 +92,48 @@ public sealed partial class ApplierActor : ReceiveActor
     public static long FirstSessionId(long wallMs, int serverId) =>
         (long)((ulong)(wallMs << 24) >> 8) | ((long)serverId << 56);
 
+    /// <summary>
+    /// Every message ends the same way: writes received during it go to the sequencer in one message, and each
+    /// session gets what was produced for it in one message, in the order produced (replies, events, attach, end).
+    /// That is where batching happens: a pipelined burst costs a few hand-offs, not a few per request.
+    /// </summary>
     protected override bool AroundReceive(Receive receive, object message)
     {
         _thread.Enter("applier");
-        try { return base.AroundReceive(receive, message); }
+        try
+        {
+            bool handled = base.AroundReceive(receive, message);
+            ForwardWrites();
+            FlushOutputs();
+            return handled;
+        }
         finally { _thread.Exit(); }
+    }
+
+    /// <summary>Sessions with output queued during the current message.</summary>
+    private readonly List<LocalSession> _withOutput = new();
+
+    /// <summary>Queues a message for a session's actor; it leaves at the end of the current message, in order.</summary>
+    private void Send(LocalSession session, SessionMessage message)
+    {
+        if (session.Output is null)
+        {
+            session.Output = new List<SessionMessage>(4);
+            _withOutput.Add(session);
+        }
+        session.Output.Add(message);
+    }
+
+    private void FlushOutputs()
+    {
+        if (_withOutput.Count == 0) return;
+        foreach (var session in _withOutput)
+        {
+            var output = session.Output!;
+            session.Output = null;
+            session.Actor.Tell(output.Count == 1 ? output[0] : new SessionOutput(output), ActorRefs.NoSender);
+        }
+        _withOutput.Clear();
     }
 
     /// <summary>A failing session actor is stopped (its PostStop closes the connection) and logged; nothing else is touched.</summary>

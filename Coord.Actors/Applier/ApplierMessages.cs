@@ -25,12 +25,6 @@ public sealed record TickElapsed
 /// <summary>A snapshot was written (or failed) off the actor thread; <see cref="OldestKeptZxid"/> bounds the journal purge.</summary>
 public sealed record SnapshotWritten(long Zxid, long OldestKeptZxid, Exception? Error);
 
-/// <summary>Sent by the applier to itself after the first write of a burst: the burst goes to the sequencer together.</summary>
-internal sealed record FlushWrites
-{
-    public static readonly FlushWrites Instance = new();
-}
-
 /// <summary>Asks for <see cref="CoreStats"/> (answered to the sender).</summary>
 public sealed record StatsQuery
 {

@@ -30,6 +30,9 @@ internal sealed class LocalSession(long id, IActorRef actor, int timeoutMs)
     /// <summary>A read or ping since the last tick: the session is in the applier's touch report.</summary>
     public bool Touched { get; set; }
 
+    /// <summary>What the applier produced for this session during the message it is handling (see <see cref="ApplierActor"/>'s outbox).</summary>
+    public List<SessionMessage>? Output { get; set; }
+
     /// <summary>The client asked to close: later requests get SESSIONEXPIRED.</summary>
     public bool Closing { get; set; }
 }

@@ -10,14 +10,15 @@ namespace Coord.Actors.Core;
 public static class CoreConfig
 {
     /// <summary>
-    /// The sequencer and the applier run on this dispatcher: one at a time (<see cref="SerialExecutorFactory"/>,
-    /// on the .NET thread pool). Prep reads the tree the applier mutates (as ZooKeeper's PrepRequestProcessor
-    /// reads its DataTree) and the tree is not thread-safe, so the two must never run at once; running them in
-    /// turn also keeps the hand-offs between them cheap.
+    /// The sequencer, the applier and the journal actor run on this dispatcher: one at a time
+    /// (<see cref="SerialExecutorFactory"/>, on the .NET thread pool). Prep reads the tree the applier mutates (as
+    /// ZooKeeper's PrepRequestProcessor reads its DataTree) and the tree is not thread-safe, so those two must never
+    /// run at once. Running the write path's hops in turn on one queue also makes each hand-off (applier →
+    /// sequencer → journal) a queue entry rather than a thread wake-up, which is what a write's latency is made of.
     /// </summary>
     public const string CoreDispatcherId = "coord.core-dispatcher";
 
-    /// <summary>Session actors and the journal actor: the thread pool, with a longer turn than Akka's default 30.</summary>
+    /// <summary>Session actors: the thread pool, with a longer turn than Akka's default 30.</summary>
     public const string SessionDispatcherId = "coord.session-dispatcher";
 
     public static Config Defaults { get; } = ConfigurationFactory.ParseString("""

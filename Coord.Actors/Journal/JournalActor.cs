@@ -57,7 +57,7 @@ public sealed partial class JournalActor : ReceiveActor
     }
 
     public static Props Props(IJournal journal, IActorRef commitTo, CoreCounters counters, ILogger log) =>
-        Akka.Actor.Props.Create(() => new JournalActor(journal, commitTo, counters, log)).WithDispatcher(CoreConfig.SessionDispatcherId);
+        Akka.Actor.Props.Create(() => new JournalActor(journal, commitTo, counters, log)).WithDispatcher(CoreConfig.CoreDispatcherId);
 
     private sealed record AppendDone(long ThroughZxid, Exception? Error);
 

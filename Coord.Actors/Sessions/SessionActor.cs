@@ -46,22 +46,21 @@ public sealed class SessionActor : ReceiveActor
         _superDigest = string.IsNullOrEmpty(superDigest) ? null : superDigest;
         Receive<Reply>(OnReply);
         Receive<Notify>(OnNotify);
-        Receive<Inbound>(OnInbound);
+        Receive<SessionOutput>(OnOutput);
+        Receive<InboundBatch>(OnInboundBatch);
+        Receive<Inbound>(m =>
+        {
+            var request = OnInbound(m);
+            if (request is not null) _applier.Tell(request, ActorRefs.NoSender);
+        });
         Receive<FlushReplies>(_ =>
         {
             _flushQueued = false;
             _connection?.Flush();
         });
         Receive<AttachConnection>(OnAttach);
-        Receive<ConnectionLost>(m =>
-        {
-            if (m.ConnectionId == _connection?.Id) _connection = null;
-        });
-        Receive<EndSession>(m =>
-        {
-            _stopReason = m.Reason;
-            Context.Stop(Self);
-        });
+        Receive<ConnectionLost>(OnConnectionLost);
+        Receive<EndSession>(OnEnd);
     }
 
     public static Props Props(long sessionId, IActorRef applier, IConnectionDirectory connections, string? superDigest) =>
@@ -113,7 +112,19 @@ public sealed class SessionActor : ReceiveActor
         next.Established(SessionId, Self);
     }
 
-    private void OnInbound(Inbound m)
+    /// <summary>A burst of requests: handled in order, the ones for the core sent on together.</summary>
+    private void OnInboundBatch(InboundBatch m)
+    {
+        List<ClientRequest>? forward = null;
+        foreach (var inbound in m.Requests)
+            if (OnInbound(inbound) is { } request) (forward ??= new List<ClientRequest>(m.Requests.Count)).Add(request);
+        if (forward is null) return;
+        if (forward.Count == 1) _applier.Tell(forward[0], ActorRefs.NoSender);
+        else _applier.Tell(new ClientRequestBatch(forward), ActorRefs.NoSender);
+    }
+
+    /// <summary>One request from a connection: answered here (auth, a moved session) or returned for the applier.</summary>
+    private ClientRequest? OnInbound(Inbound m)
     {
         if (_connection is null || m.ConnectionId != _connection.Id)
         {
@@ -123,14 +134,53 @@ public sealed class SessionActor : ReceiveActor
                 WriteTo(stale, m.Xid, LastZxidSent, ErrorCode.SessionMoved, null, true);
                 stale.Close("request on a connection the session has moved away from");
             }
-            return;
+            return null;
         }
         if (m.Op == OpCode.Auth)
         {
             OnAuth(m.Xid, (AuthPacket)m.Record!);
-            return;
+            return null;
         }
-        _applier.Tell(new ClientRequest(SessionId, m.ConnectionId, m.Xid, m.Op, m.Record, _authIds), ActorRefs.NoSender);
+        return new ClientRequest(SessionId, m.ConnectionId, m.Xid, m.Op, m.Record, _authIds);
+    }
+
+    /// <summary>What the applier produced for this session in one step: written in order, then sent in one flush.</summary>
+    private void OnOutput(SessionOutput m)
+    {
+        _inOutput = true;
+        try
+        {
+            foreach (var item in m.Items)
+            {
+                switch (item)
+                {
+                    case Reply r: OnReply(r); break;
+                    case Notify n: OnNotify(n); break;
+                    case AttachConnection a: OnAttach(a); break;
+                    case ConnectionLost l: OnConnectionLost(l); break;
+                    case EndSession e: OnEnd(e); return;
+                    default: throw new InvalidOperationException($"unexpected {item} in a session's output");
+                }
+            }
+        }
+        finally
+        {
+            _inOutput = false;
+        }
+        _connection?.Flush();
+    }
+
+    private bool _inOutput;
+
+    private void OnConnectionLost(ConnectionLost m)
+    {
+        if (m.ConnectionId == _connection?.Id) _connection = null;
+    }
+
+    private void OnEnd(EndSession m)
+    {
+        _stopReason = m.Reason;
+        Context.Stop(Self);
     }
 
     private void OnAuth(int xid, AuthPacket packet)
@@ -172,7 +222,7 @@ public sealed class SessionActor : ReceiveActor
 
     private void QueueFlush()
     {
-        if (_flushQueued) return;
+        if (_flushQueued || _inOutput) return; // a SessionOutput flushes once at its end
         _flushQueued = true;
         Self.Tell(FlushReplies.Instance, ActorRefs.NoSender);
     }

@@ -37,6 +37,24 @@ public sealed record Notify(long ConnectionId, long Zxid, EventType Type, string
     public override string ToString() => $"event conn={ConnectionId} {Type} {Path} zxid=0x{Zxid:x}";
 }
 
+/// <summary>
+/// The requests a connection decoded from one read, in order: one message for a pipelined burst instead of one
+/// per request (the hand-off between actors is what a request costs most).
+/// </summary>
+public sealed record InboundBatch(IReadOnlyList<Inbound> Requests) : SessionMessage
+{
+    public override string ToString() => $"inbound {Requests.Count} requests";
+}
+
+/// <summary>
+/// Everything the applier produced for one session while handling one message (replies, events, attach, end), in
+/// the order produced. The session writes it all and flushes once: the per-turn batching of replies, made explicit.
+/// </summary>
+public sealed record SessionOutput(IReadOnlyList<SessionMessage> Items) : SessionMessage
+{
+    public override string ToString() => $"output {Items.Count} items";
+}
+
 /// <summary>The connection went away (the session lives on until it expires).</summary>
 public sealed record ConnectionLost(long ConnectionId) : SessionMessage;
 
@@ -56,6 +74,12 @@ internal sealed record FlushReplies : SessionMessage
 public sealed record ClientRequest(long SessionId, long ConnectionId, int Xid, OpCode Op, object? Record, IReadOnlyList<Id> AuthIds)
 {
     public override string ToString() => $"request 0x{SessionId:x} conn={ConnectionId} xid={Xid} {Op} {(Record as IPathRequest)?.Path}";
+}
+
+/// <summary>Requests of one session from one connection read, in arrival order (see <see cref="InboundBatch"/>).</summary>
+public sealed record ClientRequestBatch(IReadOnlyList<ClientRequest> Requests)
+{
+    public override string ToString() => $"{Requests.Count} requests";
 }
 
 /// <summary>A connection's auth ids changed (digest auth); notifications are filtered by them.</summary>

@@ -337,8 +337,18 @@ public sealed partial class ClientConnection : IClientConnection
             }
             else
             {
-                while (Volatile.Read(ref _outstanding) < _limits.OutstandingRequestsMax && TryReadFrame(out int offset, out int length))
-                    OnRequest(_rx.AsSpan(offset, length));
+                // Every whole frame of this read goes to the session in one message (a pipelined burst is one hand-off).
+                List<Inbound>? burst = null;
+                try
+                {
+                    while (Volatile.Read(ref _outstanding) < _limits.OutstandingRequestsMax && TryReadFrame(out int offset, out int length))
+                        (burst ??= new List<Inbound>(4)).Add(OnRequest(_rx.AsSpan(offset, length)));
+                }
+                finally
+                {
+                    // A malformed frame ends the connection, but the requests decoded before it are still answered.
+                    if (burst is not null) _session!.Tell(burst.Count == 1 ? burst[0] : new InboundBatch(burst), ActorRefs.NoSender);
+                }
                 if (Volatile.Read(ref _outstanding) >= _limits.OutstandingRequestsMax)
                 {
                     // Back-pressure: stop reading until the session answers something; whole frames already
@@ -438,7 +448,7 @@ public sealed partial class ClientConnection : IClientConnection
         _applier.Tell(new ConnectRequested(Id, request));
     }
 
-    private void OnRequest(ReadOnlySpan<byte> frame)
+    private Inbound OnRequest(ReadOnlySpan<byte> frame)
     {
         var decoded = RequestDecoder.Decode(frame);
         Interlocked.Increment(ref _received);
@@ -449,7 +459,7 @@ public sealed partial class ClientConnection : IClientConnection
             if (decoded.Op == OpCode.Auth) _authXids.Enqueue(decoded.Xid);
             else _requestStarts.Enqueue((Stopwatch.GetTimestamp(), decoded.Op));
         }
-        _session!.Tell(new Inbound(Id, decoded.Xid, decoded.Op, decoded.Record));
+        return new Inbound(Id, decoded.Xid, decoded.Op, decoded.Record);
     }
 
     private async Task AnswerWordAsync(string word, CancellationToken ct)
