@@ -42,15 +42,14 @@ public sealed partial class ApplierActor
         _writes.Add(r);
     }
 
-    /// <summary>Writes received and not yet forwarded, in arrival order.</summary>
-    private List<ClientRequest> _writes = new();
+    /// <summary>Writes received and not yet forwarded, in arrival order (reused; what leaves is a copy).</summary>
+    private readonly List<ClientRequest> _writes = new();
 
     private void ForwardWrites()
     {
         if (_writes.Count == 0) return;
-        var burst = _writes;
-        _writes = new List<ClientRequest>(Math.Min(burst.Count, 1024));
-        _sequencer.Tell(new Sequencer.ForwardedWrites(burst), ActorRefs.NoSender);
+        _sequencer.Tell(new Sequencer.ForwardedWrites(_writes.ToArray()), ActorRefs.NoSender);
+        _writes.Clear();
     }
 
     private void Answer(LocalSession session, ClientRequest r, ErrorCode err, IJuteWritable? body, bool closeAfter = false) =>

@@ -113,15 +113,15 @@ public sealed partial class ApplierActor : ReceiveActor
     /// <summary>Sessions with output queued during the current message.</summary>
     private readonly List<LocalSession> _withOutput = new();
 
+    /// <summary>A session's output list is kept for its next burst unless a burst grew it past this (memory per idle session).</summary>
+    private const int OutputCapacityKeptMax = 64;
+
     /// <summary>Queues a message for a session's actor; it leaves at the end of the current message, in order.</summary>
     private void Send(LocalSession session, SessionMessage message)
     {
-        if (session.Output is null)
-        {
-            session.Output = new List<SessionMessage>(4);
-            _withOutput.Add(session);
-        }
-        session.Output.Add(message);
+        var output = session.Output ??= new List<SessionMessage>(4);
+        if (output.Count == 0) _withOutput.Add(session);
+        output.Add(message);
     }
 
     private void FlushOutputs()
@@ -130,8 +130,9 @@ public sealed partial class ApplierActor : ReceiveActor
         foreach (var session in _withOutput)
         {
             var output = session.Output!;
-            session.Output = null;
-            session.Actor.Tell(output.Count == 1 ? output[0] : new SessionOutput(output), ActorRefs.NoSender);
+            session.Actor.Tell(output.Count == 1 ? output[0] : new SessionOutput(output.ToArray()), ActorRefs.NoSender);
+            output.Clear();
+            if (output.Capacity > OutputCapacityKeptMax) session.Output = null;
         }
         _withOutput.Clear();
     }

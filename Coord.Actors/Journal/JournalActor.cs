@@ -110,7 +110,8 @@ public sealed partial class JournalActor : ReceiveActor
                 }
                 take = index; // the txns before the new epoch go first
             }
-            var batch = _queued.GetRange(0, take).ToArray();
+            var batch = new SequencedTxn[take];
+            _queued.CopyTo(0, batch, 0, take);
             _queued.RemoveRange(0, take);
             if (_queuedEpochs is not null)
                 for (int i = 0; i < _queuedEpochs.Count; i++) _queuedEpochs[i] = (_queuedEpochs[i].BeforeIndex - take, _queuedEpochs[i].Epoch);

@@ -6,7 +6,7 @@
 //   Crc32C.cs                  the checksum.
 //   SnapshotCorruptException   the one exception a bad snapshot produces.
 //   SnapshotStore*.cs          this file: the directory of snapshot-<zxid>.snap files (the only I/O).
-//   BackgroundThread.cs        the dedicated thread the sequencer serialises and writes a snapshot on.
+//   BackgroundThread.cs        the dedicated thread the applier serialises and writes a snapshot on.
 //   Recovery*.cs               newest valid snapshot + journal replay → the tree to serve, or a refusal;
 //                              Recovery.Replay is the one replay loop (`coord verify` runs it too).
 // Threading: Write may run on any thread (serialising an image needs nothing from the tree's owner); the

@@ -11,12 +11,12 @@ namespace Coord.Actors.Journal;
 /// <c>synchronous=FULL</c>), one row per txn with a CRC-32C over zxid ‖ type ‖ payload.
 /// <para>
 /// Threads: <see cref="AppendAsync"/>, <see cref="TruncateAfterAsync"/>, <see cref="PurgeThroughAsync"/> and
-/// the epoch setters only check their arguments and queue a request (never I/O, never a wait: the sequencer calls them from
+/// the epoch setters only check their arguments and queue a request (never I/O, never a wait: the journal actor calls them from
 /// its actor thread). One dedicated writer thread owns the write connection and runs requests in order;
 /// an append is one transaction with a prepared, reused insert, and its task completes only after the
 /// commit returned (the WAL is fsynced). Task completions run asynchronously so callers' continuations never
 /// run on, or stall, the writer thread; <see cref="Append"/>'s callback is the one exception: it runs on the
-/// writer thread right after the commit, which spares the sequencer a thread-pool hop per batch. The first write or commit error fails the journal for good: that
+/// writer thread right after the commit, which spares the journal actor a thread-pool hop per batch. The first write or commit error fails the journal for good: that
 /// request and every later one fault with an <see cref="IOException"/>, since after a failed fsync the
 /// state of the file is unknown and nothing further may be acknowledged.
 /// </para>
@@ -29,7 +29,7 @@ public sealed partial class SqliteJournal : IJournal
 {
     public const string FileName = "coord.db";
 
-    /// <summary>Requests queued for the writer. The sequencer keeps one append in flight, so a full queue is a caller bug.</summary>
+    /// <summary>Requests queued for the writer. The journal actor keeps one append in flight, so a full queue is a caller bug.</summary>
     public const int RequestsQueuedMax = 64;
 
     private readonly string _path;

@@ -48,8 +48,8 @@ public sealed class SequencerCore
         }
     }
 
-    /// <summary>What the calls since the last <see cref="TakeOutput"/> decided, in order.</summary>
-    public SequencerOutput Output { get; private set; } = new();
+    /// <summary>What the calls since the last <see cref="TakeOutput"/> decided, in order (one instance, reused).</summary>
+    public SequencerOutput Output { get; } = new();
 
     public long LastZxid => _zxids.Last;
     public long Epoch => _zxids.Epoch;
@@ -57,12 +57,7 @@ public sealed class SequencerCore
     public long ExpiredSessions { get; private set; }
 
     /// <summary>Hands the decisions so far to the caller and starts a fresh output.</summary>
-    public SequencerOutput TakeOutput()
-    {
-        var o = Output;
-        Output = new SequencerOutput();
-        return o;
-    }
+    public SequencerDecisions TakeOutput() => Output.Take();
 
     /// <summary>
     /// A client write (create, delete, setData, setACL, multi, closeSession). Any request of a session that is
@@ -156,7 +151,7 @@ public sealed class SequencerCore
     private void Emit(SequencedTxn txn)
     {
         if (txn.Body is CloseSessionTxn close) _closingApplied.Enqueue((txn.Header.Zxid, close.SessionId));
-        Output.Txns.Add(txn);
+        Output.Add(txn);
     }
 
     private Txn PrepareSafely(ClientRequest r, long zxid, long wallMs)
@@ -181,24 +176,47 @@ public sealed class SequencerCore
 }
 
 /// <summary>
-/// What the sequencer decided: txns in zxid order; <see cref="EpochStarts"/> lists (index of the first txn of the
-/// epoch, epoch) for every epoch begun on a counter rollover, which must be persisted before that txn.
+/// What the sequencer is deciding: txns in zxid order; <see cref="EpochStarts"/> lists (index of the first txn of the
+/// epoch, epoch) for every epoch begun on a counter rollover, which must be persisted before that txn. Reused from one
+/// <see cref="SequencerCore.TakeOutput"/> to the next; what is taken is a <see cref="SequencerDecisions"/>.
 /// </summary>
 public sealed class SequencerOutput
 {
+    private readonly List<SequencedTxn> _txns = new();
     private List<(int BeforeIndex, long Epoch)>? _epochStarts;
     private List<long>? _expired;
     private List<(OpCode Op, Exception Error)>? _prepFailures;
 
-    public List<SequencedTxn> Txns { get; } = new();
+    public IReadOnlyList<SequencedTxn> Txns => _txns;
+    public bool IsEmpty => _txns.Count == 0;
 
-    // Rare: allocated only when something happens (one list per output would cost every burst three allocations).
-    public IReadOnlyList<(int BeforeIndex, long Epoch)> EpochStarts => (IReadOnlyList<(int, long)>?)_epochStarts ?? [];
-    public IReadOnlyList<long> Expired => (IReadOnlyList<long>?)_expired ?? [];
-    public IReadOnlyList<(OpCode Op, Exception Error)> PrepFailures => (IReadOnlyList<(OpCode, Exception)>?)_prepFailures ?? [];
-    public bool IsEmpty => Txns.Count == 0;
+    internal void Add(SequencedTxn txn) => _txns.Add(txn);
 
-    internal void EpochStarted(long epoch) => (_epochStarts ??= new()).Add((Txns.Count, epoch));
+    // Rare: allocated only when something happens (a list each per output would cost every burst three allocations).
+    internal void EpochStarted(long epoch) => (_epochStarts ??= new()).Add((_txns.Count, epoch));
     internal void SessionExpired(long sessionId) => (_expired ??= new()).Add(sessionId);
     internal void PrepFailed(OpCode op, Exception error) => (_prepFailures ??= new()).Add((op, error));
+
+    /// <summary>Hands out what was decided (the txns as an exact-size array) and starts over.</summary>
+    internal SequencerDecisions Take()
+    {
+        var taken = new SequencerDecisions(_txns.ToArray(),
+            (IReadOnlyList<(int, long)>?)_epochStarts ?? [], (IReadOnlyList<long>?)_expired ?? [],
+            (IReadOnlyList<(OpCode, Exception)>?)_prepFailures ?? []);
+        _txns.Clear();
+        _epochStarts = null;
+        _expired = null;
+        _prepFailures = null;
+        return taken;
+    }
+}
+
+/// <summary>What one or more calls into the sequencer decided; see <see cref="SequencerOutput"/>.</summary>
+public sealed record SequencerDecisions(
+    SequencedTxn[] Txns,
+    IReadOnlyList<(int BeforeIndex, long Epoch)> EpochStarts,
+    IReadOnlyList<long> Expired,
+    IReadOnlyList<(OpCode Op, Exception Error)> PrepFailures)
+{
+    public bool IsEmpty => Txns.Length == 0;
 }

@@ -115,12 +115,13 @@ public sealed class SessionActor : ReceiveActor
     /// <summary>A burst of requests: handled in order, the ones for the core sent on together.</summary>
     private void OnInboundBatch(InboundBatch m)
     {
-        List<ClientRequest>? forward = null;
+        var forward = new ClientRequest[m.Requests.Count];
+        int n = 0;
         foreach (var inbound in m.Requests)
-            if (OnInbound(inbound) is { } request) (forward ??= new List<ClientRequest>(m.Requests.Count)).Add(request);
-        if (forward is null) return;
-        if (forward.Count == 1) _applier.Tell(forward[0], ActorRefs.NoSender);
-        else _applier.Tell(new ClientRequestBatch(forward), ActorRefs.NoSender);
+            if (OnInbound(inbound) is { } request) forward[n++] = request;
+        if (n == 0) return;
+        if (n == 1) _applier.Tell(forward[0], ActorRefs.NoSender);
+        else _applier.Tell(new ClientRequestBatch(n == forward.Length ? forward : forward[..n]), ActorRefs.NoSender);
     }
 
     /// <summary>One request from a connection: answered here (auth, a moved session) or returned for the applier.</summary>

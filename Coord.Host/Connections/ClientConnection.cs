@@ -309,6 +309,9 @@ public sealed partial class ClientConnection : IClientConnection
 
     private sealed class ProtocolViolation(string message) : Exception(message);
 
+    /// <summary>The requests decoded from one read, gathered before they go out as one message. Only the read loop touches it.</summary>
+    private readonly List<Inbound> _burst = new();
+
     // Receive buffer: bytes [_rxStart, _rxEnd) are received and not yet consumed. Only the read loop touches these.
     private byte[]? _rx;
     private int _rxStart, _rxEnd;
@@ -338,16 +341,18 @@ public sealed partial class ClientConnection : IClientConnection
             else
             {
                 // Every whole frame of this read goes to the session in one message (a pipelined burst is one hand-off).
-                List<Inbound>? burst = null;
+                var burst = _burst;
                 try
                 {
                     while (Volatile.Read(ref _outstanding) < _limits.OutstandingRequestsMax && TryReadFrame(out int offset, out int length))
-                        (burst ??= new List<Inbound>(4)).Add(OnRequest(_rx.AsSpan(offset, length)));
+                        burst.Add(OnRequest(_rx.AsSpan(offset, length)));
                 }
                 finally
                 {
                     // A malformed frame ends the connection, but the requests decoded before it are still answered.
-                    if (burst is not null) _session!.Tell(burst.Count == 1 ? burst[0] : new InboundBatch(burst), ActorRefs.NoSender);
+                    if (burst.Count > 0)
+                        _session!.Tell(burst.Count == 1 ? burst[0] : new InboundBatch(burst.ToArray()), ActorRefs.NoSender);
+                    burst.Clear();
                 }
                 if (Volatile.Read(ref _outstanding) >= _limits.OutstandingRequestsMax)
                 {
