@@ -113,8 +113,11 @@ public sealed record FourLetterWordSettings(IReadOnlyList<string> Whitelist)
     public override int GetHashCode() => Whitelist.Aggregate(17, (h, w) => h * 31 + w.GetHashCode(StringComparison.Ordinal));
 }
 
-/// <summary>coord.logging: the minimum level written by the server's loggers.</summary>
-public sealed record LoggingSettings(LogLevel Level)
+/// <summary>coord.logging: the minimum level written by the server's loggers, and the line format.</summary>
+public sealed record LoggingSettings(LogLevel Level, LogFormat Format = LogFormat.Line)
 {
-    public static LoggingSettings Default { get; } = new(LogLevel.Information);
+    public static LoggingSettings Default { get; } = new(LogLevel.Information, LogFormat.Line);
 }
+
+/// <summary>coord.logging.format: readable lines, or one JSON object per line for log shippers.</summary>
+public enum LogFormat { Line, Json }

@@ -46,7 +46,7 @@ public static class ServeCommand
         var settings = loaded.Settings;
 
         // Disposed last (after the server and the factory), so every line logged while stopping is written.
-        using var logSink = new ConsoleLineLoggerProvider(output);
+        using var logSink = new ConsoleLineLoggerProvider(output, settings.Logging.Format);
         using var loggers = new LoggerFactory([logSink], new LoggerFilterOptions { MinLevel = settings.Logging.Level });
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });

@@ -23,7 +23,7 @@ public static class SettingsBinder
         "coord:znode:extended-types-enabled", "coord:znode:container-check-interval-ms", "coord:znode:container-max-per-minute",
         "coord:auth:super-digest", "coord:auth:exists-requires-read",
         "coord:four-letter-words:whitelist",
-        "coord:logging:level",
+        "coord:logging:level", "coord:logging:format",
         "coord:snapshot:every-txns", "coord:snapshot:every-mib", "coord:snapshot:retain", "coord:snapshot:min-txns-per-znode",
     ];
 
@@ -67,7 +67,7 @@ public static class SettingsBinder
                 r.String("coord:auth:super-digest", d.Auth.SuperDigest, allowEmpty: true),
                 r.Bool("coord:auth:exists-requires-read", d.Auth.ExistsRequiresRead)),
             FourLetterWords: new FourLetterWordSettings(r.List(WhitelistKey, d.FourLetterWords.Whitelist)),
-            Logging: new LoggingSettings(r.Level("coord:logging:level", d.Logging.Level)),
+            Logging: new LoggingSettings(r.Level("coord:logging:level", d.Logging.Level), r.Format("coord:logging:format", d.Logging.Format)),
             Snapshot: new SnapshotSettings(
                 EveryTxns: r.Int("coord:snapshot:every-txns", d.Snapshot.EveryTxns),
                 EveryMib: r.Int("coord:snapshot:every-mib", d.Snapshot.EveryMib),
@@ -149,6 +149,19 @@ public static class SettingsBinder
             if (raw is null) return fallback;
             if (int.TryParse(raw.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v)) return v;
             Errors.Add(Bad(key, raw, "an integer"));
+            return fallback;
+        }
+
+        public LogFormat Format(string key, LogFormat fallback)
+        {
+            var raw = Raw(key, out _);
+            if (raw is null) return fallback;
+            switch (raw.Trim().ToLowerInvariant())
+            {
+                case "line": return LogFormat.Line;
+                case "json": return LogFormat.Json;
+            }
+            Errors.Add(Bad(key, raw, "\"line\" or \"json\""));
             return fallback;
         }
 

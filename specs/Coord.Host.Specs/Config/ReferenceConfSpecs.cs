@@ -34,6 +34,7 @@ public class ReferenceConfSpecs
         ["coord:auth:exists-requires-read"] = "false",
         ["coord:four-letter-words:whitelist"] = "ruok,mntr",
         ["coord:logging:level"] = "Debug",
+        ["coord:logging:format"] = "json",
         ["coord:snapshot:every-txns"] = "10",
         ["coord:snapshot:every-mib"] = "1",
         ["coord:snapshot:retain"] = "5",

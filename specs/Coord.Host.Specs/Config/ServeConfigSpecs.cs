@@ -47,6 +47,40 @@ public class ServeConfigSpecs
         Assert.Contains(warnings, w => w.Contains(":5: unknown or unsupported zoo.cfg key 'autopurge.purgeInterval' ignored"));
     }
 
+    [Fact]
+    public async Task With_logging_format_json_every_log_entry_is_one_json_object_per_line()
+    {
+        using var dir = new TempDir();
+        string data = Path.Combine(dir.Path, "data").Replace("\\", "/");
+        var conf = dir.Write("coord.conf", $$"""coord { client.port = 0, data-dir = "{{data}}", logging.format = json }""");
+        var output = new LineWaiter("coord: serving clients on ");
+        var error = new LineWaiter("never");
+        using var stop = new CancellationTokenSource();
+        var serve = new RootCommand { ServeCommand.Create() }.Parse(["serve", "--config", conf])
+            .InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, stop.Token);
+        var started = await Task.WhenAny(output.Seen, serve).WaitAsync(StartDeadline);
+        Assert.True(started == output.Seen, $"serve ended before serving: {error.Text}");
+        stop.Cancel();
+        Assert.Equal(0, await serve.WaitAsync(StartDeadline));
+
+        // The serving line stays plain text for scripts; every log entry is a JSON object a shipper can parse.
+        var entries = output.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(l => !l.StartsWith("coord: ", StringComparison.Ordinal))
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+        Assert.True(entries.Count >= 4, output.Text);
+        Assert.All(entries, e =>
+        {
+            Assert.True(DateTime.TryParse(e.GetProperty("timestamp").GetString(), out _));
+            Assert.Contains(e.GetProperty("level").GetString(), new[] { "Information", "Warning" });
+            Assert.StartsWith("Coord.", e.GetProperty("category").GetString(), StringComparison.Ordinal);
+            Assert.NotEmpty(e.GetProperty("message").GetString()!);
+        });
+        var serving = Assert.Single(entries, e => e.GetProperty("event_id").GetInt32() == 3000);
+        Assert.Equal(data, serving.GetProperty("state").GetProperty("DataDir").GetString());
+        Assert.StartsWith("127.0.0.1:", serving.GetProperty("state").GetProperty("EndPoint").GetString(), StringComparison.Ordinal);
+        Assert.Contains(entries, e => e.GetProperty("event_id").GetInt32() == 3005); // "Stopped", written while stopping
+    }
+
     /// <summary>A thread-safe writer that completes <see cref="Seen"/> once its text contains a marker.</summary>
     private sealed class LineWaiter(string marker) : TextWriter
     {
