@@ -69,7 +69,7 @@ public sealed partial class ApplierActor : ReceiveActor
         {
             if (_sessions.TryGetValue(m.SessionId, out var s) && s.ConnectionId == m.ConnectionId) s.AuthIds = m.AuthIds;
         });
-        Receive<TickElapsed>(_ => ReportTouches(tick: true));
+        Receive<TickElapsed>(_ => ReportTick());
         Receive<SnapshotWritten>(OnSnapshotWritten);
         Receive<Terminated>(OnSessionActorStopped);
         Receive<StatsQuery>(_ => Sender.Tell(Stats()));
@@ -141,14 +141,14 @@ public sealed partial class ApplierActor : ReceiveActor
     protected override SupervisorStrategy SupervisorStrategy() => new SessionFailureStrategy(_log, _sessionOfActor);
 
     /// <summary>Sessions with activity since the last tick go to the sequencer, which decides expiry, then the tick.</summary>
-    private void ReportTouches(bool tick)
+    private void ReportTick()
     {
         ForwardWrites(); // one ordered channel to the sequencer: writes already received go first
         var ids = _touched.Count == 0 ? [] : _touched.ToArray();
         foreach (long id in ids)
             if (_sessions.TryGetValue(id, out var s)) s.Touched = false;
         _touched.Clear();
-        _sequencer.Tell(new SessionsTouched(ids, tick));
+        _sequencer.Tell(new SessionsTouched(ids));
     }
 
     private CoreStats Stats() => new(

@@ -39,38 +39,3 @@ public static class CoreConfig
     /// <summary>Adds <see cref="Defaults"/> under the system's own settings.</summary>
     public static void Inject(ActorSystem system) => system.Settings.InjectTopLevelFallback(Defaults);
 }
-
-/// <summary>
-/// Asserts that the actors sharing the tree never run at once (the core dispatcher runs them in turn). A
-/// mis-configured dispatcher would otherwise turn into data races on the tree; this turns it into a loud stop.
-/// </summary>
-public sealed class CoreThreadGuard
-{
-    private int _inside;
-
-    /// <summary>Marks the start of a handler; throws if another core actor is inside one.</summary>
-    public void Enter(string who)
-    {
-        if (Interlocked.Exchange(ref _inside, 1) != 0)
-            throw new InvalidOperationException(
-                $"the {who} ran while another core actor was running: '{CoreConfig.CoreDispatcherId}' must run its actors one at a time");
-    }
-
-    public void Exit() => Volatile.Write(ref _inside, 0);
-}
-
-/// <summary>Counters the core keeps for mntr and benchmarks; thread-safe, cheap (one interlocked add each).</summary>
-public sealed class CoreCounters
-{
-    private long _journalBatches;
-    private long _journalTxns;
-
-    public long JournalBatches => Interlocked.Read(ref _journalBatches);
-    public long JournalTxns => Interlocked.Read(ref _journalTxns);
-
-    public void JournalBatch(int txns)
-    {
-        Interlocked.Increment(ref _journalBatches);
-        Interlocked.Add(ref _journalTxns, txns);
-    }
-}

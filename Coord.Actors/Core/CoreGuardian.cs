@@ -61,7 +61,7 @@ public sealed partial class CoreGuardian : ReceiveActor
         var applier = Context.ActorOf(ApplierActor.Props(settings, parts.Tree, parts.Connections, parts.FirstSessionId,
             parts.NewPassword, thread, parts.Loggers.CreateLogger("Coord.Applier"), parts.Snapshots), "applier");
         var journal = Context.ActorOf(JournalActor.Props(parts.Journal, applier, counters, parts.Loggers.CreateLogger("Coord.Journal")), "journal");
-        var core = new SequencerCore(settings, parts.Tree, Math.Max(parts.Epoch, ZxidAllocator.EpochOf(parts.Tree.LastAppliedZxid)),
+        var core = new SequencerCore(settings, parts.Tree, Math.Max(parts.Epoch, JournalRecord.EpochOf(parts.Tree.LastAppliedZxid)),
             parts.Clock.MonotonicMs, parts.CounterMax);
         var sequencer = Context.ActorOf(SequencerActor.Props(core, parts.Clock, journal, thread, parts.Loggers.CreateLogger("Coord.Sequencer")), "sequencer");
         // Told before any client can reach the applier: the host starts listening only after this actor exists.

@@ -42,7 +42,6 @@ public sealed partial class SequencerActor : ReceiveActor
         {
             long now = _clock.MonotonicMs;
             foreach (long id in m.SessionIds) _core.Touch(id, now);
-            if (!m.Tick) return;
             _core.Tick(now, _clock.WallMs);
             Decided();
         });
@@ -72,7 +71,6 @@ public sealed partial class SequencerActor : ReceiveActor
         var output = _core.TakeOutput();
         foreach (var (op, error) in output.PrepFailures) LogPrepBug(_log, op, error);
         foreach (long id in output.Expired) LogExpiring(_log, id);
-        foreach (var (_, epoch) in output.EpochStarts) LogNewEpoch(_log, epoch);
         _journal.Tell(new AppendTxns(output.Txns, output.EpochStarts.Count == 0 ? null : output.EpochStarts), ActorRefs.NoSender);
     }
 
@@ -81,7 +79,4 @@ public sealed partial class SequencerActor : ReceiveActor
 
     [LoggerMessage(EventId = 1300, Level = LogLevel.Information, Message = "Session 0x{SessionId:x} expired")]
     private static partial void LogExpiring(ILogger log, long sessionId);
-
-    [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Zxid counter exhausted: sequencing goes on in epoch {Epoch}")]
-    private static partial void LogNewEpoch(ILogger log, long epoch);
 }

@@ -53,8 +53,6 @@ public sealed class SequencerCore
 
     public long LastZxid => _zxids.Last;
     public long Epoch => _zxids.Epoch;
-    public int OutstandingChanges => _prep.OutstandingChanges;
-    public long ExpiredSessions { get; private set; }
 
     /// <summary>Hands the decisions so far to the caller and starts a fresh output.</summary>
     public SequencerDecisions TakeOutput() => Output.Take();
@@ -107,7 +105,6 @@ public sealed class SequencerCore
         {
             if (!_sessions.TryGetValue(id, out var s) || s.Closing) continue;
             s.Closing = true;
-            ExpiredSessions++;
             Output.SessionExpired(id);
             long zxid = NextZxid();
             Emit(new SequencedTxn(new TxnHeader(id, 0, zxid, wallMs), _prep.PrepareCloseSession(id, zxid)));
@@ -218,5 +215,4 @@ public sealed record SequencerDecisions(
     IReadOnlyList<long> Expired,
     IReadOnlyList<(OpCode Op, Exception Error)> PrepFailures)
 {
-    public bool IsEmpty => Txns.Length == 0;
 }

@@ -10,12 +10,12 @@ public sealed record CreateSessionRequest(long SessionId, int TimeoutMs, byte[] 
 public sealed record SessionReattached(long SessionId, int TimeoutMs);
 
 /// <summary>
-/// The sessions with activity since the last report (reads, pings; writes touch on arrival), followed by a
-/// check of expiry and clean-up at the sequencer's clock. Followers of a ZooKeeper leader send the same in pings.
+/// A tick from a member: the sessions with activity since its last tick (reads, pings; writes touch on arrival),
+/// then a check of expiry and clean-up at the sequencer's clock. Followers of a ZooKeeper leader send the same in pings.
 /// </summary>
-public sealed record SessionsTouched(long[] SessionIds, bool Tick)
+public sealed record SessionsTouched(long[] SessionIds)
 {
-    public override string ToString() => $"touched {SessionIds.Length} sessions{(Tick ? ", tick" : "")}";
+    public override string ToString() => $"tick, {SessionIds.Length} sessions touched";
 }
 
 /// <summary>The applier has applied every txn through <see cref="Zxid"/>.</summary>

@@ -1,3 +1,5 @@
+using Coord.Actors.Journal;
+
 namespace Coord.Actors.Sequencer;
 
 /// <summary>
@@ -12,17 +14,14 @@ public sealed class ZxidAllocator
     /// <summary>The largest counter a zxid may carry (the low 32 bits, all ones).</summary>
     public const long CounterMaxDefault = 0xFFFF_FFFFL;
 
-    /// <summary>The largest epoch: the high 32 bits, kept non-negative so zxids stay positive longs.</summary>
-    public const long EpochMax = 0x7FFF_FFFFL;
-
     public ZxidAllocator(long lastZxid, long epoch, long counterMax = CounterMaxDefault)
     {
         if (counterMax is < 1 or > CounterMaxDefault) throw new ArgumentOutOfRangeException(nameof(counterMax));
         if (lastZxid < 0) throw new ArgumentOutOfRangeException(nameof(lastZxid));
         CounterMax = counterMax;
-        long lastEpoch = EpochOf(lastZxid);
+        long lastEpoch = JournalRecord.EpochOf(lastZxid);
         if (epoch < lastEpoch) throw new ArgumentException($"epoch {epoch} is below the last zxid's epoch (0x{lastZxid:x})", nameof(epoch));
-        if (epoch > EpochMax) throw new ArgumentOutOfRangeException(nameof(epoch));
+        if (epoch > JournalOrder.EpochMax) throw new ArgumentOutOfRangeException(nameof(epoch));
         Epoch = epoch;
         // A newer epoch than the last zxid's was started (and persisted) before any txn of it: count from 0.
         Counter = epoch == lastEpoch ? CounterOf(lastZxid) : 0;
@@ -36,7 +35,6 @@ public sealed class ZxidAllocator
     /// <summary>The zxid given out last (or the one the allocator started from).</summary>
     public long Last => Make(Epoch, Counter);
 
-    public static long EpochOf(long zxid) => zxid >>> 32;
     public static long CounterOf(long zxid) => zxid & 0xFFFF_FFFFL;
     public static long Make(long epoch, long counter) => (epoch << 32) | counter;
 
@@ -57,7 +55,7 @@ public sealed class ZxidAllocator
     public void StartEpoch(long epoch)
     {
         if (epoch <= Epoch) throw new InvalidOperationException($"epoch {epoch} is not newer than {Epoch}");
-        if (epoch > EpochMax) throw new InvalidOperationException($"epoch {epoch} is past the largest epoch {EpochMax}");
+        if (epoch > JournalOrder.EpochMax) throw new InvalidOperationException($"epoch {epoch} is past the largest epoch {JournalOrder.EpochMax}");
         Epoch = epoch;
         Counter = 0;
     }

@@ -61,9 +61,9 @@ public sealed class SequencerActorSpecs : Akka.TestKit.Xunit2.TestKit
         _sequencer.Tell(new CreateSessionRequest(0x42, 2000, new byte[16]));
         Apply(NextAppend());
         _clock.Advance(1500);
-        _sequencer.Tell(new SessionsTouched([], Tick: true));
+        _sequencer.Tell(new SessionsTouched([]));
         _clock.Advance(2000);
-        _sequencer.Tell(new SessionsTouched([], Tick: true));
+        _sequencer.Tell(new SessionsTouched([]));
         var expiry = Assert.Single(NextAppend().Txns);
         Assert.Equal((0x42L, 0), (expiry.Header.SessionId, expiry.Header.Cxid));
         Assert.Equal(0x42L, Assert.IsType<CloseSessionTxn>(expiry.Body).SessionId);
@@ -82,7 +82,7 @@ public sealed class SequencerActorSpecs : Akka.TestKit.Xunit2.TestKit
         for (int i = 0; i < 5; i++)
         {
             _clock.Advance(1500);
-            _sequencer.Tell(new SessionsTouched([0x42], Tick: true));
+            _sequencer.Tell(new SessionsTouched([0x42]));
         }
         var report = await _sequencer.Ask<ExpiryReport>(ExpiryQuery.Instance, TimeSpan.FromSeconds(5));
         Assert.Contains(report.Expiry, b => b.Sessions.Contains(0x42));

@@ -77,8 +77,6 @@ internal sealed class SequencerHarness : IConnectionDirectory
 
     public Task<CoreStats> StatsAsync() => Core.Applier.Ask<CoreStats>(StatsQuery.Instance, TimeSpan.FromSeconds(5));
 
-    public Task<JournalStatus> JournalStatusAsync() => Core.Journal.Ask<JournalStatus>(JournalStatusQuery.Instance, TimeSpan.FromSeconds(5));
-
     public void Tick() => Core.Applier.Tell(TickElapsed.Instance);
 }
 
@@ -96,11 +94,9 @@ internal sealed class Client(FakeConnection connection, IActorRef? session, Conn
         return xid;
     }
 
-    public int SendWithXid(int xid, OpCode op, object? record)
-    {
-        Session!.Tell(new Inbound(Connection.Id, xid, op, record));
-        return xid;
-    }
+    /// <summary>Requests decoded from one read of the connection: one InboundBatch, as the host's connection sends them.</summary>
+    public void SendBurst(IEnumerable<(OpCode Op, object? Record)> requests) =>
+        Session!.Tell(new InboundBatch([.. requests.Select(r => new Inbound(Connection.Id, ++_xid, r.Op, r.Record))]));
 
     public void SendOn(FakeConnection other, OpCode op, object? record) => Session!.Tell(new Inbound(other.Id, ++_xid, op, record));
 

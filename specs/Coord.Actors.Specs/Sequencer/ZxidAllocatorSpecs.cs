@@ -1,3 +1,4 @@
+using Coord.Actors.Journal;
 using Coord.Actors.Sequencer;
 using Coord.Actors.Settings;
 using Coord.Actors.Sessions;
@@ -16,7 +17,7 @@ public sealed class ZxidAllocatorSpecs
         var z = new ZxidAllocator(lastZxid: ZxidAllocator.Make(3, 41), epoch: 3);
         Assert.True(z.TryNext(out long a));
         Assert.True(z.TryNext(out long b));
-        Assert.Equal((3L, 42L), (ZxidAllocator.EpochOf(a), ZxidAllocator.CounterOf(a)));
+        Assert.Equal((3L, 42L), (JournalRecord.EpochOf(a), ZxidAllocator.CounterOf(a)));
         Assert.Equal(a + 1, b);
     }
 
@@ -56,7 +57,7 @@ public sealed class ZxidAllocatorSpecs
         for (int i = 0; i < 4; i++)
             core.Write(new ClientRequest(0x10, 1, i + 1, OpCode.Create, new CreateRequest($"/n{i}", null, Acl.OpenAclUnsafe, 0), []), 0, 0);
         var output = core.TakeOutput();
-        var zxids = output.Txns.Select(t => (ZxidAllocator.EpochOf(t.Header.Zxid), ZxidAllocator.CounterOf(t.Header.Zxid))).ToList();
+        var zxids = output.Txns.Select(t => (JournalRecord.EpochOf(t.Header.Zxid), ZxidAllocator.CounterOf(t.Header.Zxid))).ToList();
         Assert.Equal([(0L, 2L), (0L, 3L), (1L, 1L), (1L, 2L)], zxids);
         Assert.Equal([(2, 1L)], output.EpochStarts);
         Assert.All(output.Txns, t => Assert.IsType<CreateTxn>(t.Body));

@@ -7,6 +7,19 @@ internal sealed class ListLogger : ILogger
 {
     private readonly Lock _gate = new();
     private readonly List<(LogLevel Level, int EventId, string Message)> _entries = [];
+    private readonly List<(Func<(LogLevel Level, int EventId, string Message), bool> Match, TaskCompletionSource Seen)> _waiters = [];
+
+    /// <summary>Completes once an entry matching <paramref name="match"/> is logged (or already was); faults after <paramref name="timeout"/>.</summary>
+    public Task WaitForAsync(Func<(LogLevel Level, int EventId, string Message), bool> match, TimeSpan timeout)
+    {
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            if (_entries.Any(match)) return Task.CompletedTask;
+            _waiters.Add((match, seen));
+        }
+        return seen.Task.WaitAsync(timeout);
+    }
 
     public IReadOnlyList<(LogLevel Level, int EventId, string Message)> Entries { get { lock (_gate) return _entries.ToList(); } }
 
@@ -18,7 +31,14 @@ internal sealed class ListLogger : ILogger
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
-        lock (_gate) _entries.Add((logLevel, eventId.Id, formatter(state, exception)));
+        var entry = (logLevel, eventId.Id, formatter(state, exception));
+        lock (_gate)
+        {
+            _entries.Add(entry);
+            foreach (var (match, seen) in _waiters)
+                if (match(entry)) seen.TrySetResult();
+            _waiters.RemoveAll(w => w.Seen.Task.IsCompleted);
+        }
     }
 }
 

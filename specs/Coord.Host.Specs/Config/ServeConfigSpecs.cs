@@ -28,18 +28,9 @@ public class ServeConfigSpecs
     {
         using var dir = new TempDir();
         var zoo = dir.Write("zoo.cfg", $"dataDir={Path.Combine(dir.Path, "data")}\nclientPort=0\ninitLimit=10\nserver.1=a:2888:3888\nautopurge.purgeInterval=1\n");
-        var output = new LineWaiter("coord: serving clients on ");
-        var error = new LineWaiter("never");
-        using var stop = new CancellationTokenSource();
-        var serve = new RootCommand { ServeCommand.Create() }.Parse(["serve", "--config", zoo])
-            .InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, stop.Token);
+        var (_, error) = await ServeUntilServingThenStopAsync(zoo);
 
-        var started = await Task.WhenAny(output.Seen, serve).WaitAsync(StartDeadline);
-        Assert.True(started == output.Seen, $"serve ended before serving: {error.Text}");
-        stop.Cancel();
-        Assert.Equal(0, await serve.WaitAsync(StartDeadline));
-
-        var warnings = error.Text.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+        var warnings = error.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(3, warnings.Length);
         Assert.All(warnings, w => Assert.StartsWith($"coord: configuration warning: {zoo}:", w));
         Assert.Contains(warnings, w => w.Contains(":3: 'initLimit' is an ensemble setting"));
@@ -53,21 +44,13 @@ public class ServeConfigSpecs
         using var dir = new TempDir();
         string data = Path.Combine(dir.Path, "data").Replace("\\", "/");
         var conf = dir.Write("coord.conf", $$"""coord { client.port = 0, data-dir = "{{data}}", logging.format = json }""");
-        var output = new LineWaiter("coord: serving clients on ");
-        var error = new LineWaiter("never");
-        using var stop = new CancellationTokenSource();
-        var serve = new RootCommand { ServeCommand.Create() }.Parse(["serve", "--config", conf])
-            .InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, stop.Token);
-        var started = await Task.WhenAny(output.Seen, serve).WaitAsync(StartDeadline);
-        Assert.True(started == output.Seen, $"serve ended before serving: {error.Text}");
-        stop.Cancel();
-        Assert.Equal(0, await serve.WaitAsync(StartDeadline));
+        var (output, _) = await ServeUntilServingThenStopAsync(conf);
 
         // The serving line stays plain text for scripts; every log entry is a JSON object a shipper can parse.
-        var entries = output.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+        var entries = output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Where(l => !l.StartsWith("coord: ", StringComparison.Ordinal))
             .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
-        Assert.True(entries.Count >= 4, output.Text);
+        Assert.True(entries.Count >= 4, output);
         Assert.All(entries, e =>
         {
             Assert.True(DateTime.TryParse(e.GetProperty("timestamp").GetString(), out _));
@@ -79,6 +62,21 @@ public class ServeConfigSpecs
         Assert.Equal(data, serving.GetProperty("state").GetProperty("DataDir").GetString());
         Assert.StartsWith("127.0.0.1:", serving.GetProperty("state").GetProperty("EndPoint").GetString(), StringComparison.Ordinal);
         Assert.Contains(entries, e => e.GetProperty("event_id").GetInt32() == 3005); // "Stopped", written while stopping
+    }
+
+    /// <summary>Runs `coord serve --config FILE` in-process until it serves, stops it as SIGTERM would (exit 0 expected), and returns what it wrote.</summary>
+    private static async Task<(string Output, string Error)> ServeUntilServingThenStopAsync(string configFile)
+    {
+        var output = new LineWaiter("coord: serving clients on ");
+        var error = new LineWaiter("never");
+        using var stop = new CancellationTokenSource();
+        var serve = new RootCommand { ServeCommand.Create() }.Parse(["serve", "--config", configFile])
+            .InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, stop.Token);
+        var started = await Task.WhenAny(output.Seen, serve).WaitAsync(StartDeadline);
+        Assert.True(started == output.Seen, $"serve ended before serving: {error.Text}");
+        stop.Cancel();
+        Assert.Equal(0, await serve.WaitAsync(StartDeadline));
+        return (output.Text, error.Text);
     }
 
     /// <summary>A thread-safe writer that completes <see cref="Seen"/> once its text contains a marker.</summary>
