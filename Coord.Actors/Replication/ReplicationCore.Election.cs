@@ -1,0 +1,140 @@
+namespace Coord.Actors.Replication;
+
+// Election (ZooKeeper's FastLeaderElection, simplified): rounds, votes for the newest history, a short wait
+// once a quorum agrees, and joining an established leader through the answers of members that are not looking.
+public sealed partial class ReplicationCore
+{
+    private long _round;
+    private Vote _myVote = new(0, 0, 0, 0, PeerState.Looking);
+    private readonly Dictionary<long, Vote> _votes = new();
+    private readonly Dictionary<long, Vote> _outOfElection = new();
+    private long _nextResendMs;
+    private long _decideAtMs;
+
+    private void StartLooking(long nowMs, string reason)
+    {
+        ClearLeaderState();
+        ClearLearnerState();
+        ChangeRole(PeerState.Looking, 0, _epoch, false, reason);
+        _round++;
+        _votes.Clear();
+        _outOfElection.Clear();
+        _decideAtMs = 0;
+        _myVote = SelfVote();
+        if (!_config.SelfIsObserver) _votes[_self] = _myVote;
+        Broadcast();
+        _nextResendMs = nowMs + _config.Timing.ElectionResendMs;
+        CheckQuorumOnMyVote(nowMs);
+    }
+
+    private Vote SelfVote() => new(_self, _lastZxid, _currentEpoch, _round, PeerState.Looking);
+
+    private Vote MyNotification() => _state == PeerState.Looking
+        ? _myVote with { Round = _round, State = PeerState.Looking }
+        : new Vote(_leaderId, _state == PeerState.Leading ? _lastZxid : 0, _epoch, _round, _state);
+
+    private void Broadcast()
+    {
+        var n = MyNotification();
+        foreach (long id in _others) Emit(new Send(id, n));
+    }
+
+    private void OnVote(long from, Vote n, long nowMs)
+    {
+        if (_state != PeerState.Looking)
+        {
+            // Tell a looking member who leads (only while that is settled: a leader still gathering its quorum too).
+            if (n.State == PeerState.Looking) Emit(new Send(from, MyNotification()));
+            return;
+        }
+        if (n.State == PeerState.Looking)
+        {
+            if (!_config.IsVoter(from))
+            {
+                Emit(new Send(from, MyNotification())); // an observer learns; it does not vote
+                return;
+            }
+            if (n.Round > _round)
+            {
+                _round = n.Round;
+                _votes.Clear();
+                _decideAtMs = 0;
+                var own = SelfVote();
+                _myVote = n.BetterThan(own) && _config.IsVoter(n.Leader) ? n with { Round = _round } : own;
+                if (!_config.SelfIsObserver) _votes[_self] = _myVote;
+                Broadcast();
+            }
+            else if (n.Round < _round)
+            {
+                Emit(new Send(from, MyNotification()));
+                return;
+            }
+            else if (n.BetterThan(_myVote) && _config.IsVoter(n.Leader))
+            {
+                _myVote = n with { Round = _round };
+                if (!_config.SelfIsObserver) _votes[_self] = _myVote;
+                _decideAtMs = 0;
+                Broadcast();
+            }
+            _votes[from] = n;
+            CheckQuorumOnMyVote(nowMs);
+            return;
+        }
+
+        // A member that is following or leading: it says who leads.
+        if (!_config.IsVoter(from) && n.State != PeerState.Leading) return;
+        _outOfElection[from] = n;
+        if (n.Round == _round && _config.IsVoter(from)) _votes[from] = n;
+        long leader = n.Leader;
+        int agree = 0;
+        foreach (var (id, v) in _outOfElection)
+            if (v.Leader == leader && _config.IsVoter(id)) agree++;
+        // The leader itself must say it leads; otherwise a quorum of stale followers could name a dead leader.
+        bool leaderSaysSo = _outOfElection.TryGetValue(leader, out var lv) && lv.State == PeerState.Leading && lv.Leader == leader;
+        if (agree >= _quorum && leaderSaysSo && leader != _self)
+        {
+            _round = Math.Max(_round, n.Round);
+            BecomeLearner(leader, nowMs, $"joined leader {leader} (epoch {n.Epoch})");
+        }
+    }
+
+    private void CheckQuorumOnMyVote(long nowMs)
+    {
+        if (_config.SelfIsObserver) return;
+        int agree = 0;
+        foreach (var (id, v) in _votes)
+            if (v.SameVote(_myVote) && _config.IsVoter(id)) agree++;
+        if (agree < _quorum)
+        {
+            _decideAtMs = 0;
+            return;
+        }
+        if (agree == _config.VoterCount) Decide(nowMs);
+        else if (_decideAtMs == 0) _decideAtMs = nowMs + _config.Timing.FinalizeWaitMs;
+    }
+
+    private void ElectionTick(long nowMs)
+    {
+        if (_decideAtMs != 0 && nowMs >= _decideAtMs)
+        {
+            _decideAtMs = 0;
+            int agree = _votes.Count(kv => kv.Value.SameVote(_myVote) && _config.IsVoter(kv.Key));
+            if (agree >= _quorum)
+            {
+                Decide(nowMs);
+                return;
+            }
+        }
+        if (nowMs >= _nextResendMs)
+        {
+            Broadcast();
+            _nextResendMs = nowMs + _config.Timing.ElectionResendMs;
+        }
+    }
+
+    private void Decide(long nowMs)
+    {
+        if (_myVote.Leader == _self) BecomeLeader(nowMs);
+        else BecomeLearner(_myVote.Leader, nowMs, $"elected {_myVote.Leader} in round {_round}");
+    }
+}

@@ -1,0 +1,206 @@
+namespace Coord.Actors.Replication;
+
+// A learner (follower or observer): open a link to the leader, accept its epoch, take the sync, acknowledge
+// NEWLEADER once the history and the epoch are durable, then journal proposals and apply commits.
+public sealed partial class ReplicationCore
+{
+    private enum LearnerStage
+    {
+        Connecting,   // FollowerInfo sent
+        Syncing,      // LeaderInfo received; sync in progress
+        UpToDate,     // serving
+    }
+
+    private LearnerStage _learnerStage;
+    private long _linkId;
+    private long _outSeq;
+    private long _inSeq;
+    private long _lastHeardMs;
+    private long _linkEpoch;
+    private long _lastAckSent;
+
+    private void ClearLearnerState()
+    {
+        _linkId = 0;
+        _outSeq = _inSeq = 0;
+        _linkEpoch = 0;
+        _lastAckSent = 0;
+    }
+
+    private void BecomeLearner(long leader, long nowMs, string reason)
+    {
+        ClearLeaderState();
+        ClearLearnerState();
+        var state = _config.SelfIsObserver ? PeerState.Observing : PeerState.Following;
+        ChangeRole(state, leader, _epoch, false, reason);
+        _learnerStage = LearnerStage.Connecting;
+        _linkId = NextLinkId();
+        _lastHeardMs = nowMs;
+        SendToLeader((id, seq) => new FollowerInfo(id, seq, _acceptedEpoch, _config.SelfIsObserver));
+    }
+
+    /// <summary>
+    /// Learner: send <paramref name="payload"/> to the leader on the ordered link (forwarded writes, session
+    /// requests, touches). False when this member is not synced with a leader: the host must not accept the work.
+    /// </summary>
+    public bool Forward(object payload)
+    {
+        if (_state is not (PeerState.Following or PeerState.Observing) || _learnerStage != LearnerStage.UpToDate) return false;
+        SendToLeader((id, seq) => new Forwarded(id, seq, payload));
+        return true;
+    }
+
+    private void SendToLeader(Func<long, long, LinkMessage> make) => Emit(new Send(_leaderId, make(_linkId, ++_outSeq)));
+
+    private void LearnerStep(long from, LinkMessage m, long nowMs)
+    {
+        if (from != _leaderId || m.LinkId != _linkId) return;
+        if (m.Seq != _inSeq + 1)
+        {
+            StartLooking(nowMs, $"link to leader {from} lost a message ({m.Seq} after {_inSeq})");
+            return;
+        }
+        _inSeq = m.Seq;
+        _lastHeardMs = nowMs;
+        switch (m)
+        {
+            case LeaderInfo li when _learnerStage == LearnerStage.Connecting:
+                OnLeaderInfo(li, nowMs);
+                break;
+            case Trunc t when _learnerStage == LearnerStage.Syncing:
+                OnTrunc(t);
+                break;
+            case Snap s when _learnerStage == LearnerStage.Syncing:
+                OnSnap(s);
+                break;
+            case Proposal p when _learnerStage != LearnerStage.Connecting:
+                OnProposal(p, nowMs);
+                break;
+            case NewLeader nl when _learnerStage == LearnerStage.Syncing:
+                OnNewLeader(nl, nowMs);
+                break;
+            case UpToDate u when _learnerStage == LearnerStage.Syncing:
+                _learnerStage = LearnerStage.UpToDate;
+                AdvanceCommit(u.Committed, nowMs);
+                if (_state == PeerState.Looking) return;
+                ChangeRole(_state, _leaderId, _linkEpoch, true, $"synced with leader {_leaderId} in epoch {_linkEpoch}");
+                break;
+            case Commit c when _learnerStage != LearnerStage.Connecting:
+                AdvanceCommit(c.Zxid, nowMs);
+                break;
+            case Ping:
+                SendToLeader((id, seq) => new Pong(id, seq));
+                break;
+            case ToMember tm when _learnerStage == LearnerStage.UpToDate:
+                Emit(new Delivered(from, tm.Payload));
+                break;
+            default:
+                StartLooking(nowMs, $"unexpected {m.GetType().Name} from leader {from} while {_learnerStage}");
+                break;
+        }
+    }
+
+    private void OnLeaderInfo(LeaderInfo li, long nowMs)
+    {
+        if (li.Epoch < _acceptedEpoch)
+        {
+            StartLooking(nowMs, $"leader {_leaderId} proposed epoch {li.Epoch}, below the accepted {_acceptedEpoch}");
+            return;
+        }
+        _linkEpoch = li.Epoch;
+        _learnerStage = LearnerStage.Syncing;
+        long linkId = _linkId;
+        long epoch = li.Epoch;
+        Persist(new PersistAcceptedEpoch(epoch), () =>
+        {
+            _acceptedEpoch = Math.Max(_acceptedEpoch, epoch);
+            if (_linkId != linkId || _state == PeerState.Looking) return;
+            SendToLeader((id, seq) => new AckEpoch(id, seq, _currentEpoch, _lastZxid, _truncateFloor));
+        });
+    }
+
+    private void OnTrunc(Trunc t)
+    {
+        if (t.Zxid < _committed)
+            throw new InvalidOperationException($"leader {_leaderId} asked to truncate to 0x{t.Zxid:x}, below the committed 0x{_committed:x}");
+        if (t.Zxid < _truncateFloor)
+            throw new InvalidOperationException($"leader {_leaderId} asked to truncate to 0x{t.Zxid:x}, below what this member can (0x{_truncateFloor:x})");
+        if (t.Zxid >= _lastZxid || Bug == PlantedBug.IgnoreTruncate) return;
+        TruncateWindow(t.Zxid);
+        Persist(new TruncateLog(t.Zxid), null);
+    }
+
+    private void OnSnap(Snap s)
+    {
+        _log.Clear();
+        _logGeneration++;
+        _logBase = _lastZxid = _durableZxid = _applied = _truncateFloor = s.Zxid;
+        _committed = Math.Max(_committed, s.Zxid);
+        Persist(new InstallSnapshot(s.Zxid, s.Snapshot), null);
+    }
+
+    private void OnProposal(Proposal p, long nowMs)
+    {
+        if (p.Txns.Count == 0) return;
+        long first = p.Txns[0].Header.Zxid;
+        if (first <= _lastZxid || !Journal.Recovery.Follows(_lastZxid, first))
+        {
+            StartLooking(nowMs, $"proposal 0x{first:x} does not follow this member's last 0x{_lastZxid:x}");
+            return;
+        }
+        AppendToLog(p.Txns);
+        ApplyCommitted(); // txns a commit already covered (re-sent after a snapshot behind it)
+        long through = _lastZxid;
+        long linkId = _linkId;
+        long generation = _logGeneration;
+        Persist(new AppendLog(p.Txns), () =>
+        {
+            if (generation == _logGeneration) _durableZxid = Math.Max(_durableZxid, through);
+            if (_linkId != linkId || _state == PeerState.Looking || _learnerStage == LearnerStage.Connecting) return;
+            if (through > _lastAckSent && generation == _logGeneration)
+            {
+                _lastAckSent = through;
+                SendToLeader((id, seq) => new Ack(id, seq, through));
+            }
+        });
+    }
+
+    private void OnNewLeader(NewLeader nl, long nowMs)
+    {
+        if (nl.Epoch != _linkEpoch)
+        {
+            StartLooking(nowMs, $"NEWLEADER for epoch {nl.Epoch} on a link of epoch {_linkEpoch}");
+            return;
+        }
+        long linkId = _linkId;
+        long epoch = nl.Epoch;
+        // Every append before this persist is durable when it is (persists complete in order); later ones may not be.
+        long last = _lastZxid;
+        Persist(new PersistCurrentEpoch(epoch), () =>
+        {
+            _currentEpoch = Math.Max(_currentEpoch, epoch);
+            if (_linkId != linkId || _state == PeerState.Looking) return;
+            _lastAckSent = Math.Max(_lastAckSent, last);
+            SendToLeader((id, seq) => new AckNewLeader(id, seq, epoch, last));
+        });
+    }
+
+    private void AdvanceCommit(long zxid, long nowMs)
+    {
+        if (zxid > _lastZxid)
+        {
+            StartLooking(nowMs, $"leader committed 0x{zxid:x} beyond this member's log 0x{_lastZxid:x}");
+            return;
+        }
+        if (zxid > _committed) _committed = zxid;
+        ApplyCommitted(); // also what an earlier commit covered and the sync only now brought
+    }
+
+    private void LearnerTick(long nowMs)
+    {
+        var timing = _config.Timing;
+        int limit = _learnerStage == LearnerStage.UpToDate ? timing.SyncLimitMs : timing.InitLimitMs;
+        if (nowMs - _lastHeardMs > limit)
+            StartLooking(nowMs, $"heard nothing from leader {_leaderId} for {nowMs - _lastHeardMs} ms");
+    }
+}

@@ -1,0 +1,55 @@
+using Coord.Actors.Txns;
+
+namespace Coord.Actors.Replication;
+
+/// <summary>
+/// What the core asks its host to do, in order. Contract: the persist effects (<see cref="PersistAcceptedEpoch"/>,
+/// <see cref="PersistCurrentEpoch"/>, <see cref="AppendLog"/>, <see cref="TruncateLog"/>,
+/// <see cref="InstallSnapshot"/>) are carried out in the order given (consecutive appends may share one fsync),
+/// and the host calls <see cref="ReplicationCore.Persisted"/> once per persist effect, in that order, when it is
+/// durable. Sends go out right away (the core emits a send that must follow durability only once it was told).
+/// <see cref="Apply"/> holds committed txns to apply to the tree in order, after any earlier tree-changing
+/// effect (truncate, install) took hold.
+/// </summary>
+public abstract record ReplicationEffect;
+
+public sealed record Send(long To, PeerMessage Message) : ReplicationEffect
+{
+    public override string ToString() => $"send {To}: {Message}";
+}
+
+public sealed record PersistAcceptedEpoch(long Epoch) : ReplicationEffect;
+
+public sealed record PersistCurrentEpoch(long Epoch) : ReplicationEffect;
+
+public sealed record AppendLog(IReadOnlyList<SequencedTxn> Txns) : ReplicationEffect
+{
+    public override string ToString() => $"append {Txns.Count} txns through 0x{Txns[^1].Header.Zxid:x}";
+}
+
+/// <summary>Drop every txn after <see cref="Zxid"/> from the journal, and rebuild the tree to match.</summary>
+public sealed record TruncateLog(long Zxid) : ReplicationEffect;
+
+/// <summary>Replace journal and tree with the leader's snapshot at <see cref="Zxid"/>; later appends follow it.</summary>
+public sealed record InstallSnapshot(long Zxid, object Snapshot) : ReplicationEffect;
+
+/// <summary>Committed txns to apply, in zxid order, continuing from the last applied.</summary>
+public sealed record Apply(IReadOnlyList<SequencedTxn> Txns) : ReplicationEffect
+{
+    public override string ToString() => $"apply {Txns.Count} txns through 0x{Txns[^1].Header.Zxid:x}";
+}
+
+/// <summary>
+/// Leader: serialize the tree as it is now applied and answer <see cref="ReplicationCore.SnapshotTaken"/> for
+/// this link with the snapshot's zxid (the sync of a learner too far behind the log the leader keeps).
+/// </summary>
+public sealed record TakeSnapshot(long Member, long LinkId) : ReplicationEffect;
+
+/// <summary>
+/// The member's role changed. <see cref="Serving"/>: a leader established with a quorum, or a learner synced and
+/// up to date; only then may the host serve clients. Looking: close client connections, stop sequencing.
+/// </summary>
+public sealed record RoleChanged(PeerState State, long LeaderId, long Epoch, bool Serving, string Reason) : ReplicationEffect;
+
+/// <summary>Something a member forwarded (on the leader) or the leader sent back (on a learner).</summary>
+public sealed record Delivered(long From, object Payload) : ReplicationEffect;
