@@ -17,6 +17,12 @@ public sealed partial class ApplierActor
         var req = m.Request;
         var connection = _connections.Find(m.ConnectionId);
         if (connection is null) return; // gone before its handshake was read
+        if (!_serving)
+        {
+            // An ensemble member that is looking or syncing has no state it may serve; the client tries another.
+            connection.Close("this member is not serving: it is electing a leader or syncing with one");
+            return;
+        }
         if (req.LastZxidSeen > _tree.LastAppliedZxid)
         {
             // The client has seen a newer state than ours; it must find a server that has it.

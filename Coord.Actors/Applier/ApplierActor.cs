@@ -25,7 +25,7 @@ namespace Coord.Actors.Applier;
 public sealed partial class ApplierActor : ReceiveActor
 {
     private readonly CoordSettings _settings;
-    private readonly DataTree _tree;
+    private DataTree _tree; // replaced only while an ensemble member is not serving (sync truncated or installed a snapshot)
     private readonly WatchTable _watches = new();
     private readonly IConnectionDirectory _connections;
     private readonly Func<byte[]> _newPassword;
@@ -79,7 +79,9 @@ public sealed partial class ApplierActor : ReceiveActor
         {
             _sequencer = m.Sequencer;
             _journal = m.Journal;
+            _serving = !m.Ensemble;
         });
+        ReceiveEnsemble();
     }
 
     public static Props Props(

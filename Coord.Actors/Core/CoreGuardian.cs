@@ -1,5 +1,7 @@
 using Akka.Actor;
 using Coord.Actors.Applier;
+using Coord.Actors.Ensemble;
+using Coord.Actors.Replication;
 using Coord.Actors.Journal;
 using Coord.Actors.Sequencer;
 using Coord.Actors.Sessions;
@@ -22,7 +24,15 @@ public sealed record CoreParts(
     ILoggerFactory Loggers,
     long FirstSessionId,
     long Epoch = 0,
-    long CounterMax = ZxidAllocator.CounterMaxDefault);
+    long CounterMax = ZxidAllocator.CounterMaxDefault,
+    EnsembleParts? Ensemble = null);
+
+/// <summary>
+/// What a member of an ensemble adds: the member list and timing, where the other members' replication actors
+/// are, what its disk holds (epochs and the journal's tail after the newest snapshot), and a number that grows
+/// across restarts (link ids).
+/// </summary>
+public sealed record EnsembleParts(ReplicationConfig Config, EnsemblePeers Peers, DurableState Durable, long Incarnation);
 
 /// <summary>Starts a member's core in an ActorSystem.</summary>
 public static class CoreStart
@@ -58,6 +68,12 @@ public sealed partial class CoreGuardian : ReceiveActor
         _onFatal = onFatal;
         var thread = new CoreThreadGuard();
         var settings = parts.Settings;
+        if (parts.Ensemble is { } ensemble)
+        {
+            Refs = StartMember(parts, ensemble, counters, thread);
+            Receive<GetRefs>(_ => Sender.Tell(Refs));
+            return;
+        }
         var applier = Context.ActorOf(ApplierActor.Props(settings, parts.Tree, parts.Connections, parts.FirstSessionId,
             parts.NewPassword, thread, parts.Loggers.CreateLogger("Coord.Applier"), parts.Snapshots), "applier");
         var journal = Context.ActorOf(JournalActor.Props(parts.Journal, applier, counters, parts.Loggers.CreateLogger("Coord.Journal")), "journal");
@@ -71,6 +87,26 @@ public sealed partial class CoreGuardian : ReceiveActor
     }
 
     private CoreRefs Refs { get; }
+
+    /// <summary>
+    /// An ensemble member: the applier (not serving until its member is synced), the replica journal carrying out the
+    /// replication core's persists, and the replication actor, which runs the sequencer while this member leads.
+    /// </summary>
+    private CoreRefs StartMember(CoreParts parts, EnsembleParts ensemble, CoreCounters counters, CoreThreadGuard thread)
+    {
+        var settings = parts.Settings;
+        var holder = new TreeHolder(parts.Tree);
+        var applier = Context.ActorOf(ApplierActor.Props(settings, parts.Tree, parts.Connections, parts.FirstSessionId,
+            parts.NewPassword, thread, parts.Loggers.CreateLogger("Coord.Applier"), parts.Snapshots), "applier");
+        var journal = Context.ActorOf(ReplicaJournalActor.Props(parts.Journal, parts.Snapshots, applier, holder, counters,
+            parts.Loggers.CreateLogger("Coord.Journal")), "journal");
+        var core = new ReplicationCore(ensemble.Config, ensemble.Durable, ensemble.Incarnation, parts.Clock.MonotonicMs);
+        var replication = Context.ActorOf(ReplicationActor.Props(core, ensemble.Peers, parts.Clock, settings, holder, applier, journal,
+            thread, parts.Loggers), "replication");
+        journal.Tell(new ReplicaJournalWiring(replication));
+        applier.Tell(new ApplierWiring(replication, journal, Ensemble: true));
+        return new CoreRefs(Self, applier, replication, journal, counters);
+    }
 
     /// <summary>Asks the guardian for its <see cref="CoreRefs"/>.</summary>
     public sealed record GetRefs

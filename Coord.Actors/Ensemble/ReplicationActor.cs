@@ -1,0 +1,221 @@
+using Akka.Actor;
+using Coord.Actors.Applier;
+using Coord.Actors.Core;
+using Coord.Actors.Journal;
+using Coord.Actors.Replication;
+using Coord.Actors.Sequencer;
+using Coord.Actors.Sessions;
+using Coord.Actors.Settings;
+using Coord.Actors.Time;
+using Coord.Actors.Tree;
+using Microsoft.Extensions.Logging;
+
+namespace Coord.Actors.Ensemble;
+
+/// <summary>Where to reach each other member's replication actor (Akka.Remote paths), by member id.</summary>
+public sealed record EnsemblePeers(IReadOnlyDictionary<long, string> Paths);
+
+/// <summary>Asks the replication actor for an <see cref="EnsembleStatus"/> (srvr, mntr).</summary>
+public sealed record EnsembleStatusQuery
+{
+    public static readonly EnsembleStatusQuery Instance = new();
+}
+
+/// <summary>What srvr/stat/mntr say about the ensemble.</summary>
+public sealed record EnsembleStatus(
+    PeerState State, bool Serving, long LeaderId, long Epoch, long LastZxid, long CommittedZxid,
+    int Learners, int SyncedFollowers, int SyncedObservers, int PendingSyncs,
+    IReadOnlyList<(long Member, bool Observer, bool Synced, long Acked)> LearnerDetails, long Elections);
+
+/// <summary>
+/// The actor shell of <see cref="ReplicationCore"/> on one member: feeds it peer messages, ticks and durability
+/// reports, and carries out its effects — sends to the other members' replication actors over Akka.Remote, persists
+/// through the <see cref="ReplicaJournalActor"/>, committed txns and serving changes to the applier (through the
+/// replica journal, so none overtakes a tree change). On the leader it runs the sequencer as a child while the
+/// leader is established: writes, new sessions and touches from the local applier and from other members reach it
+/// here; its txns become proposals. On a learner, the same messages from the local applier are forwarded to the
+/// leader on the ordered link. Runs on the core dispatcher with the applier (the sequencer reads the tree).
+/// </summary>
+public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
+{
+    private readonly ReplicationCore _core;
+    private readonly IClock _clock;
+    private readonly CoordSettings _settings;
+    private readonly TreeHolder _tree;
+    private readonly IActorRef _applier;
+    private readonly IActorRef _journal;
+    private readonly CoreThreadGuard _thread;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _log;
+    private readonly Dictionary<long, ActorSelection> _peers = new();
+    private IActorRef? _sequencer;
+    private long _elections;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public ReplicationActor(ReplicationCore core, EnsemblePeers peers, IClock clock, CoordSettings settings, TreeHolder tree,
+        IActorRef applier, IActorRef journal, CoreThreadGuard thread, ILoggerFactory loggers)
+    {
+        _core = core;
+        _clock = clock;
+        _settings = settings;
+        _tree = tree;
+        _applier = applier;
+        _journal = journal;
+        _thread = thread;
+        _loggers = loggers;
+        _log = loggers.CreateLogger("Coord.Replication");
+        foreach (var (id, path) in peers.Paths) _peers[id] = Context.ActorSelection(path);
+
+        Receive<PeerEnvelope>(m => _core.Step(m.From, m.Message, _clock.MonotonicMs));
+        Receive<Tick>(_ => _core.Tick(_clock.MonotonicMs));
+        Receive<PersistedOps>(m =>
+        {
+            long now = _clock.MonotonicMs;
+            for (int i = 0; i < m.Count; i++) _core.Persisted(now);
+        });
+        Receive<TreeSnapshot>(m => _core.SnapshotTaken(m.Member, m.LinkId, m.Zxid, m.Bytes, _clock.MonotonicMs));
+        Receive<AppendTxns>(OnProposed);
+        // From the local applier: to the sequencer here (leader) or the leader (learner).
+        Receive<ForwardedWrites>(m => ToSequencer(m));
+        Receive<CreateSessionRequest>(m => ToSequencer(m));
+        Receive<SessionsTouched>(m => ToSequencer(m));
+        Receive<SessionReattached>(m => ToSequencer(m));
+        Receive<Applied>(m => _sequencer?.Tell(m));
+        Receive<ExpiryQuery>(m =>
+        {
+            if (_sequencer is not null) _sequencer.Forward(m);
+            else Sender.Tell(new ExpiryReport([], _core.Epoch, _core.LastZxid));
+        });
+        Receive<EnsembleStatusQuery>(_ => Sender.Tell(Status()));
+    }
+
+    public static Props Props(ReplicationCore core, EnsemblePeers peers, IClock clock, CoordSettings settings, TreeHolder tree,
+        IActorRef applier, IActorRef journal, CoreThreadGuard thread, ILoggerFactory loggers) =>
+        Akka.Actor.Props.Create(() => new ReplicationActor(core, peers, clock, settings, tree, applier, journal, thread, loggers))
+            .WithDispatcher(CoreConfig.CoreDispatcherId);
+
+    /// <summary>A failing sequencer is a broken invariant: the core guardian stops the server.</summary>
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Escalate);
+
+    private sealed record Tick
+    {
+        public static readonly Tick Instance = new();
+    }
+
+    protected override void PreStart()
+    {
+        var timing = _core.Config.Timing;
+        int every = Math.Max(5, Math.Min(timing.ElectionResendMs, timing.HeartbeatMs) / 2);
+        Timers.StartPeriodicTimer("tick", Tick.Instance, TimeSpan.FromMilliseconds(every));
+        LogStarted(_log, _core.Config.SelfId, _core.Config.Members.Count, _core.AcceptedEpoch, _core.CurrentEpoch, _core.LastZxid);
+        Execute();
+    }
+
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        _thread.Enter("replication");
+        try
+        {
+            bool handled = base.AroundReceive(receive, message);
+            Execute();
+            return handled;
+        }
+        finally { _thread.Exit(); }
+    }
+
+    private void ToSequencer(object m)
+    {
+        if (_core.State == PeerState.Leading)
+        {
+            _sequencer?.Tell(m);
+            return;
+        }
+        // A learner forwards on the ordered link; when it is not synced the applier is not serving either and the
+        // client's connection is being closed, so the request is dropped with it.
+        _core.Forward(m);
+    }
+
+    private void OnProposed(AppendTxns m)
+    {
+        if (m.EpochStarts is { Count: > 0 })
+            throw new InvalidOperationException("the zxid counter of the leader's epoch is exhausted; an ensemble needs a new election for a new epoch");
+        if (_core.State != PeerState.Leading || !_core.Serving) return; // stepped down meanwhile: never proposed, never answered
+        _core.Propose(m.Txns, _clock.MonotonicMs);
+    }
+
+    /// <summary>Carries out what the core decided, in order.</summary>
+    private void Execute()
+    {
+        if (!_core.HasEffects) return;
+        foreach (var effect in _core.TakeEffects())
+        {
+            switch (effect)
+            {
+                case Send s:
+                    if (_peers.TryGetValue(s.To, out var peer)) peer.Tell(new PeerEnvelope(_core.Config.SelfId, s.Message), ActorRefs.NoSender);
+                    break;
+                case Apply a:
+                    _journal.Tell(new ToApplier(new Committed(a.Txns)));
+                    break;
+                case TakeSnapshot t:
+                    _applier.Tell(new TreeSnapshotRequest(t.Member, t.LinkId));
+                    break;
+                case RoleChanged r:
+                    OnRoleChanged(r);
+                    break;
+                case Delivered d:
+                    OnDelivered(d);
+                    break;
+                default:
+                    _journal.Tell(effect); // persists, in order
+                    break;
+            }
+        }
+    }
+
+    private void OnRoleChanged(RoleChanged r)
+    {
+        LogRole(_log, r.State, r.LeaderId, r.Epoch, r.Serving, r.Reason);
+        if (r.State == PeerState.Looking) _elections++;
+        bool lead = r.State == PeerState.Leading && r.Serving;
+        if (!lead && _sequencer is not null)
+        {
+            Context.Stop(_sequencer);
+            _sequencer = null;
+        }
+        _journal.Tell(new ToApplier(new ServingChanged(r.Serving, r.Reason)));
+        if (lead && _sequencer is null)
+        {
+            // The tree has every txn of the initial history once the applier takes the Apply sent before this;
+            // the sequencer is made here but reads the tree only for messages that reach it after those.
+            var core = new SequencerCore(_settings, _tree.Tree, r.Epoch, _clock.MonotonicMs, counterMax: ZxidAllocator.CounterMaxDefault);
+            _sequencer = Context.ActorOf(SequencerActor.Props(core, _clock, Self, _thread, _loggers.CreateLogger("Coord.Sequencer")), $"sequencer-{r.Epoch}");
+        }
+    }
+
+    private void OnDelivered(Delivered d)
+    {
+        switch (d.Payload)
+        {
+            case ForwardedWrites or CreateSessionRequest or SessionsTouched or SessionReattached:
+                _sequencer?.Tell(d.Payload);
+                break;
+            default:
+                LogUnknownPayload(_log, d.From, d.Payload.GetType().Name);
+                break;
+        }
+    }
+
+    private EnsembleStatus Status() => new(_core.State, _core.Serving, _core.LeaderId, _core.Epoch, _core.LastZxid, _core.CommittedZxid,
+        _core.LearnerCount, _core.SyncedFollowerCount, _core.SyncedObserverCount, _core.PendingSyncCount, _core.Learners.ToList(), _elections);
+
+    [LoggerMessage(EventId = 1700, Level = LogLevel.Information, Message = "Replication: member {Id} of {Members} starting (acceptedEpoch {Accepted}, currentEpoch {Current}, last zxid 0x{Last:x})")]
+    private static partial void LogStarted(ILogger log, long id, int members, long accepted, long current, long last);
+
+    [LoggerMessage(EventId = 1701, Level = LogLevel.Warning, Message = "Replication: {State} (leader {Leader}, epoch {Epoch}, serving {Serving}): {Reason}")]
+    private static partial void LogRole(ILogger log, PeerState state, long leader, long epoch, bool serving, string reason);
+
+    [LoggerMessage(EventId = 1702, Level = LogLevel.Error, Message = "Replication: member {From} sent a payload this member does not know ({Type}); dropped")]
+    private static partial void LogUnknownPayload(ILogger log, long from, string type);
+}
