@@ -72,9 +72,29 @@ public static class PeerCodec
         _ => throw new SerializationException($"no peer encoding for message type {message.GetType().FullName}"),
     };
 
+    /// <summary>
+    /// Encodes <paramref name="envelope"/>; whatever cannot be encoded is a <see cref="SerializationException"/>.
+    /// That matters beyond the message: Akka.Remote's endpoint writer logs and drops a message whose serializer throws
+    /// SerializationException and keeps the association, but treats most other exceptions as an association failure
+    /// and gates the address for seconds, cutting the link for every later message too.
+    /// </summary>
     public static byte[] ToBytes(PeerEnvelope envelope)
     {
         ArgumentNullException.ThrowIfNull(envelope);
+        try
+        {
+            return Encode(envelope);
+        }
+        catch (Exception e) when (e is InvalidOperationException or NullReferenceException)
+        {
+            // TxnCodec and the wire records refuse what they cannot encode with InvalidOperationException; a null
+            // where a list belongs surfaces as NullReferenceException.
+            throw new SerializationException($"cannot encode {envelope.Message?.GetType().Name ?? "null"} from {envelope.From}: {e.Message}", e);
+        }
+    }
+
+    private static byte[] Encode(PeerEnvelope envelope)
+    {
         _ = Manifest(envelope.Message); // refuses an unknown type before anything is written
         if (envelope.Message is Snap snap) return SnapToBytes(envelope.From, snap);
         var w = t_writer ?? new JuteWriter(1024);

@@ -13,7 +13,7 @@ namespace Coord.Actors.Ensemble;
 /// </summary>
 public sealed class PeerSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
-    /// <summary>4711: outside Akka's reserved 0–40 and clear of the ids Akka's own modules use (up to ~50).</summary>
+    /// <summary>4711: outside the 0–40 Akka reserves (its own modules use 1–36); any id unused in the system would do, but both ends must agree.</summary>
     public const int Id = 4711;
 
     public override int Identifier => Id;

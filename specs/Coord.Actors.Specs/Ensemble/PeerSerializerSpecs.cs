@@ -247,6 +247,20 @@ public sealed class PeerSerializerSpecs(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_txn_or_record_the_codecs_cannot_encode_is_a_serialization_error_which_keeps_the_association()
+    {
+        // Akka.Remote drops a message whose serializer throws SerializationException; other exceptions fail the association.
+        var nested = new SequencedTxn(new TxnHeader(1, 1, E4 + 1, 0), new MultiTxn([new MultiTxn([])]));
+        var e = Assert.Throws<SerializationException>(() => PeerCodec.ToBytes(new PeerEnvelope(1, new Proposal(7, 1, [nested]))));
+        Assert.IsType<InvalidOperationException>(e.InnerException);
+        var badMulti = new MultiRequest([new MultiOp(OpCode.Multi, new PathRequest("/a"))]);
+        Assert.Throws<SerializationException>(() => PeerCodec.ToBytes(new PeerEnvelope(1, new Forwarded(1, 1,
+            new ForwardedWrites([new ClientRequest(1, 1, 1, OpCode.Multi, badMulti, [])])))));
+        Assert.Throws<SerializationException>(() => PeerCodec.ToBytes(new PeerEnvelope(1, new Forwarded(1, 1,
+            new ForwardedWrites([new ClientRequest(1, 1, 1, OpCode.Delete, new DeleteRequest("/a", 1), null!)])))));
+    }
+
+    [Fact]
     public void The_serializer_refuses_what_is_not_a_peer_envelope_and_unknown_manifests()
     {
         Assert.Throws<SerializationException>(() => new PeerSerializer(null!).ToBinary(new Ping(1, 1)));
