@@ -1,0 +1,209 @@
+using System.Buffers.Binary;
+using System.Runtime.Serialization;
+using Coord.Actors.Replication;
+using Coord.Protocol;
+
+namespace Coord.Actors.Ensemble;
+
+/// <summary>
+/// The binary form of a <see cref="PeerEnvelope"/>: a short manifest names the message type, and the bytes are
+/// big-endian, <c>long from</c> then the message's fields in declaration order (a link message starts with
+/// <c>long linkId, long seq</c>). Proposals carry txns in the journal's encoding (<see cref="TxnBatchCodec"/>), a
+/// snapshot its bytes as they are, Forwarded/ToMember a tagged payload (<see cref="PayloadCodec"/>).
+/// <para>
+/// Manifests and layouts are frozen by golden-byte specs: both ends of a link must agree, and members of one
+/// ensemble may briefly run different builds during a rolling restart. Change a layout only under a new manifest.
+/// </para>
+/// Decoding checks every length against the bytes present and refuses trailing bytes, so a damaged or foreign
+/// message is a <see cref="SerializationException"/>, never a crash, a hang or a huge allocation.
+/// </summary>
+public static class PeerCodec
+{
+    // One per message type; a manifest travels with every message, so they are short.
+    public const string VoteManifest = "vo";
+    public const string FollowerInfoManifest = "fi";
+    public const string LeaderInfoManifest = "li";
+    public const string AckEpochManifest = "ae";
+    public const string TruncManifest = "tr";
+    public const string SnapManifest = "sn";
+    public const string ProposalManifest = "pr";
+    public const string NewLeaderManifest = "nl";
+    public const string AckNewLeaderManifest = "an";
+    public const string UpToDateManifest = "ud";
+    public const string AckManifest = "ak";
+    public const string CommitManifest = "cm";
+    public const string PingManifest = "pi";
+    public const string PongManifest = "po";
+    public const string ForwardedManifest = "fw";
+    public const string ToMemberManifest = "tm";
+
+    /// <summary>Every manifest, one per <see cref="PeerMessage"/> type.</summary>
+    public static IReadOnlyList<string> Manifests { get; } =
+    [
+        VoteManifest, FollowerInfoManifest, LeaderInfoManifest, AckEpochManifest, TruncManifest, SnapManifest,
+        ProposalManifest, NewLeaderManifest, AckNewLeaderManifest, UpToDateManifest, AckManifest, CommitManifest,
+        PingManifest, PongManifest, ForwardedManifest, ToMemberManifest,
+    ];
+
+    /// <summary>A writer kept per thread is dropped after a message bigger than this, so one big message does not pin its buffer.</summary>
+    private const int ReusedWriterBytesMax = 1 << 20;
+
+    [ThreadStatic] private static JuteWriter? t_writer;
+
+    public static string Manifest(PeerMessage message) => message switch
+    {
+        Vote => VoteManifest,
+        FollowerInfo => FollowerInfoManifest,
+        LeaderInfo => LeaderInfoManifest,
+        AckEpoch => AckEpochManifest,
+        Trunc => TruncManifest,
+        Snap => SnapManifest,
+        Proposal => ProposalManifest,
+        NewLeader => NewLeaderManifest,
+        AckNewLeader => AckNewLeaderManifest,
+        UpToDate => UpToDateManifest,
+        Ack => AckManifest,
+        Commit => CommitManifest,
+        Ping => PingManifest,
+        Pong => PongManifest,
+        Forwarded => ForwardedManifest,
+        ToMember => ToMemberManifest,
+        null => throw new SerializationException("a peer envelope without a message"),
+        _ => throw new SerializationException($"no peer encoding for message type {message.GetType().FullName}"),
+    };
+
+    /// <summary>
+    /// Encodes <paramref name="envelope"/>; whatever cannot be encoded is a <see cref="SerializationException"/>.
+    /// That matters beyond the message: Akka.Remote's endpoint writer logs and drops a message whose serializer throws
+    /// SerializationException and keeps the association, but treats most other exceptions as an association failure
+    /// and gates the address for seconds, cutting the link for every later message too.
+    /// </summary>
+    public static byte[] ToBytes(PeerEnvelope envelope)
+    {
+        ArgumentNullException.ThrowIfNull(envelope);
+        try
+        {
+            return Encode(envelope);
+        }
+        catch (Exception e) when (e is InvalidOperationException or NullReferenceException)
+        {
+            // TxnCodec and the wire records refuse what they cannot encode with InvalidOperationException; a null
+            // where a list belongs surfaces as NullReferenceException.
+            throw new SerializationException($"cannot encode {envelope.Message?.GetType().Name ?? "null"} from {envelope.From}: {e.Message}", e);
+        }
+    }
+
+    private static byte[] Encode(PeerEnvelope envelope)
+    {
+        _ = Manifest(envelope.Message); // refuses an unknown type before anything is written
+        if (envelope.Message is Snap snap) return SnapToBytes(envelope.From, snap);
+        var w = t_writer ?? new JuteWriter(1024);
+        t_writer = null; // not shared with a nested call on this thread while in use
+        try
+        {
+            w.Reset();
+            w.WriteLong(envelope.From);
+            WriteMessage(w, envelope.Message);
+            return w.ToArray();
+        }
+        finally
+        {
+            if (w.Length <= ReusedWriterBytesMax) t_writer = w;
+        }
+    }
+
+    private static void WriteMessage(JuteWriter w, PeerMessage message)
+    {
+        if (message is Vote v)
+        {
+            w.WriteLong(v.Leader); w.WriteLong(v.Zxid); w.WriteLong(v.Epoch); w.WriteLong(v.Round); w.WriteByte((byte)v.State);
+            return;
+        }
+        var link = (LinkMessage)message;
+        w.WriteLong(link.LinkId);
+        w.WriteLong(link.Seq);
+        switch (link)
+        {
+            case FollowerInfo m: w.WriteLong(m.AcceptedEpoch); w.WriteBool(m.Observer); break;
+            case LeaderInfo m: w.WriteLong(m.Epoch); break;
+            case AckEpoch m: w.WriteLong(m.CurrentEpoch); w.WriteLong(m.LastZxid); w.WriteLong(m.TruncateFloor); break;
+            case Trunc m: w.WriteLong(m.Zxid); break;
+            case Proposal m: TxnBatchCodec.Write(w, m.Txns ?? throw new SerializationException("a proposal without a txn list")); break;
+            case NewLeader m: w.WriteLong(m.Epoch); break;
+            case AckNewLeader m: w.WriteLong(m.Epoch); w.WriteLong(m.LastZxid); break;
+            case UpToDate m: w.WriteLong(m.Committed); break;
+            case Ack m: w.WriteLong(m.Zxid); break;
+            case Commit m: w.WriteLong(m.Zxid); break;
+            case Ping or Pong: break;
+            case Forwarded m: PayloadCodec.Write(w, m.Payload); break;
+            case ToMember m: PayloadCodec.Write(w, m.Payload); break;
+            default: throw new SerializationException($"no peer encoding for message type {link.GetType().FullName}");
+        }
+    }
+
+    /// <summary>
+    /// A snapshot may be tens of MB: written straight into one exact-size array (a growing writer would copy it
+    /// several times). Layout: <c>long from, long linkId, long seq, long zxid, int length, bytes</c>.
+    /// </summary>
+    private static byte[] SnapToBytes(long from, Snap snap)
+    {
+        if (snap.Snapshot is not byte[] image)
+            throw new SerializationException(
+                $"a snapshot travels as the leader's snapshot bytes (byte[]), not as {snap.Snapshot?.GetType().FullName ?? "null"}");
+        var bytes = new byte[8 + 8 + 8 + 8 + 4 + image.Length];
+        var s = bytes.AsSpan();
+        BinaryPrimitives.WriteInt64BigEndian(s, from);
+        BinaryPrimitives.WriteInt64BigEndian(s[8..], snap.LinkId);
+        BinaryPrimitives.WriteInt64BigEndian(s[16..], snap.Seq);
+        BinaryPrimitives.WriteInt64BigEndian(s[24..], snap.Zxid);
+        BinaryPrimitives.WriteInt32BigEndian(s[32..], image.Length);
+        image.CopyTo(s[36..]);
+        return bytes;
+    }
+
+    public static PeerEnvelope FromBytes(byte[] bytes, string manifest)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        if (!Manifests.Contains(manifest)) throw new SerializationException($"unknown peer message manifest '{manifest}'");
+        try
+        {
+            var r = new PeerReader(bytes);
+            long from = r.ReadLong();
+            var message = ReadMessage(ref r, manifest);
+            r.ExpectEnd(manifest);
+            return new PeerEnvelope(from, message);
+        }
+        catch (JuteException e)
+        {
+            throw new SerializationException($"peer message '{manifest}' of {bytes.Length} bytes is malformed: {e.Message}", e);
+        }
+    }
+
+    // Arguments are evaluated left to right, so each constructor call reads its fields in wire order.
+    private static PeerMessage ReadMessage(ref PeerReader r, string manifest) => manifest switch
+    {
+        VoteManifest => new Vote(r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadLong(), ReadState(ref r)),
+        FollowerInfoManifest => new FollowerInfo(r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadBool()),
+        LeaderInfoManifest => new LeaderInfo(r.ReadLong(), r.ReadLong(), r.ReadLong()),
+        AckEpochManifest => new AckEpoch(r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadLong()),
+        TruncManifest => new Trunc(r.ReadLong(), r.ReadLong(), r.ReadLong()),
+        SnapManifest => new Snap(r.ReadLong(), r.ReadLong(), r.ReadLong(), r.Take(r.ReadLength("snapshot")).ToArray()),
+        ProposalManifest => new Proposal(r.ReadLong(), r.ReadLong(), TxnBatchCodec.Read(ref r)),
+        NewLeaderManifest => new NewLeader(r.ReadLong(), r.ReadLong(), r.ReadLong()),
+        AckNewLeaderManifest => new AckNewLeader(r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadLong()),
+        UpToDateManifest => new UpToDate(r.ReadLong(), r.ReadLong(), r.ReadLong()),
+        AckManifest => new Ack(r.ReadLong(), r.ReadLong(), r.ReadLong()),
+        CommitManifest => new Commit(r.ReadLong(), r.ReadLong(), r.ReadLong()),
+        PingManifest => new Ping(r.ReadLong(), r.ReadLong()),
+        PongManifest => new Pong(r.ReadLong(), r.ReadLong()),
+        ForwardedManifest => new Forwarded(r.ReadLong(), r.ReadLong(), PayloadCodec.Read(r.TakeRest())),
+        ToMemberManifest => new ToMember(r.ReadLong(), r.ReadLong(), PayloadCodec.Read(r.TakeRest())),
+        _ => throw new SerializationException($"unknown peer message manifest '{manifest}'"),
+    };
+
+    private static PeerState ReadState(ref PeerReader r)
+    {
+        byte state = r.ReadByte();
+        return state <= (byte)PeerState.Observing ? (PeerState)state : throw new JuteException($"unknown peer state {state}");
+    }
+}
