@@ -50,7 +50,7 @@ public static partial class CoordSettingsValidation
         var voters = e.Voters;
         var observers = e.Observers;
         if (voters.Count == 0)
-            errors.Add($"coord.ensemble.members has no participant ({string.Join(", ", observers.Select(m => m.Id))} are observers): "
+            errors.Add($"coord.ensemble.members has no participant (observers: {string.Join(", ", observers.Select(m => m.Id))}): "
                 + "observers follow a quorum of participants, so at least one member needs role = participant");
         else if (voters.Count == 1 && observers.Count > 0)
             errors.Add($"coord.ensemble.members has one participant ({voters[0].Id}) and observers ({string.Join(", ", observers.Select(m => m.Id))}): "

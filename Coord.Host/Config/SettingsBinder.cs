@@ -97,8 +97,8 @@ public static class SettingsBinder
         var members = new List<EnsembleMember>();
         foreach (var entry in r.Section(MembersKey).GetChildren())
         {
-            // Keys that are not ids were reported by CheckKeys.
-            if (!long.TryParse(entry.Key, NumberStyles.None, CultureInfo.InvariantCulture, out var id)) continue;
+            // Keys that are not ids, and members that are not objects, were reported by CheckKeys.
+            if (!long.TryParse(entry.Key, NumberStyles.None, CultureInfo.InvariantCulture, out var id) || entry.Value is not null) continue;
             var key = entry.Path;
             var host = r.Required(key + ":host", "the address of the member's peer port, e.g. host = \"10.0.0.1\"");
             var peerPort = r.Required(key + ":peer-port", "the port the member's peers connect to, e.g. peer-port = 2888") is not null
@@ -167,7 +167,7 @@ public static class SettingsBinder
 
     private static void CheckMembers(IConfigurationSection members, Reader r)
     {
-        const string Example = "{ 1 { host = \"10.0.0.1\", peer-port = 2888 }, 2 { ... } }";
+        const string Example = "{ 1 { host = \"10.0.0.1\", peer-port = 2888 } 2 { ... } }";
         if (members.Value is not null)
         {
             r.Errors.Add($"{Dotted(members.Path)} must be an object {Example}, found '{members.Value}'{r.Source(members.Path)}; write members {{}} for a standalone server");
@@ -218,6 +218,7 @@ public static class SettingsBinder
         public string? Required(string key, string what)
         {
             var raw = Raw(key, out _);
+            if (raw is null && configuration.GetSection(key).GetChildren().Any()) return null; // an object: CheckKeys said so
             if (raw is null || raw.Trim().Length == 0)
             {
                 var member = key[..key.LastIndexOf(':')];
