@@ -4,24 +4,31 @@ namespace Coord.Actors.Settings;
 
 /// <summary>
 /// Cross-field and range checks. Each message names the HOCON key, the value found and what to change,
-/// because the reader is an operator looking at a config file, not at this code.
+/// because the reader is an operator looking at a config file, not at this code. The ensemble's checks are in
+/// CoordSettings.Validation.Ensemble.cs.
 /// </summary>
-public static class CoordSettingsValidation
+public static partial class CoordSettingsValidation
 {
     public const int TickMsMax = 60000;
 
-    public static IReadOnlyList<string> Validate(this CoordSettings s)
+    /// <param name="source">Says where a key's value came from, as a suffix for a message (" (from zoo.cfg:7)"),
+    /// given the key in configuration form (<c>coord:ensemble:members:2:host</c>); "" when unknown. Used by the
+    /// ensemble's checks, whose values may come from a zoo.cfg line.</param>
+    public static IReadOnlyList<string> Validate(this CoordSettings s, Func<string, string>? source = null)
     {
         var errors = new List<string>();
         void Require(bool ok, string message) { if (!ok) errors.Add(message); }
 
         Require(s.ServerId >= 1, $"coord.server-id ({s.ServerId}) must be at least 1");
+        Require(s.ServerId <= EnsembleSettings.MemberIdMax,
+            $"coord.server-id ({s.ServerId}) must be at most {EnsembleSettings.MemberIdMax}: a session id carries the server id in its top byte, "
+            + "and the top byte 0xFF marks TTL nodes (ZooKeeper documents ids 1..255, and 1..254 with TTL nodes)");
         Require(!string.IsNullOrWhiteSpace(s.DataDir), "coord.data-dir must name a directory (it holds the journal and snapshots)");
         Require(s.TickMs is >= 1 and <= TickMsMax,
             $"coord.tick-ms ({s.TickMs}) must be between 1 and {TickMsMax}: session expiry is counted in ticks, so a longer tick makes it too coarse");
 
         var c = s.Client;
-        Require(IPAddress.TryParse(c.Host, out _) || Uri.CheckHostName(c.Host) == UriHostNameType.Dns,
+        Require(IsHost(c.Host),
             $"coord.client.host ('{c.Host}') must be an IP address or host name, e.g. \"127.0.0.1\" or \"0.0.0.0\" for all interfaces");
         Require(c.Port is >= 0 and <= 65535, $"coord.client.port ({c.Port}) must be between 0 and 65535 (0 picks a free port)");
         Require(c.FrameBytesMax >= 1024, $"coord.client.frame-bytes-max ({c.FrameBytesMax}) must be at least 1024: a frame must hold a connect request");
@@ -56,8 +63,14 @@ public static class CoordSettingsValidation
             var closest = FourLetterWordSettings.KnownWords.MinBy(k => EditDistance.Between(k, word));
             errors.Add($"coord.four-letter-words.whitelist: unknown word '{word}'; did you mean '{closest}'? (use \"*\" for all, or any of {string.Join(", ", FourLetterWordSettings.KnownWords)})");
         }
+
+        if (s.Ensemble is { } ensemble) ValidateEnsemble(s, ensemble, source ?? (_ => ""), errors);
         return errors;
     }
+
+    /// <summary>An IP address or a DNS host name (no lookup: validation does no I/O).</summary>
+    private static bool IsHost(string host) =>
+        IPAddress.TryParse(host, out _) || Uri.CheckHostName(host) == UriHostNameType.Dns;
 
     private static bool IsDigest(string digest)
     {

@@ -5,7 +5,8 @@ namespace Coord.Actors.Settings;
 /// <summary>
 /// The one immutable settings object of a Coord server, already resolved (session timeouts defaulted
 /// from the tick). Built by the host from <c>hocon/reference.conf</c> and its overrides; each property
-/// names its HOCON key. <see cref="Default"/> equals what reference.conf says.
+/// names its HOCON key. <see cref="Default"/> equals what reference.conf says. <see cref="Ensemble"/> is null
+/// when coord.ensemble.members is empty (a standalone server); its <c>SelfId</c> is <see cref="ServerId"/>.
 /// </summary>
 public sealed record CoordSettings(
     int ServerId,
@@ -17,7 +18,8 @@ public sealed record CoordSettings(
     AuthSettings Auth,
     FourLetterWordSettings FourLetterWords,
     LoggingSettings Logging,
-    SnapshotSettings Snapshot)
+    SnapshotSettings Snapshot,
+    EnsembleSettings? Ensemble = null)
 {
     public const int TickMsDefault = 2000;
 

@@ -55,6 +55,7 @@ public static class ConfigLoader
         var hocon = reference.Keys;
         string? hoconFile = null;
         IReadOnlyDictionary<string, string?>? zoo = null;
+        IReadOnlyDictionary<string, string>? zooSources = null;
         if (configFile is not null)
         {
             var full = Path.GetFullPath(configFile);
@@ -64,6 +65,7 @@ public static class ConfigLoader
                 var translation = ZooCfg.Translate(full);
                 if (translation.Errors.Count > 0) throw new CoordConfigException(translation.Errors);
                 zoo = translation.Values;
+                zooSources = translation.Sources;
                 warnings.AddRange(translation.Warnings);
             }
             else
@@ -92,6 +94,7 @@ public static class ConfigLoader
                 var (name, values) = layers[i];
                 if (!values.TryGetValue(key, out var value)) continue;
                 if (name == "environment") return "environment variable " + EnvironmentName(key);
+                if (ReferenceEquals(values, zoo)) return zooSources?.GetValueOrDefault(key) ?? name; // file:line, or the myid file
                 if (name != "HOCON") return name;
                 // The document holds reference.conf and the file; a key the file did not change is a default.
                 var isDefault = reference.Keys.TryGetValue(key, out var byDefault) && byDefault == value;

@@ -87,6 +87,9 @@ public static partial class HoconReader
             && int.TryParse(token.Groups[1].ValueSpan, out var at) && at - offset is var i && i >= 0 && i < text.Length)
         {
             var (line, column) = LineColumn(text, i);
+            if (text[i] == ',' && text[..i].TrimEnd() is { Length: > 0 } before && before[^1] == '}')
+                return $"{file}:{line}:{column}: Akka's HOCON parser takes no ',' after an object's closing '}}'; "
+                    + "separate the fields with a new line or a space instead (members { 1 { ... } 2 { ... } })";
             return $"{file}:{line}:{column}: Akka's HOCON parser cannot read '{text[i]}' here; check this line (a key needs '=', ':' or '{{' before its value, and a value with special characters needs double quotes)";
         }
         if (message.StartsWith("Unresolved substitution:", StringComparison.Ordinal))

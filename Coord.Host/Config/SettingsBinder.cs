@@ -25,12 +25,19 @@ public static class SettingsBinder
         "coord:four-letter-words:whitelist",
         "coord:logging:level", "coord:logging:format",
         "coord:snapshot:every-txns", "coord:snapshot:every-mib", "coord:snapshot:retain", "coord:snapshot:min-txns-per-znode",
+        "coord:ensemble:init-limit-ticks", "coord:ensemble:sync-limit-ticks",
     ];
+
+    /// <summary>coord.ensemble.members: an object whose keys are member ids, each an object of <see cref="MemberKeys"/>.</summary>
+    public const string MembersKey = "coord:ensemble:members";
+
+    /// <summary>The keys of one member, coord.ensemble.members.&lt;id&gt;.&lt;key&gt;.</summary>
+    public static IReadOnlyList<string> MemberKeys { get; } = ["host", "peer-port", "election-port", "role", "client-host", "client-port"];
 
     private const string WhitelistKey = "coord:four-letter-words:whitelist";
 
     private static readonly string[] Sections =
-        ["coord:client", "coord:session", "coord:znode", "coord:auth", "coord:four-letter-words", "coord:logging", "coord:snapshot"];
+        ["coord:client", "coord:session", "coord:znode", "coord:auth", "coord:four-letter-words", "coord:logging", "coord:snapshot", "coord:ensemble"];
 
     /// <summary>The dotted HOCON spelling of a configuration key, as operators write it.</summary>
     public static string Dotted(string key) => key.Replace(':', '.');
@@ -42,8 +49,9 @@ public static class SettingsBinder
         CheckKeys(configuration.GetSection("coord"), r);
         var d = CoordSettings.Default;
         var tickMs = r.Int("coord:tick-ms", d.TickMs);
+        var serverId = r.Int("coord:server-id", d.ServerId);
         var settings = new CoordSettings(
-            ServerId: r.Int("coord:server-id", d.ServerId),
+            ServerId: serverId,
             DataDir: r.String("coord:data-dir", d.DataDir),
             TickMs: tickMs,
             Client: new ClientSettings(
@@ -72,12 +80,48 @@ public static class SettingsBinder
                 EveryTxns: r.Int("coord:snapshot:every-txns", d.Snapshot.EveryTxns),
                 EveryMib: r.Int("coord:snapshot:every-mib", d.Snapshot.EveryMib),
                 Retain: r.Int("coord:snapshot:retain", d.Snapshot.Retain),
-                MinTxnsPerZnode: r.Int("coord:snapshot:min-txns-per-znode", d.Snapshot.MinTxnsPerZnode)));
+                MinTxnsPerZnode: r.Int("coord:snapshot:min-txns-per-znode", d.Snapshot.MinTxnsPerZnode)),
+            Ensemble: Ensemble(r, serverId));
 
         // Range checks on values that did not even parse would only repeat the parse error.
-        if (r.Errors.Count == 0) r.Errors.AddRange(settings.Validate());
+        if (r.Errors.Count == 0) r.Errors.AddRange(settings.Validate(r.Source));
         if (r.Errors.Count > 0) throw new CoordConfigException(r.Errors);
         return settings;
+    }
+
+    /// <summary>coord.ensemble, or null when it lists no members (a standalone server). The own id is coord.server-id.</summary>
+    private static EnsembleSettings? Ensemble(Reader r, int serverId)
+    {
+        var initLimitTicks = r.Int("coord:ensemble:init-limit-ticks", EnsembleSettings.InitLimitTicksDefault);
+        var syncLimitTicks = r.Int("coord:ensemble:sync-limit-ticks", EnsembleSettings.SyncLimitTicksDefault);
+        var members = new List<EnsembleMember>();
+        foreach (var entry in r.Section(MembersKey).GetChildren())
+        {
+            // Keys that are not ids, and members that are not objects, were reported by CheckKeys.
+            if (!long.TryParse(entry.Key, NumberStyles.None, CultureInfo.InvariantCulture, out var id) || entry.Value is not null) continue;
+            var key = entry.Path;
+            var host = r.Required(key + ":host", "the address of the member's peer port, e.g. host = \"10.0.0.1\"");
+            var peerPort = r.Required(key + ":peer-port", "the port the member's peers connect to, e.g. peer-port = 2888") is not null
+                ? r.Int(key + ":peer-port", 0) : 0;
+            members.Add(new EnsembleMember(
+                Id: id,
+                Host: Unbracket(host ?? ""),
+                PeerPort: peerPort,
+                ElectionPort: r.Int(key + ":election-port", 0),
+                Observer: r.Role(key + ":role"),
+                ClientHost: r.Optional(key + ":client-host") is { } clientHost ? Unbracket(clientHost) : null,
+                ClientPort: r.Int(key + ":client-port", 0)));
+        }
+        return members.Count == 0
+            ? null
+            : new EnsembleSettings(serverId, [.. members.OrderBy(m => m.Id)], initLimitTicks, syncLimitTicks);
+    }
+
+    /// <summary>IPv6 may be written in brackets, as in a zoo.cfg; the settings hold the bare address.</summary>
+    private static string Unbracket(string host)
+    {
+        var trimmed = host.Trim();
+        return trimmed.Length > 2 && trimmed[0] == '[' && trimmed[^1] == ']' ? trimmed[1..^1] : trimmed;
     }
 
     private static void CheckKeys(IConfigurationSection coord, Reader r)
@@ -88,6 +132,11 @@ public static class SettingsBinder
     private static void CheckKey(IConfigurationSection section, Reader r)
     {
         var path = section.Path;
+        if (string.Equals(path, MembersKey, StringComparison.OrdinalIgnoreCase))
+        {
+            CheckMembers(section, r);
+            return;
+        }
         if (Sections.Contains(path, StringComparer.OrdinalIgnoreCase))
         {
             if (!string.IsNullOrEmpty(section.Value))
@@ -116,6 +165,40 @@ public static class SettingsBinder
         r.Errors.Add($"unknown key {Dotted(path)}{where}; did you mean {Dotted(closest)}?");
     }
 
+    private static void CheckMembers(IConfigurationSection members, Reader r)
+    {
+        const string Example = "{ 1 { host = \"10.0.0.1\", peer-port = 2888 } 2 { ... } }";
+        if (members.Value is not null)
+        {
+            r.Errors.Add($"{Dotted(members.Path)} must be an object {Example}, found '{members.Value}'{r.Source(members.Path)}; write members {{}} for a standalone server");
+            return;
+        }
+        foreach (var member in members.GetChildren())
+        {
+            var path = member.Path;
+            if (!long.TryParse(member.Key, NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            {
+                r.Errors.Add($"{Dotted(path)}: a member's key is its id, a whole number from 1 to {EnsembleSettings.MemberIdMax} (ZooKeeper's server.N), found '{member.Key}'{r.Source(FirstLeaf(member))}");
+                continue;
+            }
+            if (member.Value is not null)
+            {
+                r.Errors.Add($"{Dotted(path)} must be an object {{ host = \"10.0.0.1\", peer-port = 2888 }}, found '{member.Value}'{r.Source(path)}");
+                continue;
+            }
+            foreach (var field in member.GetChildren())
+            {
+                if (!MemberKeys.Contains(field.Key, StringComparer.OrdinalIgnoreCase))
+                {
+                    var closest = MemberKeys.MinBy(k => EditDistance.Between(k, field.Key))!;
+                    r.Errors.Add($"unknown key {Dotted(field.Path)}{r.Source(FirstLeaf(field))}; did you mean {Dotted(path)}.{closest}? (a member has {string.Join(", ", MemberKeys)})");
+                }
+                else if (field.GetChildren().Any())
+                    r.Errors.Add($"{Dotted(field.Path)} must be a single value, found an object or list{r.Source(FirstLeaf(field))}");
+            }
+        }
+    }
+
     private static string FirstLeaf(IConfigurationSection section)
     {
         while (section.GetChildren().FirstOrDefault() is { } child) section = child;
@@ -128,6 +211,47 @@ public static class SettingsBinder
         public List<string> Errors { get; } = [];
 
         public string Source(string key) => describeSource(key) is { } s ? $" (from {s})" : "";
+
+        public IConfigurationSection Section(string key) => configuration.GetSection(key);
+
+        /// <summary>A value that must be present and not empty; null (and an error that says what to write) otherwise.</summary>
+        public string? Required(string key, string what)
+        {
+            var raw = Raw(key, out _);
+            if (raw is null && configuration.GetSection(key).GetChildren().Any()) return null; // an object: CheckKeys said so
+            if (raw is null || raw.Trim().Length == 0)
+            {
+                var member = key[..key.LastIndexOf(':')];
+                Errors.Add($"{Dotted(key)} is missing{Source(member + ":" + FirstKeyOf(member))}: every member needs it ({what})");
+                return null;
+            }
+            return raw;
+        }
+
+        /// <summary>A value that may be left out; null when absent, null or empty.</summary>
+        public string? Optional(string key)
+        {
+            var raw = Raw(key, out _);
+            return raw is null || raw.Trim().Length == 0 ? null : raw.Trim();
+        }
+
+        /// <summary>role = participant (a voter; the default) or observer.</summary>
+        public bool Role(string key)
+        {
+            var raw = Raw(key, out _);
+            if (raw is null) return false;
+            switch (raw.Trim().ToLowerInvariant())
+            {
+                case "participant": return false;
+                case "observer": return true;
+            }
+            Errors.Add(Bad(key, raw, "participant (a voting member) or observer (a non-voting member that serves reads)"));
+            return false;
+        }
+
+        /// <summary>The name of some key set under <paramref name="section"/>, so a message can say where that section came from.</summary>
+        private string FirstKeyOf(string section) =>
+            configuration.GetSection(section).GetChildren().FirstOrDefault()?.Key ?? "";
 
         /// <summary>Null when the key is absent or explicitly null; <paramref name="explicitNull"/> tells the two apart.</summary>
         private string? Raw(string key, out bool explicitNull)

@@ -4,18 +4,25 @@ using System.Text;
 namespace Coord.Host.Config;
 
 /// <summary>The coord:... keys read from a zoo.cfg, what was not carried over (<see cref="Warnings"/>), and what
-/// must stop the start (<see cref="Errors"/>).</summary>
-public sealed record ZooCfgTranslation(IReadOnlyDictionary<string, string?> Values, IReadOnlyList<string> Warnings, IReadOnlyList<string> Errors);
+/// must stop the start (<see cref="Errors"/>). <see cref="Sources"/> says where each key came from ("zoo.cfg:7", or
+/// the myid file), for messages.</summary>
+public sealed record ZooCfgTranslation(
+    IReadOnlyDictionary<string, string?> Values,
+    IReadOnlyList<string> Warnings,
+    IReadOnlyList<string> Errors,
+    IReadOnlyDictionary<string, string>? Sources = null);
 
 /// <summary>
 /// Reads a ZooKeeper <c>zoo.cfg</c> (Java properties syntax) so an existing deployment can move to Coord
 /// with its config file. Keys Coord has no equivalent for are warnings, not errors: a migration should
-/// start and say what it ignored. A file that names several ensemble members is an error until Coord runs
-/// ensembles: started standalone, each member of a migrated ensemble would become an independent server with
-/// its own diverging data. A single <c>server.N</c> line stays standalone, as ZooKeeper's
-/// <c>standaloneEnabled=true</c> (its default) does.
+/// start and say what it ignored. What ZooKeeper 3.8 itself refuses stops the start here too.
 /// </summary>
-public static class ZooCfg
+/// <remarks>
+/// The ensemble (<c>server.N</c> lines, initLimit, syncLimit, peerType, dataDir/myid) is read as ZooKeeper's
+/// QuorumPeerConfig reads it (ZooCfg.Servers.cs) and becomes coord.ensemble and coord.server-id. With at most one
+/// participant the server is standalone, as ZooKeeper's <c>standaloneEnabled=true</c> (its default) runs it.
+/// </remarks>
+public static partial class ZooCfg
 {
     private static readonly Dictionary<string, string> Mapping = new(StringComparer.Ordinal)
     {
@@ -39,45 +46,45 @@ public static class ZooCfg
     {
         var full = Path.GetFullPath(path);
         var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        var sources = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var warnings = new List<string>();
-        var members = new SortedDictionary<long, int>();
+        var errors = new List<string>();
+        var ensemble = new EnsembleLines();
         foreach (var (key, value, line) in ReadProperties(File.ReadAllText(full)))
         {
             var where = $"{full}:{line}";
+            void Set(string target, string? v)
+            {
+                values[target] = v;
+                sources[target] = where;
+            }
             if (key == WhitelistKey)
             {
                 var words = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-                for (var i = 0; i < words.Length; i++) values[$"coord:four-letter-words:whitelist:{i}"] = words[i];
-                if (words.Length == 0) values["coord:four-letter-words:whitelist"] = "";
+                for (var i = 0; i < words.Length; i++) Set($"coord:four-letter-words:whitelist:{i}", words[i]);
+                if (words.Length == 0) Set("coord:four-letter-words:whitelist", "");
             }
             else if (Mapping.TryGetValue(key, out var target))
             {
                 // ZooKeeper writes -1 for "derive the session bound from tickTime"; Coord writes null.
                 var isDefaultBound = key is "minSessionTimeout" or "maxSessionTimeout"
                     && int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) && n < 0;
-                values[target] = isDefaultBound ? null : value;
+                Set(target, isDefaultBound ? null : value);
+                if (key == "dataDir") ensemble.DataDir = (value, where);
+                if (key == "clientPort") ensemble.ClientPort = (value, where);
+                if (key == "clientPortAddress") ensemble.ClientPortAddress = (value, where);
             }
-            else if (key.StartsWith("server.", StringComparison.Ordinal) || key is "initLimit" or "syncLimit" or "electionPortBindRetry" or "peerType")
+            else if (ensemble.Read(key, value, where, warnings, errors))
             {
-                if (key.StartsWith("server.", StringComparison.Ordinal)
-                    && long.TryParse(key["server.".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var id))
-                    members[id] = line;
-                warnings.Add($"{where}: '{key}' is an ensemble setting; Coord does not read ensemble settings from zoo.cfg yet (see hocon/ensemble-3/)");
+                // server.N, initLimit, syncLimit, peerType: translated once the whole file is read.
             }
             else if (key is "dataLogDir")
                 warnings.Add($"{where}: 'dataLogDir' ignored: Coord keeps its journal in coord.data-dir");
             else
                 warnings.Add($"{where}: unknown or unsupported zoo.cfg key '{key}' ignored");
         }
-        var errors = new List<string>();
-        if (members.Count > 1)
-        {
-            var listed = string.Join(", ", members.Select(m => $"server.{m.Key} (line {m.Value})"));
-            errors.Add($"{full}: names {members.Count} ensemble members: {listed}. Coord cannot run an ensemble yet, and starting "
-                + $"each member standalone would give you {members.Count} independent servers whose data diverge. To run this server "
-                + "on its own, keep only its server.N line (or none); to keep a replicated ensemble, stay on ZooKeeper until Coord's ensemble support lands");
-        }
-        return new ZooCfgTranslation(values, warnings, errors);
+        ensemble.Translate(values, sources, warnings, errors);
+        return new ZooCfgTranslation(values, warnings, errors, sources);
     }
 
     /// <summary>

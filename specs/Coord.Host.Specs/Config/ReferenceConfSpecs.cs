@@ -39,6 +39,21 @@ public class ReferenceConfSpecs
         ["coord:snapshot:every-mib"] = "1",
         ["coord:snapshot:retain"] = "5",
         ["coord:snapshot:min-txns-per-znode"] = "0",
+        ["coord:ensemble:init-limit-ticks"] = "20",
+        ["coord:ensemble:sync-limit-ticks"] = "2",
+    };
+
+    /// <summary>What a key needs beside it to mean anything: the ensemble's limits exist only with members.</summary>
+    private static readonly Dictionary<string, Dictionary<string, string?>> Alongside = new()
+    {
+        ["coord:ensemble:init-limit-ticks"] = OneMember(),
+        ["coord:ensemble:sync-limit-ticks"] = OneMember(),
+    };
+
+    private static Dictionary<string, string?> OneMember() => new()
+    {
+        ["coord:ensemble:members:1:host"] = "127.0.0.1",
+        ["coord:ensemble:members:1:peer-port"] = "2888",
     };
 
     public static TheoryData<string> Keys() => [.. SettingsBinder.LeafKeys];
@@ -66,8 +81,51 @@ public class ReferenceConfSpecs
     [MemberData(nameof(Keys))]
     public void Every_key_reaches_the_settings(string key)
     {
-        var changed = ConfigLoader.Load(null, new Dictionary<string, string?> { [key] = NonDefault[key] }, Env());
-        Assert.NotEqual(CoordSettings.Default, changed);
+        var alongside = Alongside.GetValueOrDefault(key) ?? [];
+        var baseline = ConfigLoader.Load(null, alongside, Env());
+        var changed = ConfigLoader.Load(null, new Dictionary<string, string?>(alongside) { [key] = NonDefault[key] }, Env());
+        Assert.NotEqual(baseline, changed);
+        if (alongside.Count == 0) Assert.Equal(CoordSettings.Default, baseline);
+    }
+
+    [Fact]
+    public void Every_member_key_reaches_the_settings_and_is_documented_in_reference_conf()
+    {
+        var text = File.ReadAllText(Path.Combine(RepoRoot(), "hocon", "reference.conf"));
+        var member = new Dictionary<string, string?>
+        {
+            ["coord:ensemble:members:1:host"] = "127.0.0.1",
+            ["coord:ensemble:members:1:peer-port"] = "2888",
+        };
+        var baseline = ConfigLoader.Load(null, member, Env()).Ensemble!.Members[0];
+        Assert.Equal(new EnsembleMember(1, "127.0.0.1", 2888, 0, false, null, 0), baseline);
+        var changed = new Dictionary<string, string>
+        {
+            ["host"] = "10.0.0.1", ["peer-port"] = "2999", ["election-port"] = "3888", ["role"] = "observer",
+            ["client-host"] = "127.0.0.2", ["client-port"] = "2181",
+        };
+        Assert.Equal(SettingsBinder.MemberKeys.Order(), changed.Keys.Order());
+        foreach (var (key, value) in changed)
+        {
+            // Two more voters (this server is member 2), so an observer 1 is valid and only the key under test differs.
+            var overrides = new Dictionary<string, string?>(member)
+            {
+                [$"coord:ensemble:members:1:{key}"] = value,
+                ["coord:server-id"] = "2",
+                ["coord:ensemble:members:2:host"] = "127.0.0.1",
+                ["coord:ensemble:members:2:peer-port"] = "2998",
+                ["coord:ensemble:members:3:host"] = "127.0.0.1",
+                ["coord:ensemble:members:3:peer-port"] = "2997",
+            };
+            if (key == "client-host") overrides["coord:ensemble:members:1:client-port"] = "2181";
+            var bound = ConfigLoader.Load(null, overrides, Env()).Ensemble!.Members[0];
+            Assert.NotEqual(baseline, bound);
+            Assert.Matches($@"(?m)^\s*# {key}\s", text);
+        }
+        // The record's fields are exactly the member keys (Observer is role; Id is the member's key).
+        var fields = typeof(EnsembleMember).GetConstructors().Single().GetParameters().Select(p => Kebab(p.Name!))
+            .Where(k => k != "id").Select(k => k == "observer" ? "role" : k);
+        Assert.Equal(SettingsBinder.MemberKeys.Order(), fields.Order());
     }
 
     [Fact]
@@ -82,6 +140,12 @@ public class ReferenceConfSpecs
     /// <summary>Walks the settings records by their constructor parameters (the data, not computed properties).</summary>
     private static void Collect(Type type, string prefix, List<string> keys)
     {
+        if (type == typeof(EnsembleSettings))
+        {
+            // SelfId is coord.server-id; Members is the members object, whose keys have their own spec above.
+            keys.AddRange([prefix + ":init-limit-ticks", prefix + ":sync-limit-ticks"]);
+            return;
+        }
         var ctor = type.GetConstructors().OrderByDescending(c => c.GetParameters().Length).First();
         foreach (var p in ctor.GetParameters())
         {

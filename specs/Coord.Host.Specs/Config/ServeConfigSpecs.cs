@@ -10,17 +10,62 @@ public class ServeConfigSpecs
     private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(30);
 
     [Fact]
-    public async Task Serve_refuses_a_multi_member_zoo_cfg_with_exit_code_2_and_says_why()
+    public async Task Serve_refuses_a_member_of_a_multi_member_zoo_cfg_ensemble_with_exit_code_2_until_replication_is_wired()
     {
         using var dir = new TempDir();
-        var zoo = dir.Write("zoo.cfg", $"dataDir={Path.Combine(dir.Path, "data")}\nclientPort=0\nserver.1=a:2888:3888\nserver.2=b:2888:3888\n");
-        var output = new StringWriter();
-        var error = new StringWriter();
-        Assert.Equal(2, await CoordCli.RunAsync(["serve", "--config", zoo], output, error));
-        Assert.StartsWith($"coord: configuration error: invalid Coord configuration:{Environment.NewLine}  - {zoo}: names 2 ensemble members", error.ToString());
-        Assert.Contains("Coord cannot run an ensemble yet", error.ToString());
-        Assert.DoesNotContain("serving clients", output.ToString());
-        Assert.False(Directory.Exists(Path.Combine(dir.Path, "data")));
+        var data = Path.Combine(dir.Path, "data");
+        dir.Write("data/myid", "2\n");
+        var zoo = dir.Write("zoo.cfg", $"dataDir={data}\nclientPort=0\ninitLimit=10\nsyncLimit=5\n"
+            + "server.1=127.0.0.1:2888:3888\nserver.2=127.0.0.1:2889:3889\nserver.3=127.0.0.1:2890:3890\n");
+        var (code, output, error) = await ServeOnceAsync(zoo);
+        Assert.Equal(2, code);
+        Assert.StartsWith("coord: ensemble mode is being wired; member 2 of 3 cannot start yet", error);
+        Assert.Contains("leave coord.ensemble.members empty (a zoo.cfg: keep only its server.N line, or none)", error);
+        Assert.DoesNotContain("serving clients", output);
+        Assert.Equal(["myid"], Directory.GetFileSystemEntries(data).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task Serve_refuses_a_member_of_a_multi_member_hocon_ensemble_with_exit_code_2()
+    {
+        using var dir = new TempDir();
+        var data = Path.Combine(dir.Path, "data").Replace("\\", "/");
+        var conf = dir.Write("coord.conf", $$"""
+            coord {
+              server-id = 3
+              data-dir = "{{data}}"
+              client.port = 0
+              ensemble.members {
+                1 { host = "127.0.0.1", peer-port = 2888 }
+                2 { host = "127.0.0.1", peer-port = 2889 }
+                3 { host = "127.0.0.1", peer-port = 2890, role = observer }
+                4 { host = "127.0.0.1", peer-port = 2891 }
+              }
+            }
+            """);
+        var (code, output, error) = await ServeOnceAsync(conf);
+        Assert.Equal(2, code);
+        Assert.StartsWith("coord: ensemble mode is being wired; member 3 of 4 cannot start yet", error);
+        Assert.DoesNotContain("serving clients", output);
+        Assert.False(Directory.Exists(data));
+    }
+
+    [Fact]
+    public async Task A_single_member_hocon_ensemble_starts_standalone()
+    {
+        using var dir = new TempDir();
+        var data = Path.Combine(dir.Path, "data").Replace("\\", "/");
+        var conf = dir.Write("coord.conf", $$"""
+            coord {
+              server-id = 5
+              data-dir = "{{data}}"
+              client.port = 0
+              ensemble.members { 5 { host = "127.0.0.1", peer-port = 2888, election-port = 3888 } }
+            }
+            """);
+        var (output, error) = await ServeUntilServingThenStopAsync(conf);
+        Assert.Contains("coord: serving clients on 127.0.0.1:", output);
+        Assert.Equal("", error);
     }
 
     [Fact]
@@ -33,8 +78,8 @@ public class ServeConfigSpecs
         var warnings = error.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(3, warnings.Length);
         Assert.All(warnings, w => Assert.StartsWith($"coord: configuration warning: {zoo}:", w));
-        Assert.Contains(warnings, w => w.Contains(":3: 'initLimit' is an ensemble setting"));
-        Assert.Contains(warnings, w => w.Contains(":4: 'server.1' is an ensemble setting"));
+        Assert.Contains(warnings, w => w.Contains(":3: 'initLimit' ignored: it is an ensemble setting and this server runs standalone"));
+        Assert.Contains(warnings, w => w.Contains(":4: 'server.1' ignored: a single member runs standalone, as in ZooKeeper"));
         Assert.Contains(warnings, w => w.Contains(":5: unknown or unsupported zoo.cfg key 'autopurge.purgeInterval' ignored"));
     }
 
@@ -62,6 +107,15 @@ public class ServeConfigSpecs
         Assert.Equal(data, serving.GetProperty("state").GetProperty("DataDir").GetString());
         Assert.StartsWith("127.0.0.1:", serving.GetProperty("state").GetProperty("EndPoint").GetString(), StringComparison.Ordinal);
         Assert.Contains(entries, e => e.GetProperty("event_id").GetInt32() == 3005); // "Stopped", written while stopping
+    }
+
+    /// <summary>Runs `coord serve --config FILE` in-process to its end, for a start that is refused.</summary>
+    private static async Task<(int Code, string Output, string Error)> ServeOnceAsync(string configFile)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await CoordCli.RunAsync(["serve", "--config", configFile], output, error).WaitAsync(StartDeadline);
+        return (code, output.ToString(), error.ToString());
     }
 
     /// <summary>Runs `coord serve --config FILE` in-process until it serves, stops it as SIGTERM would (exit 0 expected), and returns what it wrote.</summary>

@@ -4,12 +4,13 @@ namespace Coord.Host.Specs.Config;
 
 public class ZooCfgSpecs
 {
+    /// <summary>dataDir is filled in with a scratch folder: a real one may hold a myid that ZooKeeper (and Coord) read.</summary>
     private const string Sample = """
         # The number of milliseconds of each tick
         tickTime=3000
         initLimit=10
         syncLimit=5
-        dataDir=/var/lib/zookeeper
+        dataDir=DATA
         clientPort = 2182
         clientPortAddress: 0.0.0.0
         maxClientCnxns=100
@@ -27,9 +28,9 @@ public class ZooCfgSpecs
     public void Known_keys_translate_to_coord_keys()
     {
         using var dir = new TempDir();
-        var values = ZooCfg.Translate(dir.Write("zoo.cfg", Sample)).Values;
+        var values = ZooCfg.Translate(WriteSample(dir)).Values;
         Assert.Equal("3000", values["coord:tick-ms"]);
-        Assert.Equal("/var/lib/zookeeper", values["coord:data-dir"]);
+        Assert.Equal(Path.Combine(dir.Path, "data"), values["coord:data-dir"]);
         Assert.Equal("2182", values["coord:client:port"]);
         Assert.Equal("0.0.0.0", values["coord:client:host"]);
         Assert.Equal("100", values["coord:client:connections-per-ip-max"]);
@@ -43,14 +44,14 @@ public class ZooCfgSpecs
     }
 
     [Fact]
-    public void Unknown_and_ensemble_keys_are_warnings_with_their_line()
+    public void Unknown_keys_and_the_ensemble_keys_of_a_standalone_server_are_warnings_with_their_line()
     {
         using var dir = new TempDir();
-        var path = dir.Write("zoo.cfg", Sample);
+        var path = WriteSample(dir);
         var warnings = ZooCfg.Translate(path).Warnings;
         Assert.Equal(4, warnings.Count);
-        Assert.Contains(warnings, w => w.StartsWith($"{path}:3: 'initLimit' is an ensemble setting", StringComparison.Ordinal));
-        Assert.Contains(warnings, w => w.Contains("'server.1' is an ensemble setting"));
+        Assert.Contains(warnings, w => w.StartsWith($"{path}:3: 'initLimit' ignored: it is an ensemble setting and this server runs standalone", StringComparison.Ordinal));
+        Assert.Contains(warnings, w => w.StartsWith($"{path}:15: 'server.1' ignored: a single member runs standalone, as in ZooKeeper", StringComparison.Ordinal));
         Assert.Contains(warnings, w => w.StartsWith($"{path}:16: unknown or unsupported zoo.cfg key 'autopurge.snapRetainCount'", StringComparison.Ordinal));
     }
 
@@ -58,7 +59,7 @@ public class ZooCfgSpecs
     public void The_loader_reads_a_cfg_file_as_zoo_cfg_on_top_of_the_defaults()
     {
         using var dir = new TempDir();
-        var loaded = ConfigLoader.LoadDetailed(dir.Write("zoo.cfg", Sample), new Dictionary<string, string?>(), Hocon.Env());
+        var loaded = ConfigLoader.LoadDetailed(WriteSample(dir), new Dictionary<string, string?>(), Hocon.Env());
         var s = loaded.Settings;
         Assert.Equal(3000, s.TickMs);
         Assert.Equal(2182, s.Client.Port);
@@ -68,19 +69,8 @@ public class ZooCfgSpecs
         Assert.True(s.Znode.ExtendedTypesEnabled);
         Assert.Equal(512, s.Client.ListenBacklog);
         Assert.Equal(4, loaded.Warnings.Count);
-    }
-
-    [Fact]
-    public void A_zoo_cfg_naming_several_members_stops_the_start()
-    {
-        using var dir = new TempDir();
-        var path = dir.Write("zoo.cfg", "tickTime=2000\ndataDir=/var/lib/zookeeper\nclientPort=2181\n"
-            + "server.1=zoo1:2888:3888\nserver.2=zoo2:2888:3888\nserver.3=zoo3:2888:3888\n");
-        var error = Assert.Throws<CoordConfigException>(() => ConfigLoader.LoadDetailed(path, new Dictionary<string, string?>(), Hocon.Env()));
-        var message = Assert.Single(error.Errors);
-        Assert.StartsWith($"{path}: names 3 ensemble members: server.1 (line 4), server.2 (line 5), server.3 (line 6).", message);
-        Assert.Contains("Coord cannot run an ensemble yet", message);
-        Assert.Contains("keep only its server.N line (or none)", message);
+        Assert.Null(s.Ensemble);
+        Assert.Equal(1, s.ServerId);
     }
 
     [Fact]
@@ -90,7 +80,12 @@ public class ZooCfgSpecs
         var path = dir.Write("zoo.cfg", "clientPort=2182\nserver.1=zoo1:2888:3888\nserver.1=zoo1:2888:3888\n");
         var loaded = ConfigLoader.LoadDetailed(path, new Dictionary<string, string?>(), Hocon.Env());
         Assert.Equal(2182, loaded.Settings.Client.Port);
-        Assert.All(loaded.Warnings, w => Assert.Contains("'server.1' is an ensemble setting", w));
+        Assert.Null(loaded.Settings.Ensemble);
+        // A repeated key: the last line wins, as in java.util.Properties.
+        Assert.Equal($"{path}:3: 'server.1' ignored: a single member runs standalone, as in ZooKeeper", Assert.Single(loaded.Warnings));
         Assert.Empty(ZooCfg.Translate(path).Errors);
     }
+
+    private static string WriteSample(TempDir dir) =>
+        dir.Write("zoo.cfg", Sample.Replace("dataDir=DATA", "dataDir=" + Path.Combine(dir.Path, "data"), StringComparison.Ordinal));
 }
