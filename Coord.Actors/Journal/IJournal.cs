@@ -13,7 +13,8 @@ namespace Coord.Actors.Journal;
 /// (thrown or faulted) and nothing of it is written.
 /// <para>
 /// Concurrency: one caller at a time for <see cref="AppendAsync"/>, <see cref="TruncateAfterAsync"/>,
-/// <see cref="PurgeThroughAsync"/>, <see cref="SetAcceptedEpochAsync"/> and <see cref="SetCurrentEpochAsync"/>,
+/// <see cref="PurgeThroughAsync"/>, <see cref="ResetToAsync"/>, <see cref="SetAcceptedEpochAsync"/> and
+/// <see cref="SetCurrentEpochAsync"/>,
 /// each awaited before the next. <see cref="ReadAfter"/> is for
 /// recovery and sync; reading while an append is in flight is not part of the contract (an
 /// implementation may allow it, as <see cref="SqliteJournal"/> does through WAL snapshots).
@@ -74,6 +75,20 @@ public interface IJournal : IAsyncDisposable
     /// covers them). <see cref="LastDurableZxid"/> stays; later appends still must be above it.
     /// </summary>
     ValueTask PurgeThroughAsync(long zxid, CancellationToken ct = default);
+
+    /// <summary>
+    /// Drops every txn, whatever its zxid, and makes the journal continue at <paramref name="zxid"/>: the state a
+    /// member is in once it installed a snapshot at <paramref name="zxid"/> (Zab's SNAP; see
+    /// <see cref="Recovery.InstallSnapshotAsync"/>). Afterwards <see cref="LastDurableZxid"/> is
+    /// <paramref name="zxid"/> (also when that is lower than before), <see cref="FirstZxid"/> is 0, the next
+    /// append must be above <paramref name="zxid"/>, <see cref="ReadAfter"/> of <paramref name="zxid"/> yields
+    /// nothing and of anything below it is refused as purged. A durable journal records it as its purge point
+    /// in one atomic write with the deletion, so a crash leaves either the journal as it was or the reset one,
+    /// and a reopen sees the same; durable when the task completes. The epochs are not touched. A negative
+    /// zxid is refused with <see cref="ArgumentOutOfRangeException"/> before anything is written. Ordered with
+    /// appends and truncations (one writer).
+    /// </summary>
+    ValueTask ResetToAsync(long zxid, CancellationToken ct = default);
 
     /// <summary>
     /// Zab's acceptedEpoch: the newest epoch this member has accepted a NEWEPOCH for (a leader: the epoch it

@@ -68,6 +68,12 @@ public static class JournalOrder
             throw new ArgumentOutOfRangeException(nameof(epoch), $"epoch {epoch} is outside 0..{EpochMax}");
     }
 
+    /// <summary>A reset point is a zxid a journal can continue at: not negative.</summary>
+    public static void CheckReset(long zxid)
+    {
+        if (zxid < 0) throw new ArgumentOutOfRangeException(nameof(zxid), $"cannot reset the journal to {zxid}: a zxid is never negative");
+    }
+
     public static void CheckPurge(long zxid, long lastDurableZxid)
     {
         if (zxid > lastDurableZxid)

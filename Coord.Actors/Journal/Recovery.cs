@@ -18,12 +18,17 @@ public sealed class RecoveryException(string message, Exception? inner = null) :
 /// Startup recovery: the newest valid snapshot (or a fresh tree), then every journal txn after it through
 /// <see cref="DataTree.Apply"/> in zxid order (<see cref="Replay"/>, the loop <c>coord verify</c> runs too). Refuses to start rather than serve a state with a hole in it:
 /// when the journal's first txn after the snapshot does not follow it (the txns between were purged and the
-/// snapshot that covered them is gone), or when a txn does not apply.
+/// snapshot that covered them is gone), or when a txn does not apply. An install of the leader's snapshot that a
+/// crash interrupted is finished or discarded first (<see cref="InstallSnapshotAsync"/>).
 /// </summary>
 public static partial class Recovery
 {
     public static RecoveryResult Recover(SnapshotStore snapshots, IJournal journal, ILogger log)
     {
+        ArgumentNullException.ThrowIfNull(snapshots);
+        ArgumentNullException.ThrowIfNull(journal);
+        ArgumentNullException.ThrowIfNull(log);
+        FinishOrDiscardInstall(snapshots, journal, log);
         var result = Load(snapshots, journal, long.MaxValue, "cannot recover", log);
         LogRecovered(log, result.SnapshotZxid, result.TxnsReplayed, result.LastZxid, result.Tree.NodeCount, result.Tree.Sessions.Count);
         return result;

@@ -18,4 +18,13 @@ public sealed partial class SnapshotStore
 
     [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "Snapshot deleted: {Path} is newer than the truncation point 0x{Zxid:x}")]
     private static partial void LogDeletedNewer(ILogger log, string path, long zxid);
+
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Information, Message = "Snapshot from the leader staged: {Path} (zxid 0x{Zxid:x})")]
+    private static partial void LogStaged(ILogger log, string path, long zxid);
+
+    [LoggerMessage(EventId = 4006, Level = LogLevel.Information, Message = "Snapshot deleted: {Path} is replaced by the installed snapshot at 0x{Zxid:x}")]
+    private static partial void LogReplacedByInstall(ILogger log, string path, long zxid);
+
+    [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "Staged snapshot discarded: {Path}; its install never committed")]
+    private static partial void LogStagedDiscarded(ILogger log, string path);
 }

@@ -7,10 +7,13 @@
 //   SnapshotCorruptException   the one exception a bad snapshot produces.
 //   SnapshotStore*.cs          this file: the directory of snapshot-<zxid>.snap files (the only I/O).
 //   BackgroundThread.cs        the dedicated thread the applier serialises and writes a snapshot on.
+//   SnapshotStore.Install.cs   a snapshot received from the leader, staged under a name recovery ignores
+//                              until the journal reset commits the install (Recovery.Install.cs).
 //   Recovery*.cs               newest valid snapshot + journal replay → the tree to serve, or a refusal;
 //                              Recovery.Replay is the one replay loop (`coord verify` runs it too).
 // Threading: Write may run on any thread (serialising an image needs nothing from the tree's owner); the
-// store itself is not synchronised, so the caller runs at most one Write, Purge or DeleteNewerThan at a time.
+// store itself is not synchronised, so the caller runs at most one Write, Purge, DeleteNewerThan or install
+// step at a time.
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Coord.Actors.Tree;
@@ -59,14 +62,7 @@ public sealed partial class SnapshotStore
     {
         ArgumentNullException.ThrowIfNull(image);
         string final = System.IO.Path.Combine(Directory, FileNameFor(image.LastZxid));
-        string temp = final[..^Suffix.Length] + TempSuffix;
-        using (var fs = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
-        {
-            SnapshotFormat.Write(image, fs);
-            fs.Flush(flushToDisk: true);
-        }
-        File.Move(temp, final, overwrite: true);
-        FsyncDirectory(Directory);
+        WriteDurably(final, final[..^Suffix.Length] + TempSuffix, fs => SnapshotFormat.Write(image, fs));
         var file = new SnapshotFile(final, image.LastZxid);
         LogWritten(_log, file.Path, image.NodeCount, image.Sessions.Count);
         return file;
@@ -159,6 +155,21 @@ public sealed partial class SnapshotStore
             }
         if (gone.Count > 0 || tempDeleted) FsyncDirectory(Directory);
         return gone;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="temp"/>, fsyncs it, renames it to <paramref name="final"/> (replacing a file of that
+    /// name) and fsyncs the directory: after a crash <paramref name="final"/> is either complete or as it was.
+    /// </summary>
+    private void WriteDurably(string final, string temp, Action<Stream> write)
+    {
+        using (var fs = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
+        {
+            write(fs);
+            fs.Flush(flushToDisk: true);
+        }
+        File.Move(temp, final, overwrite: true);
+        FsyncDirectory(Directory);
     }
 
     private static bool TryParseZxid(string name, string suffix, out long zxid)

@@ -19,6 +19,10 @@ public sealed partial class SqliteJournal
     [LoggerMessage(EventId = 1403, Level = LogLevel.Warning, Message = "Journal {Path}: truncated {Count} txns after 0x{Zxid:x}")]
     private static partial void LogTruncated(ILogger log, string path, int count, long zxid);
 
+    [LoggerMessage(EventId = 1405, Level = LogLevel.Warning,
+        Message = "Journal {Path}: reset to 0x{Zxid:x} (a snapshot is being installed): dropped {Count} txns; appends continue above it")]
+    private static partial void LogReset(ILogger log, string path, int count, long zxid);
+
     [LoggerMessage(EventId = 1404, Level = LogLevel.Information,
         Message = "Journal {Path} upgraded from format {From} to {To}: acceptedEpoch and currentEpoch set to {Epoch}, the epoch of its last txn 0x{LastZxid:x}")]
     private static partial void LogUpgraded(ILogger log, string path, long from, long to, long epoch, long lastZxid);

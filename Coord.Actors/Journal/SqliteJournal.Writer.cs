@@ -53,8 +53,28 @@ public sealed partial class SqliteJournal
 
     private sealed class PurgeRequest(long zxid) : WriteRequest
     {
-        public long Zxid { get; } = zxid;
+        /// <summary>Lowered by a truncation or reset that overtakes this purge between two slices (writer thread only).</summary>
+        public long Zxid { get; set; } = zxid;
         public override string Describe() => $"purging through 0x{Zxid:x}";
+    }
+
+    private sealed class ResetRequest(long zxid) : WriteRequest
+    {
+        public long Zxid { get; } = zxid;
+        public override string Describe() => $"resetting to 0x{Zxid:x}";
+    }
+
+    // Writer thread only: purges with slices still to run, requeued behind requests that arrived meanwhile.
+    private readonly List<PurgeRequest> _slicedPurges = [];
+
+    /// <summary>
+    /// A truncation or reset to <paramref name="zxid"/> that overtakes an unfinished purge caps it there: the
+    /// purge's later slices must not delete the txns appended above the new end (the leader's, at zxids the
+    /// purge's target still covers).
+    /// </summary>
+    private void CapSlicedPurges(long zxid)
+    {
+        foreach (var p in _slicedPurges) p.Zxid = Math.Min(p.Zxid, zxid);
     }
 
     private void WriterLoop()
@@ -73,9 +93,14 @@ public sealed partial class SqliteJournal
                     if (!Run(request))
                     {
                         // A long purge goes in slices: queued appends run between them instead of waiting.
-                        if (!_queue.IsAddingCompleted && _queue.TryAdd(request)) continue;
+                        if (!_queue.IsAddingCompleted && _queue.TryAdd(request))
+                        {
+                            if (!_slicedPurges.Contains(request)) _slicedPurges.Add((PurgeRequest)request);
+                            continue;
+                        }
                         while (!Run(request)) { }
                     }
+                    if (request is PurgeRequest done) _slicedPurges.Remove(done);
                 }
                 catch (Exception ex)
                 {
@@ -106,6 +131,7 @@ public sealed partial class SqliteJournal
             case AppendRequest a: WriteBatch(a.Batch); return true;
             case TruncateRequest t: Truncate(t.Zxid); return true;
             case PurgeRequest p: return Purge(p.Zxid);
+            case ResetRequest r: Reset(r.Zxid); return true;
             case EpochsRequest e: WriteEpochs(e.Accepted, e.Current); return true;
             default: throw new InvalidOperationException($"unknown journal request {request.GetType().Name}");
         }
@@ -140,6 +166,7 @@ public sealed partial class SqliteJournal
 
     private void Truncate(long zxid)
     {
+        CapSlicedPurges(zxid);
         using (var tx = _conn.BeginTransaction())
         {
             using var cmd = _conn.CreateCommand();
@@ -154,6 +181,30 @@ public sealed partial class SqliteJournal
         Volatile.Write(ref _lastDurableZxid, last);
         Volatile.Write(ref _firstZxid, MinZxid() ?? 0);
         lock (_submitGate) _lastQueuedZxid = last;
+    }
+
+    /// <summary>
+    /// Every row and the new purge point in one transaction: a crash leaves the old journal or the reset one,
+    /// never rows without the purge point that explains their absence. Not sliced as a purge is: slices would
+    /// expose a half-reset journal to a crash, and deleting a whole table is SQLite's cheap case anyway.
+    /// </summary>
+    private void Reset(long zxid)
+    {
+        CapSlicedPurges(zxid);
+        int dropped;
+        using (var tx = _conn.BeginTransaction())
+        {
+            using var cmd = _conn.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = "DELETE FROM txns";
+            dropped = cmd.ExecuteNonQuery();
+            SetMeta(_conn, tx, MetaPurgedThrough, zxid);
+            tx.Commit();
+        }
+        Volatile.Write(ref _purgedThroughZxid, zxid);
+        Volatile.Write(ref _firstZxid, 0);
+        Volatile.Write(ref _lastDurableZxid, zxid);
+        LogReset(_log, _path, dropped, zxid);
     }
 
     /// <summary>Rows deleted per purge transaction: a snapshot's worth at once (~100,000) held appends for ~80 ms.</summary>

@@ -10,8 +10,8 @@ namespace Coord.Actors.Journal;
 /// The durable journal: one SQLite database per server (<c>&lt;data-dir&gt;/coord.db</c>, WAL mode,
 /// <c>synchronous=FULL</c>), one row per txn with a CRC-32C over zxid ‖ type ‖ payload.
 /// <para>
-/// Threads: <see cref="AppendAsync"/>, <see cref="TruncateAfterAsync"/>, <see cref="PurgeThroughAsync"/> and
-/// the epoch setters only check their arguments and queue a request (never I/O, never a wait: the journal actor calls them from
+/// Threads: <see cref="AppendAsync"/>, <see cref="TruncateAfterAsync"/>, <see cref="PurgeThroughAsync"/>,
+/// <see cref="ResetToAsync"/> and the epoch setters only check their arguments and queue a request (never I/O, never a wait: the journal actor calls them from
 /// its actor thread). One dedicated writer thread owns the write connection and runs requests in order;
 /// an append is one transaction with a prepared, reused insert, and its task completes only after the
 /// commit returned (the WAL is fsynced). Task completions run asynchronously so callers' continuations never
@@ -165,6 +165,19 @@ public sealed partial class SqliteJournal : IJournal
             JournalOrder.CheckPurge(zxid, _lastQueuedZxid);
             var request = new PurgeRequest(zxid);
             return TrySubmit(request, out var refused) ? new ValueTask(request.Done.Task) : refused;
+        }
+    }
+
+    public ValueTask ResetToAsync(long zxid, CancellationToken ct = default)
+    {
+        lock (_submitGate)
+        {
+            JournalOrder.CheckReset(zxid);
+            var request = new ResetRequest(zxid);
+            if (!TrySubmit(request, out var refused)) return refused;
+            // Known now, unlike a truncation's new end: an append queued behind the reset is checked against it.
+            _lastQueuedZxid = zxid;
+            return new ValueTask(request.Done.Task);
         }
     }
 

@@ -87,4 +87,23 @@ public sealed class FaultInjectingJournalSpecs : IDisposable
         var j = new FaultInjectingJournal(new InMemoryJournal());
         Assert.Throws<NotSupportedException>(j.TearLastWrite);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task FailNextReset_faults_the_reset_leaves_the_old_or_the_reset_journal_and_fails_every_later_write(bool applied)
+    {
+        await using (var j = FaultInjectingJournal.OverSqlite(_store.DataDir))
+        {
+            await j.AppendAsync(Range(1, 5));
+            var injected = new IOException("power lost");
+            j.FailNextReset(injected, applied);
+            Assert.Same(injected, await Assert.ThrowsAsync<IOException>(async () => await j.ResetToAsync(20)));
+            await Assert.ThrowsAsync<IOException>(async () => await j.AppendAsync([At(21)]));
+            await Assert.ThrowsAsync<IOException>(async () => await j.ResetToAsync(20));
+        }
+        await using var again = Reopen();
+        if (applied) Assert.Equal((20L, 0L), (again.LastDurableZxid, again.FirstZxid));
+        else Assert.Equal([1L, 2L, 3L, 4L, 5L], Zxids(again.ReadAfter(0)));
+    }
 }

@@ -26,5 +26,6 @@ internal sealed class GatedJournal : IJournal
     public long FirstZxid => 0;
     public ValueTask TruncateAfterAsync(long zxid, CancellationToken ct = default) => ValueTask.CompletedTask;
     public ValueTask PurgeThroughAsync(long zxid, CancellationToken ct = default) => ValueTask.CompletedTask;
+    public ValueTask ResetToAsync(long zxid, CancellationToken ct = default) => ValueTask.CompletedTask;
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

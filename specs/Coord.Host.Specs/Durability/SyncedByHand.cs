@@ -67,6 +67,7 @@ internal sealed class SyncedByHand(FaultInjectingJournal fault) : IJournal
     public IEnumerable<SequencedTxn> ReadAfter(long afterZxid) => Fault.ReadAfter(afterZxid);
     public ValueTask TruncateAfterAsync(long zxid, CancellationToken ct = default) => Fault.TruncateAfterAsync(zxid, ct);
     public ValueTask PurgeThroughAsync(long zxid, CancellationToken ct = default) => Fault.PurgeThroughAsync(zxid, ct);
+    public ValueTask ResetToAsync(long zxid, CancellationToken ct = default) => Fault.ResetToAsync(zxid, ct);
     public long AcceptedEpoch => Fault.AcceptedEpoch;
     public long CurrentEpoch => Fault.CurrentEpoch;
     public ValueTask SetAcceptedEpochAsync(long epoch, CancellationToken ct = default) => Fault.SetAcceptedEpochAsync(epoch, ct);

@@ -21,6 +21,10 @@ namespace Coord.Specs.Support;
 /// batches are written through, but the final txn of the last one is left half-written in storage (by
 /// the tear hook, for SQLite <see cref="SqliteJournalDamage.TearTxn"/>: half the payload, checksum
 /// mismatch), so the next open must see and drop a torn tail. Nothing that was held is acknowledged.</item>
+/// <item><see cref="FailNextReset"/>: the next <see cref="ResetToAsync"/> faults, either before it reaches the
+/// inner journal (the reset's transaction never committed: the old journal survives) or after the inner
+/// journal committed it (a failed fsync report: the reset journal survives). A reset is one transaction, so
+/// these are the only two outcomes a crash can leave. The wrapper is failed from then on.</item>
 /// </list>
 /// Not simulated: faults inside SQLite's own files (a torn WAL frame or page). SQLite's WAL checksums
 /// handle those below the journal and turn them into a lost, never-acknowledged transaction — the same
@@ -34,6 +38,7 @@ public sealed class FaultInjectingJournal(IJournal inner, Action<long>? tearTxn 
     private readonly List<(IReadOnlyList<SequencedTxn> Batch, TaskCompletionSource Done)> _held = [];
     private IOException? _failNextAppend;
     private IOException? _failNextFsync;
+    private (IOException Error, bool Applied)? _failNextReset;
     private bool _holdUnsynced;
     private bool _tearOnCrash;
     private Exception? _failure;
@@ -54,6 +59,16 @@ public sealed class FaultInjectingJournal(IJournal inner, Action<long>? tearTxn 
     public void FailNextAppend(IOException error) { lock (_gate) _failNextAppend = error ?? throw new ArgumentNullException(nameof(error)); }
 
     public void FailNextFsync(IOException? error = null) { lock (_gate) _failNextFsync = error ?? new IOException("injected fsync failure"); }
+
+    /// <summary>
+    /// Fails the next <see cref="ResetToAsync"/> with <paramref name="error"/>; with <paramref name="applied"/> the
+    /// inner journal is reset first (the commit happened, its confirmation did not arrive).
+    /// </summary>
+    public void FailNextReset(IOException error, bool applied)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        lock (_gate) _failNextReset = (error, applied);
+    }
 
     public void DropUnsyncedOnCrash() { lock (_gate) _holdUnsynced = true; }
 
@@ -178,6 +193,34 @@ public sealed class FaultInjectingJournal(IJournal inner, Action<long>? tearTxn 
         await Inner.TruncateAfterAsync(zxid, ct).ConfigureAwait(false);
         // The new floor is where the inner journal now ends (the last txn at or below zxid), not zxid itself.
         lock (_gate) _lastAcceptedZxid = Inner.LastDurableZxid;
+    }
+
+    /// <summary>Passed through unless <see cref="FailNextReset"/> is armed; refused while appends are held, as a truncation is.</summary>
+    public ValueTask ResetToAsync(long zxid, CancellationToken ct = default)
+    {
+        (IOException Error, bool Applied)? fail;
+        lock (_gate)
+        {
+            if (_crashed) return ValueTask.FromException(new IOException("the journal crashed (simulated)"));
+            if (_failure is { } f) return ValueTask.FromException(new IOException($"journal failed earlier: {f.Message}", f));
+            if (_held.Count > 0) throw new InvalidOperationException("cannot reset while appends are held unsynced; SyncAsync first");
+            JournalOrder.CheckReset(zxid);
+            (fail, _failNextReset) = (_failNextReset, null);
+            if (fail is { Applied: false } early)
+            {
+                _failure = early.Error;
+                return ValueTask.FromException(early.Error);
+            }
+            if (fail is { } late) _failure = late.Error;
+        }
+        return ResetThroughAsync(zxid, fail?.Error, ct);
+    }
+
+    private async ValueTask ResetThroughAsync(long zxid, IOException? failAfter, CancellationToken ct)
+    {
+        await Inner.ResetToAsync(zxid, ct).ConfigureAwait(false);
+        lock (_gate) _lastAcceptedZxid = zxid;
+        if (failAfter is not null) throw failAfter;
     }
 
     public ValueTask PurgeThroughAsync(long zxid, CancellationToken ct = default)

@@ -72,6 +72,17 @@ public sealed class InMemoryJournal(int txnsRetainedMax = InMemoryJournal.TxnsRe
         return ValueTask.CompletedTask;
     }
 
+    public ValueTask ResetToAsync(long zxid, CancellationToken ct = default)
+    {
+        lock (_gate)
+        {
+            JournalOrder.CheckReset(zxid);
+            _txns.Clear();
+            _last = _purgedThroughZxid = zxid;
+        }
+        return ValueTask.CompletedTask;
+    }
+
     public ValueTask SetAcceptedEpochAsync(long epoch, CancellationToken ct = default)
     {
         lock (_gate)
