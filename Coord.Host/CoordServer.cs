@@ -13,6 +13,7 @@ using Coord.Actors.Time;
 using Coord.Actors.Tree;
 using Coord.Host.Admin;
 using Coord.Host.Connections;
+using Coord.Host.Ensemble;
 using Microsoft.Extensions.Logging;
 
 namespace Coord.Host;
@@ -123,12 +124,19 @@ public sealed partial class CoordServer : IAsyncDisposable
         _logKey = AkkaLogBridge.Register(_loggers);
         var akka = ConfigurationFactory.ParseString($"{AkkaLogBridge.KeyPath} = \"{_logKey}\"")
             .WithFallback(_akka ?? AkkaConfig.Empty).WithFallback(AkkaDefaults);
-        _system = ActorSystem.Create("coord", akka);
+        var ensemble = _settings.Ensemble is { IsStandalone: false } e ? e : null;
+        // A member of an ensemble: Akka.Remote on its peer port, peer messages through the binary serializer.
+        if (ensemble is not null) akka = EnsembleBoot.RemoteConfig(ensemble).WithFallback(akka);
+        _system = ActorSystem.Create(EnsembleBoot.SystemName, akka);
         var parts = new CoreParts(_settings, clock, _journal, tree, snapshots, _connections,
             () => RandomNumberGenerator.GetBytes(16), _loggers,
             ApplierActor.FirstSessionId(clock.WallMs, _settings.ServerId),
             // Sequencing goes on in the journal's current epoch (newer than the last txn's after a rollover).
-            Epoch: _journal.CurrentEpoch);
+            Epoch: _journal.CurrentEpoch,
+            Ensemble: ensemble is null ? null : EnsembleBoot.Parts(ensemble, _settings.TickMs, _journal, Recovered, clock.WallMs) with
+            {
+                OnRoleChanged = r => Console.Out.WriteLine(EnsembleBoot.RoleLine(ensemble.SelfId, r)),
+            });
         _core = await CoreStart.StartAsync(_system, parts, _ => _failed.TrySetResult());
         RegisterShutdownTasks(_system);
 

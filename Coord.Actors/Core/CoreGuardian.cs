@@ -32,7 +32,8 @@ public sealed record CoreParts(
 /// are, what its disk holds (epochs and the journal's tail after the newest snapshot), and a number that grows
 /// across restarts (link ids).
 /// </summary>
-public sealed record EnsembleParts(ReplicationConfig Config, EnsemblePeers Peers, DurableState Durable, long Incarnation);
+public sealed record EnsembleParts(ReplicationConfig Config, EnsemblePeers Peers, DurableState Durable, long Incarnation,
+    Action<RoleChanged>? OnRoleChanged = null);
 
 /// <summary>Starts a member's core in an ActorSystem.</summary>
 public static class CoreStart
@@ -102,7 +103,7 @@ public sealed partial class CoreGuardian : ReceiveActor
             parts.Loggers.CreateLogger("Coord.Journal")), "journal");
         var core = new ReplicationCore(ensemble.Config, ensemble.Durable, ensemble.Incarnation, parts.Clock.MonotonicMs);
         var replication = Context.ActorOf(ReplicationActor.Props(core, ensemble.Peers, parts.Clock, settings, holder, applier, journal,
-            thread, parts.Loggers), "replication");
+            thread, parts.Loggers, ensemble.OnRoleChanged), "replication");
         journal.Tell(new ReplicaJournalWiring(replication));
         applier.Tell(new ApplierWiring(replication, journal, Ensemble: true));
         return new CoreRefs(Self, applier, replication, journal, counters);

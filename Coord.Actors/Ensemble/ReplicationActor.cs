@@ -48,14 +48,16 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _log;
     private readonly Dictionary<long, ActorSelection> _peers = new();
+    private readonly Action<RoleChanged>? _onRoleChanged;
     private IActorRef? _sequencer;
     private long _elections;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     public ReplicationActor(ReplicationCore core, EnsemblePeers peers, IClock clock, CoordSettings settings, TreeHolder tree,
-        IActorRef applier, IActorRef journal, CoreThreadGuard thread, ILoggerFactory loggers)
+        IActorRef applier, IActorRef journal, CoreThreadGuard thread, ILoggerFactory loggers, Action<RoleChanged>? onRoleChanged = null)
     {
+        _onRoleChanged = onRoleChanged;
         _core = core;
         _clock = clock;
         _settings = settings;
@@ -91,8 +93,8 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
     }
 
     public static Props Props(ReplicationCore core, EnsemblePeers peers, IClock clock, CoordSettings settings, TreeHolder tree,
-        IActorRef applier, IActorRef journal, CoreThreadGuard thread, ILoggerFactory loggers) =>
-        Akka.Actor.Props.Create(() => new ReplicationActor(core, peers, clock, settings, tree, applier, journal, thread, loggers))
+        IActorRef applier, IActorRef journal, CoreThreadGuard thread, ILoggerFactory loggers, Action<RoleChanged>? onRoleChanged = null) =>
+        Akka.Actor.Props.Create(() => new ReplicationActor(core, peers, clock, settings, tree, applier, journal, thread, loggers, onRoleChanged))
             .WithDispatcher(CoreConfig.CoreDispatcherId);
 
     /// <summary>A failing sequencer is a broken invariant: the core guardian stops the server.</summary>
@@ -177,6 +179,7 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
     private void OnRoleChanged(RoleChanged r)
     {
         LogRole(_log, r.State, r.LeaderId, r.Epoch, r.Serving, r.Reason);
+        _onRoleChanged?.Invoke(r);
         if (r.State == PeerState.Looking) _elections++;
         bool lead = r.State == PeerState.Leading && r.Serving;
         if (!lead && _sequencer is not null)

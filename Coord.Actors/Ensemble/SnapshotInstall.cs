@@ -4,9 +4,9 @@ using Microsoft.Extensions.Logging;
 
 namespace Coord.Actors.Ensemble;
 
-/// <summary>A learner takes the leader's snapshot (SNAP): stored as its newest snapshot, journal reset to its zxid.</summary>
+/// <summary>A learner takes the leader's snapshot (SNAP): stored as its only snapshot, journal reset to its zxid (crash-safe, see Recovery).</summary>
 internal static class SnapshotInstall
 {
-    public static Task<DataTree> InstallAsync(SnapshotStore store, IJournal journal, byte[] bytes, ILogger log) =>
-        throw new NotSupportedException("snapshot install lands with IJournal.ResetToAsync");
+    public static async Task<DataTree> InstallAsync(SnapshotStore store, IJournal journal, byte[] bytes, ILogger log) =>
+        (await Recovery.InstallSnapshotAsync(store, journal, bytes, log)).Tree;
 }

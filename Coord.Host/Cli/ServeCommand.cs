@@ -44,15 +44,6 @@ public static class ServeCommand
         // What a zoo.cfg held that Coord does not take over: a migration starts, and says what it left behind.
         foreach (var warning in loaded.Warnings) await console.Error.WriteLineAsync("coord: configuration warning: " + warning);
         var settings = loaded.Settings;
-        // The one place that refuses an ensemble member until replication is wired into the server (issue 12): started
-        // on its own, each member would become an independent server whose data diverge from the others'.
-        if (settings.Ensemble is { IsStandalone: false } ensemble)
-        {
-            await console.Error.WriteLineAsync($"coord: ensemble mode is being wired; member {ensemble.SelfId} of {ensemble.Members.Count} cannot start yet "
-                + $"({ensemble}). To run this server on its own, leave coord.ensemble.members empty (a zoo.cfg: keep only its server.N line, or none)");
-            return 2;
-        }
-
         // Disposed last (after the server and the factory), so every line logged while stopping is written.
         using var logSink = new ConsoleLineLoggerProvider(output, settings.Logging.Format);
         using var loggers = new LoggerFactory([logSink], new LoggerFilterOptions { MinLevel = settings.Logging.Level });

@@ -1,0 +1,87 @@
+using System.Globalization;
+using Akka.Configuration;
+using AkkaConfig = Akka.Configuration.Config;
+using Coord.Actors.Core;
+using Coord.Actors.Ensemble;
+using Coord.Actors.Journal;
+using Coord.Actors.Replication;
+using Coord.Actors.Settings;
+
+namespace Coord.Host.Ensemble;
+
+/// <summary>
+/// What a member of an ensemble needs besides a standalone server's parts: Akka.Remote bound on its peer port
+/// (ZooKeeper's quorum port, which here carries every peer message, election included), the binary peer
+/// serializer, and the replication core's configuration, peers and durable state.
+/// </summary>
+public static class EnsembleBoot
+{
+    /// <summary>The name of every member's ActorSystem; peers address each other as akka.tcp://coord@host:port.</summary>
+    public const string SystemName = "coord";
+
+    /// <summary>The largest Akka.Remote frame: a proposal batch of txns up to the client frame bound each, and snapshot parts.</summary>
+    public const long FrameBytesMax = 128L << 20;
+
+    /// <summary>
+    /// Akka.Remote for the member: bound to its peer host and port; a failed association is retried after 200 ms
+    /// rather than Akka's 5 s (a restarted member must be heard again well within the init limit); frames sized for
+    /// the largest batch.
+    /// </summary>
+    public static AkkaConfig RemoteConfig(EnsembleSettings ensemble)
+    {
+        var self = ensemble.Self;
+        var frame = FrameBytesMax.ToString(CultureInfo.InvariantCulture);
+        return ConfigurationFactory.ParseString($$"""
+            akka {
+              actor.provider = remote
+              remote {
+                retry-gate-closed-for = 200ms
+                dot-netty.tcp {
+                  hostname = "{{self.Host}}"
+                  port = {{self.PeerPort}}
+                  maximum-frame-size = {{frame}}b
+                  send-buffer-size = {{frame}}b
+                  receive-buffer-size = {{frame}}b
+                }
+              }
+            }
+            """).WithFallback(PeerSerialization.Config);
+    }
+
+    /// <summary>The replication core's view: every member, this one's id, ZooKeeper's timing from tickTime and the limits.</summary>
+    public static ReplicationConfig ReplicationConfigFor(EnsembleSettings ensemble, int tickMs) => new(
+        ensemble.SelfId,
+        [.. ensemble.Members.Select(m => new ReplicationMember(m.Id, m.Observer))],
+        ReplicationTiming.FromTicks(tickMs, ensemble.InitLimitTicks, ensemble.SyncLimitTicks));
+
+    /// <summary>Where each other member's replication actor lives.</summary>
+    public static EnsemblePeers PeersFor(EnsembleSettings ensemble, string coreName = "core") => new(
+        ensemble.Members.Where(m => m.Id != ensemble.SelfId).ToDictionary(m => m.Id,
+            m => $"akka.tcp://{SystemName}@{(m.Host.Contains(':', StringComparison.Ordinal) ? $"[{m.Host}]" : m.Host)}:{m.PeerPort}/user/{coreName}/replication"));
+
+    /// <summary>
+    /// The member's disk as the replication core starts from it: the journal's epochs, and the txns after the
+    /// snapshot recovery started from (the tree has replayed them all).
+    /// </summary>
+    public static EnsembleParts Parts(EnsembleSettings ensemble, int tickMs, IJournal journal, RecoveryResult recovered, long wallMs) => new(
+        ReplicationConfigFor(ensemble, tickMs),
+        PeersFor(ensemble),
+        new DurableState(journal.AcceptedEpoch, journal.CurrentEpoch, recovered.SnapshotZxid, journal.ReadAfter(recovered.SnapshotZxid).ToList()),
+        Incarnation: wallMs / 1000);
+
+    /// <summary>
+    /// The stdout line a member prints when its role changes, for operators and scripts (specs wait on it):
+    /// <c>coord: member 2 is following (leader 1, epoch 3, serving yes)</c>.
+    /// </summary>
+    public static string RoleLine(long self, RoleChanged r)
+    {
+        var state = r.State switch
+        {
+            PeerState.Leading => "leading",
+            PeerState.Following => "following",
+            PeerState.Observing => "observing",
+            _ => "looking",
+        };
+        return $"coord: member {self} is {state} (leader {r.LeaderId}, epoch {r.Epoch}, serving {(r.Serving ? "yes" : "no")}): {r.Reason}";
+    }
+}
