@@ -143,8 +143,9 @@ public sealed class CoordLease : global::Akka.Coordination.Lease, IAsyncDisposab
                 // Someone's node is there, or our create may have been applied before the connection dropped.
                 var stat = await session.ExistsAsync(NodePath, ct: ct).ConfigureAwait(false);
                 if (stat is { } s && s.EphemeralOwner == session.SessionId) return Hold(session, s, sentAt, lost, acquireReturned);
-                if (stat is not null) return false;
-                if (attempt >= 3) throw;
+                // Another owner held it when we tried (it may have released since: the caller tries again later).
+                if (stat is not null || e is NodeExistsException) return false;
+                if (attempt >= 3) throw; // our create was not applied, three times over
             }
             catch (SessionExpiredException) when (attempt < 3)
             {
