@@ -54,7 +54,7 @@ internal sealed partial class CoordServer(ChildProcess process, string workDir, 
         }
     }
 
-    private static string Hocon(ServerOptions options)
+    internal static string Hocon(ServerOptions options)
     {
         var sb = new StringBuilder();
         sb.AppendLine("coord {");

@@ -8,6 +8,12 @@ public static class Servers
     /// <summary>xunit MemberData over <see cref="Kinds"/>.</summary>
     public static TheoryData<string> KindData => new(Kinds);
 
+    /// <summary>
+    /// The kinds the client suites (kazoo, Java, zkCli) run against: also "coord-follower", a follower of a
+    /// three-member Coord ensemble, so every client behaviour is checked where writes are forwarded to a leader.
+    /// </summary>
+    public static TheoryData<string> ClientKindData => new([.. Kinds, "coord-follower"]);
+
     /// <summary>Starts a fresh server in a fresh temp folder and returns once it serves clients.
     /// Throws (with the server's output tail) if it does not within its start timeout.</summary>
     public static Task<IServerProcess> StartAsync(string kind, ServerOptions? options = null, CancellationToken ct = default)
@@ -17,7 +23,8 @@ public static class Servers
         {
             "zookeeper" => ZooKeeperServer.StartAsync(options, ct),
             "coord" => CoordServer.StartAsync(options, ct),
-            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "expected \"zookeeper\" or \"coord\""),
+            "coord-follower" => Ensemble.EnsembleFollower.StartAsync(options),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "expected \"zookeeper\", \"coord\" or \"coord-follower\""),
         };
     }
 }

@@ -10,7 +10,7 @@ public sealed class JavaClientSpecs(ServerPool servers) : IClassFixture<ServerPo
 {
     private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(60);
 
-    public static TheoryData<string> Kinds => Servers.KindData;
+    public static TheoryData<string> Kinds => Servers.ClientKindData;
 
     [Theory, MemberData(nameof(Kinds))]
     public async Task Crud_with_the_sync_api(string kind)

@@ -16,7 +16,7 @@ public sealed class KazooServers : ServerPool
 /// </summary>
 public sealed class KazooSpecs(KazooServers servers) : IClassFixture<KazooServers>
 {
-    public static TheoryData<string> Kinds => Servers.KindData;
+    public static TheoryData<string> Kinds => Servers.ClientKindData;
 
     [Theory, MemberData(nameof(Kinds))]
     public Task Crud_with_stat_checks(string kind) => RunScript(kind, "crud.py");

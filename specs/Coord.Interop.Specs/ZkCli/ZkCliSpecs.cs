@@ -9,7 +9,7 @@ namespace Coord.Interop.Specs.ZkCli;
 /// </summary>
 public sealed partial class ZkCliSpecs(ServerPool servers) : IClassFixture<ServerPool>
 {
-    public static TheoryData<string> Kinds => Servers.KindData;
+    public static TheoryData<string> Kinds => Servers.ClientKindData;
 
     [GeneratedRegex(@"^cZxid = 0x[0-9a-f]+$", RegexOptions.Multiline)]
     private static partial Regex CzxidLine();

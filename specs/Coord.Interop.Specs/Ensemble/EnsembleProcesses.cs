@@ -1,0 +1,248 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using Coord.Interop.Specs.Harness;
+
+namespace Coord.Interop.Specs.Ensemble;
+
+/// <summary>What a member last said of itself on stdout ("coord: member N is leading (leader N, epoch E, serving yes)").</summary>
+internal sealed record MemberRole(string State, long Leader, long Epoch, bool Serving);
+
+/// <summary>One `coord serve --config zoo.cfg` member of an ensemble on loopback, restartable on the same ports and data.</summary>
+internal sealed partial class EnsembleMember(int id, string dir, int clientPort, int peerPort, int electionPort)
+{
+    private readonly Lock _gate = new();
+    private readonly List<(Func<MemberRole, bool> Match, TaskCompletionSource<MemberRole> Done)> _waiters = new();
+    private Task? _pump;
+
+    public int Id { get; } = id;
+    public string Dir { get; } = dir;
+    public string DataDir => Path.Combine(Dir, "data");
+    /// <summary>The member's configuration file: a zoo.cfg or a HOCON file (see <see cref="EnsembleProcesses.StartAsync"/>).</summary>
+    public string ConfigFile { get; set; } = Path.Combine(dir, "zoo.cfg");
+    public int ClientPort { get; } = clientPort;
+    public int PeerPort { get; } = peerPort;
+    public int ElectionPort { get; } = electionPort;
+    public string HostPort => $"127.0.0.1:{ClientPort}";
+    public ChildProcess? Process { get; private set; }
+    public MemberRole? Role { get; private set; }
+    public bool Running => Process is { Exited.IsCompleted: false };
+
+    [GeneratedRegex(@"^coord: member (?<id>\d+) is (?<state>\w+) \(leader (?<leader>\d+), epoch (?<epoch>\d+), serving (?<serving>yes|no)\)")]
+    private static partial Regex RoleLine();
+
+    [GeneratedRegex(@"serving clients on [0-9.]+:\d+")]
+    private static partial Regex ListeningLine();
+
+    public async Task StartAsync()
+    {
+        Role = null;
+        var process = ChildProcess.Start("dotnet", [RepoPaths.CoordDll, "serve", "--config", ConfigFile], Dir);
+        Process = process;
+        await process.WaitForLineAsync(l => ListeningLine().IsMatch(l), TimeSpan.FromSeconds(30), $"member {Id} to listen");
+        _pump = PumpRolesAsync(process);
+    }
+
+    private async Task PumpRolesAsync(ChildProcess process)
+    {
+        try
+        {
+            while (true)
+            {
+                var line = await process.WaitForLineAsync(l => RoleLine().IsMatch(l), TimeSpan.FromDays(1), "role lines");
+                var m = RoleLine().Match(line);
+                var role = new MemberRole(m.Groups["state"].Value, long.Parse(m.Groups["leader"].Value, CultureInfo.InvariantCulture),
+                    long.Parse(m.Groups["epoch"].Value, CultureInfo.InvariantCulture), m.Groups["serving"].Value == "yes");
+                lock (_gate)
+                {
+                    Role = role;
+                    foreach (var w in _waiters.Where(w => w.Match(role)).ToList())
+                    {
+                        _waiters.Remove(w);
+                        w.Done.TrySetResult(role);
+                    }
+                }
+            }
+        }
+        catch (Exception) when (process.Exited.IsCompleted)
+        {
+            lock (_gate)
+            {
+                Role = null;
+                foreach (var w in _waiters) w.Done.TrySetException(new InvalidOperationException($"member {Id} exited\n{process.Describe()}"));
+                _waiters.Clear();
+            }
+        }
+    }
+
+    /// <summary>Completes when the member's role line matches (at once if its last one does).</summary>
+    public Task<MemberRole> WhenAsync(Func<MemberRole, bool> match)
+    {
+        lock (_gate)
+        {
+            if (Role is { } now && match(now)) return Task.FromResult(now);
+            var tcs = new TaskCompletionSource<MemberRole>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((match, tcs));
+            return tcs.Task;
+        }
+    }
+
+    public void Kill9()
+    {
+        if (Process is { } p) Posix.Signal(p.Pid, 9);
+    }
+
+    public async Task WaitExitedAsync()
+    {
+        if (Process is { } p) await p.Exited.WaitAsync(TimeSpan.FromSeconds(30));
+        if (_pump is { } pump) await pump.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    public async Task StopAsync()
+    {
+        if (Process is { } p) await p.StopAsync(TimeSpan.FromSeconds(10));
+        if (_pump is { } pump) await pump.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    public string Describe() => Process?.Describe() ?? $"member {Id} not started";
+}
+
+/// <summary>
+/// A three (or N) member ensemble of real `coord serve` processes on loopback, each from a ZooKeeper-style
+/// zoo.cfg (server.N lines and dataDir/myid) on free ports. Disposing stops every member and deletes the folders.
+/// </summary>
+internal sealed class EnsembleProcesses : IAsyncDisposable
+{
+    private readonly string _root;
+
+    private EnsembleProcesses(string root, IReadOnlyList<EnsembleMember> members)
+    {
+        _root = root;
+        Members = members;
+    }
+
+    public IReadOnlyList<EnsembleMember> Members { get; }
+
+    /// <summary>Every member's client address, as a multi-host connect string.</summary>
+    public string ConnectString => string.Join(",", Members.Select(m => m.HostPort));
+
+    public EnsembleMember this[int id] => Members.Single(m => m.Id == id);
+
+    /// <summary>
+    /// Writes each member's configuration and starts them all. <paramref name="zooCfg"/>: ZooKeeper's form (zoo.cfg with
+    /// server.N lines and dataDir/myid, tickTime/initLimit/syncLimit); otherwise HOCON (coord.ensemble) carrying
+    /// <paramref name="options"/> as the single-server harness writes them.
+    /// </summary>
+    public static async Task<EnsembleProcesses> StartAsync(int count = 3, bool zooCfg = true, ServerOptions? options = null,
+        int tickMs = 200, int initLimit = 10, int syncLimit = 5)
+    {
+        var root = TempDir.Create("ensemble");
+        var members = new List<EnsembleMember>();
+        for (int id = 1; id <= count; id++)
+            members.Add(new EnsembleMember(id, Path.Combine(root, $"m{id}"), Net.FreePort(), Net.FreePort(), Net.FreePort()));
+        foreach (var m in members)
+        {
+            Directory.CreateDirectory(m.DataDir);
+            if (zooCfg) WriteZooCfg(m, members, tickMs, initLimit, syncLimit);
+            else WriteHocon(m, members, options ?? new ServerOptions(TickMs: tickMs), initLimit, syncLimit);
+        }
+        var ensemble = new EnsembleProcesses(root, members);
+        try
+        {
+            await Task.WhenAll(members.Select(m => m.StartAsync()));
+        }
+        catch
+        {
+            await ensemble.DisposeAsync();
+            throw;
+        }
+        return ensemble;
+    }
+
+    private static void WriteZooCfg(EnsembleMember m, List<EnsembleMember> members, int tickMs, int initLimit, int syncLimit)
+    {
+        File.WriteAllText(Path.Combine(m.DataDir, "myid"), $"{m.Id}\n");
+        var cfg = new StringBuilder();
+        cfg.AppendLine(CultureInfo.InvariantCulture, $"tickTime={tickMs}");
+        cfg.AppendLine(CultureInfo.InvariantCulture, $"initLimit={initLimit}");
+        cfg.AppendLine(CultureInfo.InvariantCulture, $"syncLimit={syncLimit}");
+        cfg.AppendLine(CultureInfo.InvariantCulture, $"dataDir={m.DataDir}");
+        cfg.AppendLine(CultureInfo.InvariantCulture, $"clientPort={m.ClientPort}");
+        cfg.AppendLine("clientPortAddress=127.0.0.1");
+        cfg.AppendLine("4lw.commands.whitelist=*");
+        foreach (var o in members)
+            cfg.AppendLine(CultureInfo.InvariantCulture, $"server.{o.Id}=127.0.0.1:{o.PeerPort}:{o.ElectionPort};{o.ClientPort}");
+        m.ConfigFile = Path.Combine(m.Dir, "zoo.cfg");
+        File.WriteAllText(m.ConfigFile, cfg.ToString());
+    }
+
+    private static void WriteHocon(EnsembleMember m, List<EnsembleMember> members, ServerOptions options, int initLimit, int syncLimit)
+    {
+        var cfg = new StringBuilder(CoordServer.Hocon(options));
+        cfg.AppendLine("coord {");
+        cfg.AppendLine(CultureInfo.InvariantCulture, $"  server-id = {m.Id}");
+        cfg.AppendLine(CultureInfo.InvariantCulture, $"  data-dir = \"{m.DataDir}\"");
+        cfg.AppendLine(CultureInfo.InvariantCulture, $"  client {{ host = \"127.0.0.1\", port = {m.ClientPort} }}");
+        cfg.AppendLine(CultureInfo.InvariantCulture, $"  four-letter-words.whitelist = [\"*\"]");
+        cfg.AppendLine("  ensemble {");
+        cfg.AppendLine(CultureInfo.InvariantCulture, $"    init-limit-ticks = {initLimit}");
+        cfg.AppendLine(CultureInfo.InvariantCulture, $"    sync-limit-ticks = {syncLimit}");
+        cfg.AppendLine("    members {");
+        foreach (var o in members)
+            cfg.AppendLine(CultureInfo.InvariantCulture,
+                $"      {o.Id} {{ host = \"127.0.0.1\", peer-port = {o.PeerPort}, client-port = {o.ClientPort} }}");
+        cfg.AppendLine("    }");
+        cfg.AppendLine("  }");
+        cfg.AppendLine("}");
+        m.ConfigFile = Path.Combine(m.Dir, "coord.conf");
+        File.WriteAllText(m.ConfigFile, cfg.ToString());
+    }
+
+    /// <summary>
+    /// Waits until one member leads and serves and every other running member follows it and serves; returns the leader.
+    /// </summary>
+    public async Task<EnsembleMember> WaitForLeaderAsync(TimeSpan timeout, int? notId = null)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            var running = Members.Where(m => m.Running).ToList();
+            var leading = running.Select(m => m.WhenAsync(r => r.State == "leading" && r.Serving && m.Id != notId)).ToList();
+            Task<MemberRole> first;
+            try
+            {
+                first = await Task.WhenAny(leading).WaitAsync(cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"no leader within {timeout.TotalSeconds:0} s\n{Describe()}");
+            }
+            var role = await first;
+            var leader = this[(int)role.Leader];
+            try
+            {
+                await Task.WhenAll(running.Where(m => m != leader)
+                        .Select(m => m.WhenAsync(r => r.Serving && r.Leader == leader.Id && r.Epoch == role.Epoch)))
+                    .WaitAsync(cts.Token);
+                return leader;
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"followers did not sync with leader {leader.Id} within {timeout.TotalSeconds:0} s\n{Describe()}");
+            }
+        }
+    }
+
+    public Task<string> SrvrAsync(EnsembleMember m) => Net.FourLetterWordAsync("127.0.0.1", m.ClientPort, "srvr");
+
+    public string Describe() => string.Join("\n", Members.Select(m => $"=== member {m.Id} (role {m.Role})\n{m.Describe()}"));
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var m in Members)
+        {
+            try { await m.StopAsync(); } catch (Exception) { m.Kill9(); }
+        }
+        TempDir.Delete(_root);
+    }
+}
