@@ -78,7 +78,7 @@ public sealed partial class ApplierActor
         if (!_sessions.TryGetValue(txn.Header.SessionId, out session!) || session.PendingWrites == 0) return false;
         var head = session.Outstanding.Peek();
         bool isClose = txn.Body is CloseSessionTxn;
-        if (head.Xid != txn.Header.Cxid || !IsWrite(head.Op) || (isClose && head.Op != OpCode.CloseSession)) return false;
+        if (head.Xid != txn.Header.Cxid || !IsSequenced(head.Op) || (isClose && head.Op != OpCode.CloseSession)) return false;
         session.Outstanding.Dequeue();
         session.PendingWrites--;
         request = head;
@@ -88,7 +88,7 @@ public sealed partial class ApplierActor
     /// <summary>A write of this session is applied: answer the reads that waited for it, up to its next write.</summary>
     private void RunHeldReads(LocalSession session)
     {
-        while (session.Outstanding.Count > 0 && !IsWrite(session.Outstanding.Peek().Op))
+        while (session.Outstanding.Count > 0 && !IsSequenced(session.Outstanding.Peek().Op))
             Execute(session, session.Outstanding.Dequeue());
     }
 }

@@ -13,6 +13,15 @@ public sealed partial class ApplierActor
         or OpCode.CreateTtl or OpCode.Delete or OpCode.DeleteContainer or OpCode.SetData or OpCode.SetAcl
         or OpCode.Multi or OpCode.CloseSession;
 
+    /// <summary>
+    /// Requests the sequencer orders: every write, and in an ensemble also sync, which goes through the leader as a
+    /// no-op txn so that its answer follows everything committed before it (standalone, every earlier write is
+    /// already applied when a sync is read, so it is answered at once).
+    /// </summary>
+    private bool IsSequenced(OpCode op) => IsWrite(op) || (op == OpCode.Sync && _syncThroughLeader);
+
+    private bool _syncThroughLeader;
+
     private void OnRequest(ClientRequest r)
     {
         if (!_sessions.TryGetValue(r.SessionId, out var session))
@@ -22,7 +31,7 @@ public sealed partial class ApplierActor
             Answer(session, r, ErrorCode.SessionExpired, null);
             return;
         }
-        if (!IsWrite(r.Op))
+        if (!IsSequenced(r.Op))
         {
             // Writes touch the session when the sequencer receives them; reads and pings are reported at the next tick.
             if (!session.Touched && session.ConnectionId == r.ConnectionId)

@@ -80,6 +80,7 @@ public sealed partial class ApplierActor : ReceiveActor
             _sequencer = m.Sequencer;
             _journal = m.Journal;
             _serving = !m.Ensemble;
+            _syncThroughLeader = m.Ensemble;
         });
         ReceiveEnsemble();
     }

@@ -13,6 +13,8 @@ public static class ReplyBuilder
 {
     public static (ErrorCode Err, IJuteWritable? Body) ForWrite(OpCode op, object? request, Txn txn, ApplyResult result)
     {
+        if (op == OpCode.Sync)
+            return txn is ErrorTxn { Err: not ErrorCode.Ok } failed ? (failed.Err, null) : (ErrorCode.Ok, new PathResponse(((PathRequest)request!).Path));
         if (txn is ErrorTxn error) return (error.Err, null);
         if (op == OpCode.Multi) return (ErrorCode.Ok, TreeResponses.ForMulti((MultiRequest)request!, result.Results));
         var r = result.Results[0];

@@ -83,6 +83,9 @@ public sealed partial class Preparer
         (OpCode.SetData, SetDataRequest r) => PrepareSetData(r.Path, r.Data, r.Version, s, zxid),
         (OpCode.SetAcl, SetAclRequest r) when !inMulti => PrepareSetAcl(r.Path, r.Acl, r.Version, s, zxid),
         (OpCode.Check, CheckVersionRequest r) when inMulti => PrepareCheck(r.Path, r.Version, s),
+        // An ensemble member's sync: a no-op in the total order; applied, it tells the member that asked that
+        // everything committed before the sync reached the leader is applied there too (ZooKeeper's sync).
+        (OpCode.Sync, PathRequest) when !inMulti => new ErrorTxn(ErrorCode.Ok),
         (OpCode.Create or OpCode.Create2 or OpCode.CreateContainer or OpCode.CreateTtl or OpCode.Delete
             or OpCode.DeleteContainer or OpCode.SetData or OpCode.SetAcl, _) when !inMulti => Fail(ErrorCode.MarshallingError),
         _ => Fail(inMulti ? ErrorCode.MarshallingError : ErrorCode.Unimplemented),
