@@ -7,7 +7,7 @@
 #   ENSEMBLE_DIR=/srv/coord hocon/ensemble-3/start.sh   # ./data is under ENSEMBLE_DIR (default: next to this script)
 #
 # Clients: 127.0.0.1:2181,127.0.0.1:2182,127.0.0.1:2183. Peers: 127.0.0.1:2888..2890 (Akka.Remote).
-# Until replication is wired into the server (issue 12), every member refuses to start (exit 2) and says so.
+# Each member prints a line on every role change (coord: member N is leading|following|looking ...).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -10,44 +10,59 @@ public class ServeConfigSpecs
     private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(30);
 
     [Fact]
-    public async Task Serve_refuses_a_member_of_a_multi_member_zoo_cfg_ensemble_with_exit_code_2_until_replication_is_wired()
+    public async Task Serve_starts_a_member_of_a_multi_member_zoo_cfg_ensemble_on_its_peer_port()
     {
+        // The other members are not running: this one listens for clients, binds its peer port and looks for a leader.
         using var dir = new TempDir();
         var data = Path.Combine(dir.Path, "data");
         dir.Write("data/myid", "2\n");
+        var peers = Enumerable.Range(0, 6).Select(_ => FreePort()).ToArray();
         var zoo = dir.Write("zoo.cfg", $"dataDir={data}\nclientPort=0\ninitLimit=10\nsyncLimit=5\n"
-            + "server.1=127.0.0.1:2888:3888\nserver.2=127.0.0.1:2889:3889\nserver.3=127.0.0.1:2890:3890\n");
-        var (code, output, error) = await ServeOnceAsync(zoo);
-        Assert.Equal(2, code);
-        Assert.StartsWith("coord: ensemble mode is being wired; member 2 of 3 cannot start yet", error);
-        Assert.Contains("leave coord.ensemble.members empty (a zoo.cfg: keep only its server.N line, or none)", error);
-        Assert.DoesNotContain("serving clients", output);
-        Assert.Equal(["myid"], Directory.GetFileSystemEntries(data).Select(Path.GetFileName));
+            + $"server.1=127.0.0.1:{peers[0]}:{peers[1]}\nserver.2=127.0.0.1:{peers[2]}:{peers[3]}\nserver.3=127.0.0.1:{peers[4]}:{peers[5]}\n");
+        var (output, error) = await ServeUntilServingThenStopAsync(zoo, () => AssertListening(peers[2]));
+        Assert.Contains("coord: serving clients on 127.0.0.1:", output);
+        Assert.Contains("Replication: member 2 of 3 starting", output);
+        Assert.Equal("", error);
+        Assert.Contains("coord.db", Directory.GetFileSystemEntries(data).Select(Path.GetFileName));
     }
 
     [Fact]
-    public async Task Serve_refuses_a_member_of_a_multi_member_hocon_ensemble_with_exit_code_2()
+    public async Task Serve_starts_an_observer_of_a_multi_member_hocon_ensemble()
     {
         using var dir = new TempDir();
         var data = Path.Combine(dir.Path, "data").Replace("\\", "/");
+        var peers = Enumerable.Range(0, 4).Select(_ => FreePort()).ToArray();
         var conf = dir.Write("coord.conf", $$"""
             coord {
               server-id = 3
               data-dir = "{{data}}"
               client.port = 0
               ensemble.members {
-                1 { host = "127.0.0.1", peer-port = 2888 }
-                2 { host = "127.0.0.1", peer-port = 2889 }
-                3 { host = "127.0.0.1", peer-port = 2890, role = observer }
-                4 { host = "127.0.0.1", peer-port = 2891 }
+                1 { host = "127.0.0.1", peer-port = {{peers[0]}} }
+                2 { host = "127.0.0.1", peer-port = {{peers[1]}} }
+                3 { host = "127.0.0.1", peer-port = {{peers[2]}}, role = observer }
+                4 { host = "127.0.0.1", peer-port = {{peers[3]}} }
               }
             }
             """);
-        var (code, output, error) = await ServeOnceAsync(conf);
-        Assert.Equal(2, code);
-        Assert.StartsWith("coord: ensemble mode is being wired; member 3 of 4 cannot start yet", error);
-        Assert.DoesNotContain("serving clients", output);
-        Assert.False(Directory.Exists(data));
+        var (output, error) = await ServeUntilServingThenStopAsync(conf, () => AssertListening(peers[2]));
+        Assert.Contains("Replication: member 3 of 4 starting", output);
+        Assert.Equal("", error);
+    }
+
+    private static int FreePort()
+    {
+        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    /// <summary>Akka.Remote of the member accepts connections on its peer port.</summary>
+    private static void AssertListening(int port)
+    {
+        using var c = new System.Net.Sockets.TcpClient();
+        c.Connect(System.Net.IPAddress.Loopback, port);
+        Assert.True(c.Connected);
     }
 
     [Fact]
@@ -109,17 +124,8 @@ public class ServeConfigSpecs
         Assert.Contains(entries, e => e.GetProperty("event_id").GetInt32() == 3005); // "Stopped", written while stopping
     }
 
-    /// <summary>Runs `coord serve --config FILE` in-process to its end, for a start that is refused.</summary>
-    private static async Task<(int Code, string Output, string Error)> ServeOnceAsync(string configFile)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = await CoordCli.RunAsync(["serve", "--config", configFile], output, error).WaitAsync(StartDeadline);
-        return (code, output.ToString(), error.ToString());
-    }
-
     /// <summary>Runs `coord serve --config FILE` in-process until it serves, stops it as SIGTERM would (exit 0 expected), and returns what it wrote.</summary>
-    private static async Task<(string Output, string Error)> ServeUntilServingThenStopAsync(string configFile)
+    private static async Task<(string Output, string Error)> ServeUntilServingThenStopAsync(string configFile, Action? whileServing = null)
     {
         var output = new LineWaiter("coord: serving clients on ");
         var error = new LineWaiter("never");
@@ -128,6 +134,7 @@ public class ServeConfigSpecs
             .InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, stop.Token);
         var started = await Task.WhenAny(output.Seen, serve).WaitAsync(StartDeadline);
         Assert.True(started == output.Seen, $"serve ended before serving: {error.Text}");
+        whileServing?.Invoke();
         stop.Cancel();
         Assert.Equal(0, await serve.WaitAsync(StartDeadline));
         return (output.Text, error.Text);
