@@ -17,7 +17,8 @@ public sealed record CoordSettings(
     AuthSettings Auth,
     FourLetterWordSettings FourLetterWords,
     LoggingSettings Logging,
-    SnapshotSettings Snapshot)
+    SnapshotSettings Snapshot,
+    AdminSettings Admin)
 {
     public const int TickMsDefault = 2000;
 
@@ -31,7 +32,17 @@ public sealed record CoordSettings(
         Auth: AuthSettings.Default,
         FourLetterWords: FourLetterWordSettings.Default,
         Logging: LoggingSettings.Default,
-        Snapshot: SnapshotSettings.Default);
+        Snapshot: SnapshotSettings.Default,
+        Admin: AdminSettings.Default);
+}
+
+/// <summary>
+/// coord.admin: the admin HTTP server (ZooKeeper's AdminServer commands, /health, /ready, /metrics). On by default on
+/// port 8080 as ZooKeeper's admin.enableServer / admin.serverPort, but bound to 127.0.0.1 rather than every interface.
+/// </summary>
+public sealed record AdminSettings(bool Enabled, string Host, int Port)
+{
+    public static AdminSettings Default { get; } = new(Enabled: true, Host: "127.0.0.1", Port: 8080);
 }
 
 /// <summary>

@@ -25,12 +25,13 @@ public static class SettingsBinder
         "coord:four-letter-words:whitelist",
         "coord:logging:level", "coord:logging:format",
         "coord:snapshot:every-txns", "coord:snapshot:every-mib", "coord:snapshot:retain", "coord:snapshot:min-txns-per-znode",
+        "coord:admin:enabled", "coord:admin:host", "coord:admin:port",
     ];
 
     private const string WhitelistKey = "coord:four-letter-words:whitelist";
 
     private static readonly string[] Sections =
-        ["coord:client", "coord:session", "coord:znode", "coord:auth", "coord:four-letter-words", "coord:logging", "coord:snapshot"];
+        ["coord:client", "coord:session", "coord:znode", "coord:auth", "coord:four-letter-words", "coord:logging", "coord:snapshot", "coord:admin"];
 
     /// <summary>The dotted HOCON spelling of a configuration key, as operators write it.</summary>
     public static string Dotted(string key) => key.Replace(':', '.');
@@ -72,7 +73,11 @@ public static class SettingsBinder
                 EveryTxns: r.Int("coord:snapshot:every-txns", d.Snapshot.EveryTxns),
                 EveryMib: r.Int("coord:snapshot:every-mib", d.Snapshot.EveryMib),
                 Retain: r.Int("coord:snapshot:retain", d.Snapshot.Retain),
-                MinTxnsPerZnode: r.Int("coord:snapshot:min-txns-per-znode", d.Snapshot.MinTxnsPerZnode)));
+                MinTxnsPerZnode: r.Int("coord:snapshot:min-txns-per-znode", d.Snapshot.MinTxnsPerZnode)),
+            Admin: new AdminSettings(
+                Enabled: r.Bool("coord:admin:enabled", d.Admin.Enabled),
+                Host: r.String("coord:admin:host", d.Admin.Host),
+                Port: r.Int("coord:admin:port", d.Admin.Port)));
 
         // Range checks on values that did not even parse would only repeat the parse error.
         if (r.Errors.Count == 0) r.Errors.AddRange(settings.Validate());

@@ -91,7 +91,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
         var workDir = Directory.CreateTempSubdirectory("coord-bench-coord-").FullName;
         var dataDir = Path.Combine(workDir, "data");
         Directory.CreateDirectory(dataDir);
-        var command = new Command("dotnet", [coordDll, "serve", "--client-port", "0", "--data-dir", dataDir],
+        var command = new Command("dotnet", [coordDll, "serve", "--client-port", "0", "--admin-port", "0", "--data-dir", dataDir],
             new Dictionary<string, string>
             {
                 ["COORD_CLIENT__CONNECTIONS_PER_IP_MAX"] = "0",

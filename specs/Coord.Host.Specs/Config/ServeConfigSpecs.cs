@@ -27,7 +27,7 @@ public class ServeConfigSpecs
     public async Task Serve_prints_every_zoo_cfg_warning_and_starts_a_single_member_standalone()
     {
         using var dir = new TempDir();
-        var zoo = dir.Write("zoo.cfg", $"dataDir={Path.Combine(dir.Path, "data")}\nclientPort=0\ninitLimit=10\nserver.1=a:2888:3888\nautopurge.purgeInterval=1\n");
+        var zoo = dir.Write("zoo.cfg", $"dataDir={Path.Combine(dir.Path, "data")}\nclientPort=0\ninitLimit=10\nserver.1=a:2888:3888\nautopurge.purgeInterval=1\nadmin.enableServer=false\n");
         var (_, error) = await ServeUntilServingThenStopAsync(zoo);
 
         var warnings = error.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
@@ -43,7 +43,7 @@ public class ServeConfigSpecs
     {
         using var dir = new TempDir();
         string data = Path.Combine(dir.Path, "data").Replace("\\", "/");
-        var conf = dir.Write("coord.conf", $$"""coord { client.port = 0, data-dir = "{{data}}", logging.format = json }""");
+        var conf = dir.Write("coord.conf", $$"""coord { client.port = 0, admin.port = 0, data-dir = "{{data}}", logging.format = json }""");
         var (output, _) = await ServeUntilServingThenStopAsync(conf);
 
         // The serving line stays plain text for scripts; every log entry is a JSON object a shipper can parse.
