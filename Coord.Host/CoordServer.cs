@@ -12,6 +12,7 @@ using Coord.Actors.Settings;
 using Coord.Actors.Time;
 using Coord.Actors.Tree;
 using Coord.Host.Admin;
+using Coord.Host.Admin.Http;
 using Coord.Host.Connections;
 using Coord.Host.Ensemble;
 using Microsoft.Extensions.Logging;
@@ -23,7 +24,8 @@ namespace Coord.Host;
 /// session actors, sequencer), the client listener, the tick timer. Start with <see cref="StartAsync"/>; stop
 /// with <see cref="DisposeAsync"/>, which runs Akka's CoordinatedShutdown: stop accepting (service-unbind),
 /// close the connections (service-requests-done), stop the core (service-stop), terminate the system; then the
-/// journal is closed and the data folder released.
+/// journal is closed and the data folder released. The admin HTTP server (when coord.admin.enabled) starts first, so
+/// /health and /ready answer during recovery, and stops last, so probes see /ready turn 503 while the server drains.
 /// </summary>
 public sealed partial class CoordServer : IAsyncDisposable
 {
@@ -32,7 +34,11 @@ public sealed partial class CoordServer : IAsyncDisposable
     private readonly ILogger _log;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConnectionRegistry _connections = new();
-    private readonly ServerStats _stats = new();
+    private readonly ServerStats _stats;
+    private readonly CoordMetrics _metrics = new();
+    private readonly ServerLifecycle _lifecycle;
+    private readonly TaskCompletionSource<IPEndPoint> _adminListening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private AdminHttpServer? _admin;
     private readonly List<Task> _connectionTasks = new();
     private readonly Lock _tasksGate = new();
     private Socket? _listener;
@@ -48,11 +54,17 @@ public sealed partial class CoordServer : IAsyncDisposable
 
     private readonly Func<string, ILogger, IJournal> _openJournal;
     private readonly AkkaConfig? _akka;
+    private readonly EnsembleRole? _ensembleRole;
 
     /// <param name="openJournal">Opens the journal in a data folder; the SQLite journal unless a spec injects faults.</param>
     /// <param name="akka">The configuration's <c>akka { }</c> section (and anything else Akka reads); Akka's defaults otherwise.</param>
-    public CoordServer(CoordSettings settings, ILoggerFactory loggers, Func<string, ILogger, IJournal>? openJournal = null, AkkaConfig? akka = null)
+    /// <param name="role">What this server is in its ensemble (srvr's Mode, /ready, the leader and voting_view commands); standalone by default.</param>
+    public CoordServer(CoordSettings settings, ILoggerFactory loggers, Func<string, ILogger, IJournal>? openJournal = null, AkkaConfig? akka = null,
+        IMemberRole? role = null)
     {
+        _stats = new ServerStats(_metrics.RequestAnswered);
+        if (role is null && settings.Ensemble is { IsStandalone: false } ensemble) role = _ensembleRole = new EnsembleRole(ensemble);
+        _lifecycle = new ServerLifecycle(role ?? StandaloneRole.Instance);
         _akka = akka;
         _settings = settings;
         _loggers = loggers;
@@ -65,6 +77,13 @@ public sealed partial class CoordServer : IAsyncDisposable
 
     /// <summary>The bound client endpoint (the real port when the configured port was 0).</summary>
     public IPEndPoint ClientEndPoint => (IPEndPoint)(_listener?.LocalEndPoint ?? throw new InvalidOperationException("not started"));
+
+    /// <summary>The admin HTTP server's endpoint, once it listens (the real port when 0 was configured); never completes
+    /// when coord.admin.enabled is false.</summary>
+    public Task<IPEndPoint> AdminListening => _adminListening.Task;
+
+    /// <summary>What /ready and the admin commands see of this server.</summary>
+    public ServerLifecycle Lifecycle => _lifecycle;
 
     /// <summary>Completes if the core stops on a fatal error (the host then exits non-zero).</summary>
     public Task Failed => _failed.Task;
@@ -97,6 +116,25 @@ public sealed partial class CoordServer : IAsyncDisposable
 
     public async Task StartAsync()
     {
+        if (_settings.Admin.Enabled)
+        {
+            _metrics.CollectFrom(_lifecycle, _settings.DataDir, Path.Combine(_settings.DataDir, "snapshots"));
+            _admin = await AdminHttpServer.StartAsync(_settings.Admin.Host, _settings.Admin.Port, _lifecycle, _metrics, _loggers);
+            _adminListening.TrySetResult(_admin.EndPoint);
+        }
+        try
+        {
+            await StartServingAsync();
+        }
+        catch
+        {
+            if (_admin is not null) await _admin.StopAsync();
+            throw;
+        }
+    }
+
+    private async Task StartServingAsync()
+    {
         Directory.CreateDirectory(_settings.DataDir);
         _dataLock = DataDirLock.Acquire(_settings.DataDir);
         var clock = new SystemClock();
@@ -105,7 +143,7 @@ public sealed partial class CoordServer : IAsyncDisposable
         var started = System.Diagnostics.Stopwatch.StartNew();
         var journalLog = _loggers.CreateLogger("Coord.Journal");
         _journal = _openJournal(_settings.DataDir, journalLog);
-        var snapshots = new SnapshotStore(Path.Combine(_settings.DataDir, "snapshots"), journalLog);
+        var snapshots = new SnapshotStore(Path.Combine(_settings.DataDir, "snapshots"), journalLog) { Written = _metrics.SnapshotWritten };
         try
         {
             Recovered = Recovery.Recover(snapshots, _journal, journalLog);
@@ -136,8 +174,14 @@ public sealed partial class CoordServer : IAsyncDisposable
             Ensemble: ensemble is null ? null : EnsembleBoot.Parts(ensemble, _settings.TickMs, _journal, Recovered, clock.WallMs) with
             {
                 OnRoleChanged = r => Console.Out.WriteLine(EnsembleBoot.RoleLine(ensemble.SelfId, r)),
+                OnStatus = _ensembleRole is { } ensembleRole ? ensembleRole.Publish : null,
             });
-        _core = await CoreStart.StartAsync(_system, parts, _ => _failed.TrySetResult());
+        _core = await CoreStart.StartAsync(_system, parts, _ =>
+        {
+            _lifecycle.Fail();
+            _failed.TrySetResult();
+        });
+        _core.Counters.ObserveBatches(_metrics.BatchDurable);
         RegisterShutdownTasks(_system);
 
         var address = IPAddress.TryParse(_settings.Client.Host, out var ip)
@@ -151,9 +195,11 @@ public sealed partial class CoordServer : IAsyncDisposable
         var facts = new ServerFacts(ClientEndPoint.Port, Path.GetFullPath(_settings.DataDir), _settings.TickMs,
             _settings.Client.ConnectionsPerIpMax, _settings.Session.TimeoutMsMin, _settings.Session.TimeoutMsMax,
             _settings.Client.ListenBacklog, _settings.ServerId, _settings.FourLetterWords.Whitelist.ToHashSet());
-        _words = new FourLetterWords(_core, _connections, _stats, facts);
+        var figures = new AdminFigures(_core, _connections, _stats, facts, _lifecycle.Role);
+        _words = new FourLetterWords(figures);
         _acceptLoop = AcceptLoopAsync();
         _tickLoop = TickLoopAsync();
+        _lifecycle.Serving(figures);
         LogServing(_log, ClientEndPoint.ToString(), _settings.DataDir);
     }
 
@@ -173,6 +219,7 @@ public sealed partial class CoordServer : IAsyncDisposable
             if (!_connections.TryAdd(connection, _settings.Client.ConnectionsPerIpMax))
             {
                 LogTooManyConnections(_log, connection.RemoteIp, _settings.Client.ConnectionsPerIpMax);
+                _stats.ConnectionRefused();
                 socket.Dispose();
                 continue;
             }
@@ -208,6 +255,12 @@ public sealed partial class CoordServer : IAsyncDisposable
     private void RegisterShutdownTasks(ActorSystem system)
     {
         var shutdown = CoordinatedShutdown.Get(system);
+        // First of all, /ready turns 503 (an orchestrator stops sending clients here) while the admin server stays up.
+        shutdown.AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "not-ready", () =>
+        {
+            _lifecycle.Stopping();
+            return Task.FromResult(Done.Instance);
+        });
         shutdown.AddTask(CoordinatedShutdown.PhaseServiceUnbind, "stop-accepting-clients", async () =>
         {
             LogStopping(_log);
@@ -233,6 +286,12 @@ public sealed partial class CoordServer : IAsyncDisposable
             }
             return Done.Instance;
         });
+        // Last: probes and scrapes are answered (503, the final figures) until the core has stopped.
+        shutdown.AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "stop-admin-server", async () =>
+        {
+            if (_admin is { } admin) await admin.StopAsync();
+            return Done.Instance;
+        });
     }
 
     public async ValueTask DisposeAsync()
@@ -249,6 +308,7 @@ public sealed partial class CoordServer : IAsyncDisposable
             _stopping.Cancel();
             _listener?.Dispose();
         }
+        if (_admin is { } admin) await admin.StopAsync();
         if (_logKey is not null) AkkaLogBridge.Unregister(_logKey);
         if (_journal is not null) await _journal.DisposeAsync();
         _dataLock?.Dispose();

@@ -33,7 +33,7 @@ public sealed record CoreParts(
 /// across restarts (link ids).
 /// </summary>
 public sealed record EnsembleParts(ReplicationConfig Config, EnsemblePeers Peers, DurableState Durable, long Incarnation,
-    Action<RoleChanged>? OnRoleChanged = null);
+    Action<RoleChanged>? OnRoleChanged = null, Action<EnsembleStatus>? OnStatus = null);
 
 /// <summary>Starts a member's core in an ActorSystem.</summary>
 public static class CoreStart
@@ -103,7 +103,7 @@ public sealed partial class CoreGuardian : ReceiveActor
             parts.Loggers.CreateLogger("Coord.Journal")), "journal");
         var core = new ReplicationCore(ensemble.Config, ensemble.Durable, ensemble.Incarnation, parts.Clock.MonotonicMs);
         var replication = Context.ActorOf(ReplicationActor.Props(core, ensemble.Peers, parts.Clock, settings, holder, applier, journal,
-            thread, parts.Loggers, ensemble.OnRoleChanged), "replication");
+            thread, parts.Loggers, ensemble.OnRoleChanged, ensemble.OnStatus), "replication");
         journal.Tell(new ReplicaJournalWiring(replication));
         applier.Tell(new ApplierWiring(replication, journal, Ensemble: true));
         return new CoreRefs(Self, applier, replication, journal, counters);

@@ -49,15 +49,18 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
     private readonly ILogger _log;
     private readonly Dictionary<long, ActorSelection> _peers = new();
     private readonly Action<RoleChanged>? _onRoleChanged;
+    private readonly Action<EnsembleStatus>? _onStatus;
     private IActorRef? _sequencer;
     private long _elections;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     public ReplicationActor(ReplicationCore core, EnsemblePeers peers, IClock clock, CoordSettings settings, TreeHolder tree,
-        IActorRef applier, IActorRef journal, CoreThreadGuard thread, ILoggerFactory loggers, Action<RoleChanged>? onRoleChanged = null)
+        IActorRef applier, IActorRef journal, CoreThreadGuard thread, ILoggerFactory loggers, Action<RoleChanged>? onRoleChanged = null,
+        Action<EnsembleStatus>? onStatus = null)
     {
         _onRoleChanged = onRoleChanged;
+        _onStatus = onStatus;
         _core = core;
         _clock = clock;
         _settings = settings;
@@ -90,15 +93,23 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
             else Sender.Tell(new ExpiryReport([], _core.Epoch, _core.LastZxid));
         });
         Receive<EnsembleStatusQuery>(_ => Sender.Tell(Status()));
+        Receive<PublishStatus>(_ => _onStatus?.Invoke(Status()));
     }
 
     public static Props Props(ReplicationCore core, EnsemblePeers peers, IClock clock, CoordSettings settings, TreeHolder tree,
-        IActorRef applier, IActorRef journal, CoreThreadGuard thread, ILoggerFactory loggers, Action<RoleChanged>? onRoleChanged = null) =>
-        Akka.Actor.Props.Create(() => new ReplicationActor(core, peers, clock, settings, tree, applier, journal, thread, loggers, onRoleChanged))
+        IActorRef applier, IActorRef journal, CoreThreadGuard thread, ILoggerFactory loggers, Action<RoleChanged>? onRoleChanged = null,
+        Action<EnsembleStatus>? onStatus = null) =>
+        Akka.Actor.Props.Create(() => new ReplicationActor(core, peers, clock, settings, tree, applier, journal, thread, loggers, onRoleChanged, onStatus))
             .WithDispatcher(CoreConfig.CoreDispatcherId);
 
     /// <summary>A failing sequencer is a broken invariant: the core guardian stops the server.</summary>
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Escalate);
+
+    /// <summary>Time to hand the figures to whoever reads them outside the actor (srvr, mntr, /ready).</summary>
+    private sealed record PublishStatus
+    {
+        public static readonly PublishStatus Instance = new();
+    }
 
     private sealed record Tick
     {
@@ -110,6 +121,7 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
         var timing = _core.Config.Timing;
         int every = Math.Max(5, Math.Min(timing.ElectionResendMs, timing.HeartbeatMs) / 2);
         Timers.StartPeriodicTimer("tick", Tick.Instance, TimeSpan.FromMilliseconds(every));
+        if (_onStatus is not null) Timers.StartPeriodicTimer("status", PublishStatus.Instance, TimeSpan.FromMilliseconds(250));
         LogStarted(_log, _core.Config.SelfId, _core.Config.Members.Count, _core.AcceptedEpoch, _core.CurrentEpoch, _core.LastZxid);
         Execute();
     }
@@ -180,6 +192,7 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
     {
         LogRole(_log, r.State, r.LeaderId, r.Epoch, r.Serving, r.Reason);
         _onRoleChanged?.Invoke(r);
+        _onStatus?.Invoke(Status() with { State = r.State, Serving = r.Serving, LeaderId = r.LeaderId, Epoch = r.Epoch });
         if (r.State == PeerState.Looking) _elections++;
         bool lead = r.State == PeerState.Leading && r.Serving;
         if (!lead && _sequencer is not null)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Coord.Actors.Applier;
 using Coord.Actors.Core;
@@ -43,6 +44,9 @@ public sealed partial class JournalActor : ReceiveActor
     private bool _inFlight;
     private long _lastQueuedZxid;
 
+    /// <summary>When the oldest txn now queued arrived (a <see cref="Stopwatch"/> timestamp), for the group-commit wait.</summary>
+    private long _oldestQueuedTs;
+
     public JournalActor(IJournal journal, IActorRef commitTo, CoreCounters counters, ILogger log)
     {
         _journal = journal;
@@ -74,6 +78,7 @@ public sealed partial class JournalActor : ReceiveActor
                 throw new InvalidOperationException($"txn 0x{txn.Header.Zxid:x} is not after 0x{_lastQueuedZxid:x}: the sequencer broke zxid order");
             _lastQueuedZxid = txn.Header.Zxid;
         }
+        if (_queued.Count == 0) _oldestQueuedTs = Stopwatch.GetTimestamp();
         _queued.AddRange(m.Txns);
         if (!_inFlight) StartAppends();
     }
@@ -120,13 +125,19 @@ public sealed partial class JournalActor : ReceiveActor
             _inFlight = true;
             var self = Self;
             var commitTo = _commitTo;
+            var counters = _counters;
+            long queuedSince = _oldestQueuedTs, appendStart = Stopwatch.GetTimestamp();
             bool durable;
             try
             {
                 // The journal calls back from its writer thread right after the commit: the applier hears first.
                 durable = _journal.Append(batch, error =>
                 {
-                    if (error is null) commitTo.Tell(new Committed(batch));
+                    if (error is null)
+                    {
+                        commitTo.Tell(new Committed(batch));
+                        counters.BatchDurable(batch.Length, appendStart, queuedSince);
+                    }
                     self.Tell(new AppendDone(through, error));
                 });
             }
@@ -137,6 +148,7 @@ public sealed partial class JournalActor : ReceiveActor
             if (!durable) return;
             _inFlight = false;
             commitTo.Tell(new Committed(batch));
+            counters.BatchDurable(batch.Length, appendStart, queuedSince);
         }
     }
 

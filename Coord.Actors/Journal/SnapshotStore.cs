@@ -55,6 +55,12 @@ public sealed partial class SnapshotStore
 
     public string Directory { get; }
 
+    /// <summary>
+    /// Told after each snapshot <see cref="Write"/> made durable: the file, how long writing and fsyncing it took, its
+    /// size in bytes (the host's snapshot metrics). Called on the writing thread; it must be quick.
+    /// </summary>
+    public Action<SnapshotFile, TimeSpan, long>? Written { get; set; }
+
     public static string FileNameFor(long zxid) => Prefix + zxid.ToString("x16", CultureInfo.InvariantCulture) + Suffix;
 
     /// <summary>Writes the image durably; returns the file. An existing file of the same zxid is replaced.</summary>
@@ -62,9 +68,16 @@ public sealed partial class SnapshotStore
     {
         ArgumentNullException.ThrowIfNull(image);
         string final = System.IO.Path.Combine(Directory, FileNameFor(image.LastZxid));
-        WriteDurably(final, final[..^Suffix.Length] + TempSuffix, fs => SnapshotFormat.Write(image, fs));
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        long bytes = 0;
+        WriteDurably(final, final[..^Suffix.Length] + TempSuffix, fs =>
+        {
+            SnapshotFormat.Write(image, fs);
+            bytes = fs.Length;
+        });
         var file = new SnapshotFile(final, image.LastZxid);
         LogWritten(_log, file.Path, image.NodeCount, image.Sessions.Count);
+        Written?.Invoke(file, System.Diagnostics.Stopwatch.GetElapsedTime(started), bytes);
         return file;
     }
 

@@ -38,6 +38,11 @@ public static partial class CoordSettingsValidation
         Require(c.ConnectionsPerIpMax >= 0, $"coord.client.connections-per-ip-max ({c.ConnectionsPerIpMax}) must be 0 (unlimited) or more");
         Require(c.ListenBacklog >= 1, $"coord.client.listen-backlog ({c.ListenBacklog}) must be at least 1");
 
+        var admin = s.Admin;
+        Require(IPAddress.TryParse(admin.Host, out _) || Uri.CheckHostName(admin.Host) == UriHostNameType.Dns,
+            $"coord.admin.host ('{admin.Host}') must be an IP address or host name, e.g. \"127.0.0.1\" or \"0.0.0.0\" for all interfaces");
+        Require(admin.Port is >= 0 and <= 65535, $"coord.admin.port ({admin.Port}) must be between 0 and 65535 (0 picks a free port)");
+
         var session = s.Session;
         Require(session.TimeoutMsMin >= 2L * s.TickMs,
             $"coord.session.timeout-ms-min ({session.TimeoutMsMin}) must be at least 2 × coord.tick-ms ({s.TickMs}) = {2L * s.TickMs}; raise it, lower coord.tick-ms, or set it to null for the default");

@@ -19,6 +19,7 @@ public sealed record CoordSettings(
     FourLetterWordSettings FourLetterWords,
     LoggingSettings Logging,
     SnapshotSettings Snapshot,
+    AdminSettings Admin,
     EnsembleSettings? Ensemble = null)
 {
     public const int TickMsDefault = 2000;
@@ -33,7 +34,17 @@ public sealed record CoordSettings(
         Auth: AuthSettings.Default,
         FourLetterWords: FourLetterWordSettings.Default,
         Logging: LoggingSettings.Default,
-        Snapshot: SnapshotSettings.Default);
+        Snapshot: SnapshotSettings.Default,
+        Admin: AdminSettings.Default);
+}
+
+/// <summary>
+/// coord.admin: the admin HTTP server (ZooKeeper's AdminServer commands, /health, /ready, /metrics). On by default on
+/// port 8080 as ZooKeeper's admin.enableServer / admin.serverPort, but bound to 127.0.0.1 rather than every interface.
+/// </summary>
+public sealed record AdminSettings(bool Enabled, string Host, int Port)
+{
+    public static AdminSettings Default { get; } = new(Enabled: true, Host: "127.0.0.1", Port: 8080);
 }
 
 /// <summary>

@@ -1,3 +1,5 @@
+using Coord.Protocol;
+
 namespace Coord.Host.Admin;
 
 /// <summary>Request latency in microseconds: min/avg/max since the last reset. Thread-safe.</summary>
@@ -33,11 +35,26 @@ public sealed class LatencyStats
     }
 }
 
-/// <summary>Server-wide packet counters and latency (srvr, stat, mntr; srst resets).</summary>
-public sealed class ServerStats
+/// <summary>Server-wide packet counters and latency (srvr, stat, mntr; srst resets), and what /metrics adds to them.</summary>
+/// <param name="onAnswered">Told of every request answered (its op and latency in microseconds) on the connection's
+/// thread, after the figures here are updated: the admin server's latency histograms. Must be quick and lock-free.</param>
+public sealed class ServerStats(Action<OpCode, long>? onAnswered = null)
 {
     private long _received, _sent;
     public LatencyStats Latency { get; } = new();
+
+    /// <summary>A request was answered <paramref name="us"/> microseconds after it arrived (srvr's latency, the metrics' histograms).</summary>
+    public void Answered(OpCode op, long us)
+    {
+        Latency.Record(us);
+        onAnswered?.Invoke(op, us);
+    }
+
+    /// <summary>Connections refused since start because their IP reached connections-per-ip-max (not reset by srst;
+    /// ZooKeeper's connection_rejected).</summary>
+    public long ConnectionsRefused => Interlocked.Read(ref _refused);
+    private long _refused;
+    public void ConnectionRefused() => Interlocked.Increment(ref _refused);
     public long StartedAtMs { get; } = Environment.TickCount64;
     public long Received => Interlocked.Read(ref _received);
     public long Sent => Interlocked.Read(ref _sent);

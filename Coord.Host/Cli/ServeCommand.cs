@@ -13,24 +13,27 @@ public static class ServeCommand
         var config = new Option<FileInfo?>("--config") { Description = "HOCON config file (or a ZooKeeper zoo.cfg)" };
         var port = new Option<int?>("--client-port") { Description = "client port (0 picks a free one); overrides coord.client.port" };
         var dataDir = new Option<string?>("--data-dir") { Description = "data folder; overrides coord.data-dir" };
+        var adminPort = new Option<int?>("--admin-port") { Description = "admin HTTP port (0 picks a free one); overrides coord.admin.port" };
         var command = new Command("serve", "Run a Coord server (standalone; 127.0.0.1:2181 and ./data by default)")
         {
-            config, port, dataDir,
+            config, port, dataDir, adminPort,
         };
         command.SetAction((parse, ct) =>
-            RunAsync(parse.GetValue(config), parse.GetValue(port), parse.GetValue(dataDir), parse.InvocationConfiguration, ct));
+            RunAsync(parse.GetValue(config), parse.GetValue(port), parse.GetValue(dataDir), parse.GetValue(adminPort), parse.InvocationConfiguration, ct));
         return command;
     }
 
     /// <param name="console">Where the serving line, the log and configuration messages go (the console unless a spec says otherwise).</param>
     /// <param name="ct">Stops the server as SIGTERM does (the invoker's cancellation; specs use it to stop an in-process serve).</param>
-    private static async Task<int> RunAsync(FileInfo? configFile, int? port, string? dataDir, InvocationConfiguration console, CancellationToken ct)
+    private static async Task<int> RunAsync(FileInfo? configFile, int? port, string? dataDir, int? adminPort, InvocationConfiguration console,
+        CancellationToken ct)
     {
         // Synchronized: the log's writer thread and this one share it.
         var output = TextWriter.Synchronized(console.Output);
         var overrides = new Dictionary<string, string?>();
         if (port is { } p) overrides["coord:client:port"] = p.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (dataDir is not null) overrides["coord:data-dir"] = dataDir;
+        if (adminPort is { } a) overrides["coord:admin:port"] = a.ToString(System.Globalization.CultureInfo.InvariantCulture);
         LoadedConfig loaded;
         try
         {
@@ -55,7 +58,15 @@ public static class ServeCommand
         await using var server = new CoordServer(settings, loggers, akka: loaded.Akka);
         try
         {
-            await server.StartAsync();
+            var start = server.StartAsync();
+            // The admin server listens before recovery (probes answer while a big data folder loads): say where at once.
+            if (settings.Admin.Enabled && await Task.WhenAny(server.AdminListening, start) == server.AdminListening)
+            {
+                var admin = await server.AdminListening;
+                output.WriteLine($"coord: admin on http://{admin}");
+                output.Flush();
+            }
+            await start;
         }
         catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or UnauthorizedAccessException
                                        or Coord.Actors.Journal.RecoveryException)

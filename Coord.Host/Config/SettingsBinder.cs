@@ -26,6 +26,7 @@ public static class SettingsBinder
         "coord:logging:level", "coord:logging:format",
         "coord:snapshot:every-txns", "coord:snapshot:every-mib", "coord:snapshot:retain", "coord:snapshot:min-txns-per-znode",
         "coord:ensemble:init-limit-ticks", "coord:ensemble:sync-limit-ticks",
+        "coord:admin:enabled", "coord:admin:host", "coord:admin:port",
     ];
 
     /// <summary>coord.ensemble.members: an object whose keys are member ids, each an object of <see cref="MemberKeys"/>.</summary>
@@ -37,7 +38,7 @@ public static class SettingsBinder
     private const string WhitelistKey = "coord:four-letter-words:whitelist";
 
     private static readonly string[] Sections =
-        ["coord:client", "coord:session", "coord:znode", "coord:auth", "coord:four-letter-words", "coord:logging", "coord:snapshot", "coord:ensemble"];
+        ["coord:client", "coord:session", "coord:znode", "coord:auth", "coord:four-letter-words", "coord:logging", "coord:snapshot", "coord:ensemble", "coord:admin"];
 
     /// <summary>The dotted HOCON spelling of a configuration key, as operators write it.</summary>
     public static string Dotted(string key) => key.Replace(':', '.');
@@ -81,6 +82,10 @@ public static class SettingsBinder
                 EveryMib: r.Int("coord:snapshot:every-mib", d.Snapshot.EveryMib),
                 Retain: r.Int("coord:snapshot:retain", d.Snapshot.Retain),
                 MinTxnsPerZnode: r.Int("coord:snapshot:min-txns-per-znode", d.Snapshot.MinTxnsPerZnode)),
+            Admin: new AdminSettings(
+                Enabled: r.Bool("coord:admin:enabled", d.Admin.Enabled),
+                Host: r.String("coord:admin:host", d.Admin.Host),
+                Port: r.Int("coord:admin:port", d.Admin.Port)),
             Ensemble: Ensemble(r, serverId));
 
         // Range checks on values that did not even parse would only repeat the parse error.

@@ -38,6 +38,13 @@ public static partial class ZooCfg
         ["zookeeper.extendedTypesEnabled"] = "coord:znode:extended-types-enabled",
         ["DigestAuthenticationProvider.superDigest"] = "coord:auth:super-digest",
         ["zookeeper.DigestAuthenticationProvider.superDigest"] = "coord:auth:super-digest",
+        // ZooKeeper reads these as system properties; in a zoo.cfg they are written with or without "zookeeper.".
+        ["admin.enableServer"] = "coord:admin:enabled",
+        ["zookeeper.admin.enableServer"] = "coord:admin:enabled",
+        ["admin.serverAddress"] = "coord:admin:host",
+        ["zookeeper.admin.serverAddress"] = "coord:admin:host",
+        ["admin.serverPort"] = "coord:admin:port",
+        ["zookeeper.admin.serverPort"] = "coord:admin:port",
     };
 
     private const string WhitelistKey = "4lw.commands.whitelist";

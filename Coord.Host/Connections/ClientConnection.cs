@@ -182,7 +182,7 @@ public sealed partial class ClientConnection : IClientConnection
         long now = Stopwatch.GetTimestamp();
         long us = (now - start) * 1_000_000 / Stopwatch.Frequency;
         Latency.Record(us);
-        _stats.Latency.Record(us);
+        _stats.Answered(op, us);
         if (xid >= 0) _lastCxid = xid; // as ZooKeeper: special xids (ping -2, ...) are not the client's last real op
         _lastZxid = BinaryPrimitives.ReadInt64BigEndian(reply[8..]);
         _lastOp = op;
@@ -203,7 +203,7 @@ public sealed partial class ClientConnection : IClientConnection
             long now = Stopwatch.GetTimestamp();
             long us = (now - _connectStart) * 1_000_000 / Stopwatch.Frequency;
             Latency.Record(us);
-            _stats.Latency.Record(us);
+            _stats.Answered(OpCode.CreateSession, us);
             _lastCxid = 0;
             _lastOp = OpCode.CreateSession;
             _lastResponseTs = now;

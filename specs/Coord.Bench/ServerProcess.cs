@@ -83,7 +83,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// coord serve on an ephemeral port (from its "serving clients on" line); per-IP connection limit off
+    /// coord serve on an ephemeral port (from its "serving clients on" line); per-IP connection limit and the admin HTTP server off
     /// and frame-bytes-max raised, as for ZooKeeper.
     /// </summary>
     public static async Task<ServerProcess> StartCoordAsync(string coordDll, int frameBytesMax, CancellationToken ct)
@@ -95,6 +95,8 @@ public sealed partial class ServerProcess : IAsyncDisposable
             new Dictionary<string, string>
             {
                 ["COORD_CLIENT__CONNECTIONS_PER_IP_MAX"] = "0",
+                // No admin HTTP server: the load generator does not read it, and two servers must not both take 8080.
+                ["COORD_ADMIN__ENABLED"] = "false",
                 ["COORD_CLIENT__FRAME_BYTES_MAX"] = frameBytesMax.ToString(CultureInfo.InvariantCulture),
             });
         var server = new ServerProcess("coord", command, workDir);

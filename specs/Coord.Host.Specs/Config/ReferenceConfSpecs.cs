@@ -39,6 +39,9 @@ public class ReferenceConfSpecs
         ["coord:snapshot:every-mib"] = "1",
         ["coord:snapshot:retain"] = "5",
         ["coord:snapshot:min-txns-per-znode"] = "0",
+        ["coord:admin:enabled"] = "false",
+        ["coord:admin:host"] = "0.0.0.0",
+        ["coord:admin:port"] = "0",
         ["coord:ensemble:init-limit-ticks"] = "20",
         ["coord:ensemble:sync-limit-ticks"] = "2",
     };

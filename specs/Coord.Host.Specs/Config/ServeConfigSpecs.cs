@@ -17,7 +17,7 @@ public class ServeConfigSpecs
         var data = Path.Combine(dir.Path, "data");
         dir.Write("data/myid", "2\n");
         var peers = Enumerable.Range(0, 6).Select(_ => FreePort()).ToArray();
-        var zoo = dir.Write("zoo.cfg", $"dataDir={data}\nclientPort=0\ninitLimit=10\nsyncLimit=5\n"
+        var zoo = dir.Write("zoo.cfg", $"dataDir={data}\nclientPort=0\ninitLimit=10\nsyncLimit=5\nadmin.enableServer=false\n"
             + $"server.1=127.0.0.1:{peers[0]}:{peers[1]}\nserver.2=127.0.0.1:{peers[2]}:{peers[3]}\nserver.3=127.0.0.1:{peers[4]}:{peers[5]}\n");
         var (output, error) = await ServeUntilServingThenStopAsync(zoo, () => AssertListening(peers[2]));
         Assert.Contains("coord: serving clients on 127.0.0.1:", output);
@@ -37,6 +37,7 @@ public class ServeConfigSpecs
               server-id = 3
               data-dir = "{{data}}"
               client.port = 0
+              admin.enabled = false
               ensemble.members {
                 1 { host = "127.0.0.1", peer-port = {{peers[0]}} }
                 2 { host = "127.0.0.1", peer-port = {{peers[1]}} }
@@ -87,7 +88,7 @@ public class ServeConfigSpecs
     public async Task Serve_prints_every_zoo_cfg_warning_and_starts_a_single_member_standalone()
     {
         using var dir = new TempDir();
-        var zoo = dir.Write("zoo.cfg", $"dataDir={Path.Combine(dir.Path, "data")}\nclientPort=0\ninitLimit=10\nserver.1=a:2888:3888\nautopurge.purgeInterval=1\n");
+        var zoo = dir.Write("zoo.cfg", $"dataDir={Path.Combine(dir.Path, "data")}\nclientPort=0\ninitLimit=10\nserver.1=a:2888:3888\nautopurge.purgeInterval=1\nadmin.enableServer=false\n");
         var (_, error) = await ServeUntilServingThenStopAsync(zoo);
 
         var warnings = error.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
@@ -103,7 +104,7 @@ public class ServeConfigSpecs
     {
         using var dir = new TempDir();
         string data = Path.Combine(dir.Path, "data").Replace("\\", "/");
-        var conf = dir.Write("coord.conf", $$"""coord { client.port = 0, data-dir = "{{data}}", logging.format = json }""");
+        var conf = dir.Write("coord.conf", $$"""coord { client.port = 0, admin.port = 0, data-dir = "{{data}}", logging.format = json }""");
         var (output, _) = await ServeUntilServingThenStopAsync(conf);
 
         // The serving line stays plain text for scripts; every log entry is a JSON object a shipper can parse.

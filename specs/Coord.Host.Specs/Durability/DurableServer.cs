@@ -22,7 +22,7 @@ internal sealed class DataDir : IDisposable
     public static CoordSettings Settings(string dir, Func<CoordSettings, CoordSettings>? configure = null)
     {
         var d = CoordSettings.Default;
-        var settings = d with { DataDir = dir, Client = d.Client with { Port = 0 } };
+        var settings = d with { DataDir = dir, Client = d.Client with { Port = 0 }, Admin = d.Admin with { Enabled = false } };
         return configure is null ? settings : configure(settings);
     }
 

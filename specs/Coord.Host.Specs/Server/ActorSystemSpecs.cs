@@ -15,7 +15,7 @@ public sealed class ActorSystemSpecs
         {
             string file = Path.Combine(dir, "coord.conf");
             await File.WriteAllTextAsync(file, """
-                coord { client.port = 0, data-dir = "data" }
+                coord { client.port = 0, data-dir = "data", admin.enabled = false }
                 akka.actor.default-dispatcher.throughput = 7
                 """);
             var loaded = ConfigLoader.LoadDetailed(file, new Dictionary<string, string?>(), new System.Collections.Hashtable());

@@ -26,7 +26,8 @@ internal sealed class InProcessServer : IAsyncDisposable
         Func<CoordSettings, CoordSettings>? configure = null, Microsoft.Extensions.Logging.ILoggerFactory? loggers = null)
     {
         var d = CoordSettings.Default;
-        var settings = d with { Client = d.Client with { Port = 0 } };
+        // The admin HTTP server is off: its specs (Admin/) start their own; these bind only a free client port.
+        var settings = d with { Client = d.Client with { Port = 0 }, Admin = d.Admin with { Enabled = false } };
         if (configure is not null) settings = configure(settings);
         var s = new InProcessServer(settings, Directory.CreateTempSubdirectory("coord-host-spec-").FullName, loggers);
         await s.Server.StartAsync();

@@ -151,7 +151,7 @@ public sealed class DataDirLockSpecs
         try
         {
             var settings = Coord.Actors.Settings.CoordSettings.Default with { DataDir = dir };
-            settings = settings with { Client = settings.Client with { Port = 0 } };
+            settings = settings with { Client = settings.Client with { Port = 0 }, Admin = settings.Admin with { Enabled = false } };
             await using (var first = new CoordServer(settings, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance))
             {
                 await first.StartAsync();

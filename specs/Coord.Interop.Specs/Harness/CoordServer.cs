@@ -36,7 +36,7 @@ internal sealed partial class CoordServer(ChildProcess process, string workDir, 
         File.WriteAllText(configPath, Hocon(options));
 
         var process = ChildProcess.Start("dotnet",
-            [dll, "serve", "--client-port", "0", "--data-dir", dataDir, "--config", configPath], workDir);
+            [dll, "serve", "--client-port", "0", "--admin-port", "0", "--data-dir", dataDir, "--config", configPath], workDir);
         try
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct);

@@ -23,7 +23,7 @@ public static class Servers
         {
             "zookeeper" => ZooKeeperServer.StartAsync(options, ct),
             "coord" => CoordServer.StartAsync(options, ct),
-            "coord-follower" => Ensemble.EnsembleFollower.StartAsync(options),
+            "coord-follower" => EnsembleFollower.StartAsync(options),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "expected \"zookeeper\", \"coord\" or \"coord-follower\""),
         };
     }

@@ -11,7 +11,7 @@ public sealed class ProcessLifecycleSpecs
         var dir = Directory.CreateTempSubdirectory("coord-lifecycle-").FullName;
         try
         {
-            await using var coord = ChildProcess.Start("dotnet", [RepoPaths.CoordDll, "serve", "--client-port", "0", "--data-dir", Path.Combine(dir, "data")]);
+            await using var coord = ChildProcess.Start("dotnet", [RepoPaths.CoordDll, "serve", "--client-port", "0", "--admin-port", "0", "--data-dir", Path.Combine(dir, "data")]);
             var line = await coord.WaitForLineAsync(l => l.Contains("serving clients on 127.0.0.1:"), TimeSpan.FromSeconds(30), "the serving line");
             int port = int.Parse(line[(line.LastIndexOf(':') + 1)..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
             Assert.Equal("imok", await Net.FourLetterWordAsync("127.0.0.1", port, "ruok", TimeSpan.FromSeconds(5)));

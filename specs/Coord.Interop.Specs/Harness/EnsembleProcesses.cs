@@ -1,9 +1,8 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
-using Coord.Interop.Specs.Harness;
 
-namespace Coord.Interop.Specs.Ensemble;
+namespace Coord.Interop.Specs.Harness;
 
 /// <summary>What a member last said of itself on stdout ("coord: member N is leading (leader N, epoch E, serving yes)").</summary>
 internal sealed record MemberRole(string State, long Leader, long Epoch, bool Serving);
@@ -170,6 +169,7 @@ internal sealed class EnsembleProcesses : IAsyncDisposable
         cfg.AppendLine(CultureInfo.InvariantCulture, $"clientPort={m.ClientPort}");
         cfg.AppendLine("clientPortAddress=127.0.0.1");
         cfg.AppendLine("4lw.commands.whitelist=*");
+        cfg.AppendLine("admin.enableServer=false");
         foreach (var o in members)
             cfg.AppendLine(CultureInfo.InvariantCulture, $"server.{o.Id}=127.0.0.1:{o.PeerPort}:{o.ElectionPort};{o.ClientPort}");
         m.ConfigFile = Path.Combine(m.Dir, "zoo.cfg");
@@ -184,6 +184,7 @@ internal sealed class EnsembleProcesses : IAsyncDisposable
         cfg.AppendLine(CultureInfo.InvariantCulture, $"  data-dir = \"{m.DataDir}\"");
         cfg.AppendLine(CultureInfo.InvariantCulture, $"  client {{ host = \"127.0.0.1\", port = {m.ClientPort} }}");
         cfg.AppendLine(CultureInfo.InvariantCulture, $"  four-letter-words.whitelist = [\"*\"]");
+        cfg.AppendLine("  admin.enabled = false");
         cfg.AppendLine("  ensemble {");
         cfg.AppendLine(CultureInfo.InvariantCulture, $"    init-limit-ticks = {initLimit}");
         cfg.AppendLine(CultureInfo.InvariantCulture, $"    sync-limit-ticks = {syncLimit}");

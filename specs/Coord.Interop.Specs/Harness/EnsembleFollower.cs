@@ -1,6 +1,5 @@
-using Coord.Interop.Specs.Harness;
 
-namespace Coord.Interop.Specs.Ensemble;
+namespace Coord.Interop.Specs.Harness;
 
 /// <summary>
 /// The "coord-follower" server kind: a three-member Coord ensemble (HOCON, the harness's options) whose clients
