@@ -182,6 +182,8 @@ public sealed partial class CoordServer : IAsyncDisposable
             _failed.TrySetResult();
         });
         _core.Counters.ObserveBatches(_metrics.BatchDurable);
+        // A member's dropped association (its process died) starts an election now, not after the sync limit.
+        if (parts.Ensemble is { } member) _system.ActorOf(PeerLossHints.Props(_core.Sequencer, member.Peers.Paths), "peer-loss-hints");
         RegisterShutdownTasks(_system);
 
         var address = IPAddress.TryParse(_settings.Client.Host, out var ip)

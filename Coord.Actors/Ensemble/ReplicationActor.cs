@@ -15,6 +15,13 @@ namespace Coord.Actors.Ensemble;
 /// <summary>Where to reach each other member's replication actor (Akka.Remote paths), by member id.</summary>
 public sealed record EnsemblePeers(IReadOnlyDictionary<long, string> Paths);
 
+/// <summary>
+/// A hint from the transport or failure detection that a member is gone (its Akka.Remote association dropped, e.g.
+/// its process died): if it is this member's leader, look for another now instead of after the sync limit.
+/// Never used for safety: a wrong hint costs an election, nothing else.
+/// </summary>
+public sealed record PeerUnreachable(long Member);
+
 /// <summary>Asks the replication actor for an <see cref="EnsembleStatus"/> (srvr, mntr).</summary>
 public sealed record EnsembleStatusQuery
 {
@@ -74,6 +81,7 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
 
         Receive<PeerEnvelope>(m => _core.Step(m.From, m.Message, _clock.MonotonicMs));
         Receive<Tick>(_ => _core.Tick(_clock.MonotonicMs));
+        Receive<PeerUnreachable>(m => _core.PeerUnreachable(m.Member, _clock.MonotonicMs));
         Receive<PersistedOps>(m =>
         {
             long now = _clock.MonotonicMs;
