@@ -146,6 +146,13 @@ public sealed partial class ReplicationCore
         if (m is FollowerInfo info)
         {
             if (info.Seq != 1) return;
+            if (_epochChosen && info.AcceptedEpoch > _epoch)
+            {
+                // It promised a newer epoch to another leader and will refuse ours; a new election picks an
+                // epoch above its promise (otherwise it could never rejoin while this leader lasts).
+                StartLooking(nowMs, $"member {from} accepted epoch {info.AcceptedEpoch}, above this leader's {_epoch}");
+                return;
+            }
             _links.Remove(from);
             var link = new LearnerLink(from, info.LinkId, info.Observer || !_config.IsVoter(from), info.AcceptedEpoch, nowMs) { InSeq = 1 };
             _links[from] = link;
@@ -182,7 +189,11 @@ public sealed partial class ReplicationCore
             case AckNewLeader a when l.Stage == LinkStage.Syncing && a.Epoch == _epoch:
                 l.Acked = Math.Max(l.Acked, a.LastZxid);
                 l.Stage = LinkStage.NewLeaderAcked;
-                if (_established) SendUpToDate(l);
+                if (_established)
+                {
+                    SendUpToDate(l);
+                    UpdateCommit(); // its acks count from now on: they may complete a quorum nothing else would recount
+                }
                 else MaybeEstablish(nowMs);
                 break;
             case Ack a when l.Stage >= LinkStage.Syncing:

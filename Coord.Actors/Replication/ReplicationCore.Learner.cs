@@ -18,6 +18,7 @@ public sealed partial class ReplicationCore
     private long _lastHeardMs;
     private long _linkEpoch;
     private long _lastAckSent;
+    private long _nextFollowerInfoMs;
 
     private void ClearLearnerState()
     {
@@ -34,8 +35,19 @@ public sealed partial class ReplicationCore
         var state = _config.SelfIsObserver ? PeerState.Observing : PeerState.Following;
         ChangeRole(state, leader, _epoch, false, reason);
         _learnerStage = LearnerStage.Connecting;
-        _linkId = NextLinkId();
         _lastHeardMs = nowMs;
+        OpenLink(nowMs);
+    }
+
+    /// <summary>
+    /// A new link to the leader. While no LeaderInfo came back it is opened again every heartbeat: a FollowerInfo
+    /// that reached the leader before it knew it had won was dropped, and nothing else would tell either side.
+    /// </summary>
+    private void OpenLink(long nowMs)
+    {
+        _linkId = NextLinkId();
+        _outSeq = _inSeq = 0;
+        _nextFollowerInfoMs = nowMs + Math.Max(_config.Timing.HeartbeatMs, _config.Timing.ElectionResendMs);
         SendToLeader((id, seq) => new FollowerInfo(id, seq, _acceptedEpoch, _config.SelfIsObserver));
     }
 
@@ -202,5 +214,7 @@ public sealed partial class ReplicationCore
         int limit = _learnerStage == LearnerStage.UpToDate ? timing.SyncLimitMs : timing.InitLimitMs;
         if (nowMs - _lastHeardMs > limit)
             StartLooking(nowMs, $"heard nothing from leader {_leaderId} for {nowMs - _lastHeardMs} ms");
+        else if (_learnerStage == LearnerStage.Connecting && nowMs >= _nextFollowerInfoMs)
+            OpenLink(nowMs);
     }
 }
