@@ -112,7 +112,7 @@ public sealed partial class ReplicationCore
     private void MaybeChooseEpoch()
     {
         if (_epochChosen) return;
-        long max = _acceptedEpoch;
+        long max = _acceptedEpochPromised;
         int voters = _config.SelfIsObserver ? 0 : 1;
         foreach (var link in _links.Values)
         {
@@ -124,6 +124,7 @@ public sealed partial class ReplicationCore
         long epoch = max + 1;
         if (epoch > Journal.JournalOrder.EpochMax) throw new InvalidOperationException("epochs are exhausted");
         _epoch = epoch;
+        _acceptedEpochPromised = epoch;
         Persist(new PersistAcceptedEpoch(epoch), () =>
         {
             _acceptedEpoch = Math.Max(_acceptedEpoch, epoch);
@@ -215,8 +216,11 @@ public sealed partial class ReplicationCore
     {
         if (_epochQuorum || !_epochDurable) return;
         int voters = _config.SelfIsObserver ? 0 : 1;
+        // Only a first promise of this epoch counts (ZooKeeper's epoch ack of -1): a member that had already accepted
+        // it may have promised it to another leader that chose the same number, and two leaders of one epoch must
+        // never both gather a quorum.
         foreach (var link in _links.Values)
-            if (!link.Observer && link.Stage >= LinkStage.EpochAcked) voters++;
+            if (!link.Observer && link.Stage >= LinkStage.EpochAcked && link.AcceptedEpoch < _epoch) voters++;
         if (voters < _quorum) return;
         _epochQuorum = true;
         long epoch = _epoch;

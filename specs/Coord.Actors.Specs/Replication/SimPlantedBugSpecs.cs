@@ -26,6 +26,10 @@ public sealed class SimPlantedBugSpecs(ITestOutputHelper output)
         Assert.Equal("committed lost", FirstViolation(new SimOptions(3, Bug: PlantedBug.CommitWithoutQuorum)).Violation!.Check);
 
     [Fact]
+    public void Acknowledging_before_the_disk_has_it_is_caught() =>
+        Assert.Equal("committed lost", FirstViolation(new SimOptions(3, Bug: PlantedBug.AckBeforeDurable)).Violation!.Check);
+
+    [Fact]
     public void Ignoring_a_truncate_is_caught() =>
         Assert.NotNull(FirstViolation(new SimOptions(3, Bug: PlantedBug.IgnoreTruncate)).Violation);
 }

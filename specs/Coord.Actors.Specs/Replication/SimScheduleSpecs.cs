@@ -22,7 +22,8 @@ public abstract class SimScheduleSpecs(ITestOutputHelper output)
             return;
         }
         int steps = 0, elections = 0, proposed = 0, acked = 0, crashes = 0, partitions = 0, diffs = 0, truncs = 0, snaps = 0;
-        for (int seed = 1; seed <= schedules; seed++)
+        int first = SimSchedules.FirstSeed;
+        for (int seed = first; seed < first + schedules; seed++)
         {
             var outcome = SimRunner.Run(options, seed);
             if (outcome.Violation is not null)
@@ -41,7 +42,7 @@ public abstract class SimScheduleSpecs(ITestOutputHelper output)
             truncs += outcome.Truncs;
             snaps += outcome.Snaps;
         }
-        output.WriteLine($"{options}: {schedules} schedules, {steps} steps, {elections} elections, {proposed} writes proposed, " +
+        output.WriteLine($"{options}: {schedules} schedules (seeds {first}..{first + schedules - 1}), {steps} steps, {elections} elections, {proposed} writes proposed, " +
                          $"{acked} acknowledged, {crashes} crashes, {partitions} partitions, syncs by DIFF {diffs} / TRUNC {truncs} / SNAP {snaps}, violations = 0");
     }
 }
@@ -69,5 +70,9 @@ internal static class SimSchedules
 {
     /// <summary>Schedules per configuration per CI run (COORD_SIM_SCHEDULES overrides, e.g. for a long soak).</summary>
     public static int PerConfiguration =>
-        int.TryParse(Environment.GetEnvironmentVariable("COORD_SIM_SCHEDULES"), out int n) && n > 0 ? n : 2_000;
+        int.TryParse(Environment.GetEnvironmentVariable("COORD_SIM_SCHEDULES"), out int n) && n > 0 ? n : 3_000;
+
+    /// <summary>The first seed (COORD_SIM_FIRST_SEED, default 1): a soak can go on where CI stops.</summary>
+    public static int FirstSeed =>
+        int.TryParse(Environment.GetEnvironmentVariable("COORD_SIM_FIRST_SEED"), out int n) && n > 0 ? n : 1;
 }
