@@ -1,4 +1,5 @@
 using Coord.Actors.Replication;
+using Coord.Actors.Txns;
 
 namespace Coord.Actors.Specs.Replication;
 
@@ -96,6 +97,32 @@ public sealed class CoreRegressionSpecs
         Assert.DoesNotContain(core.TakeEffects(), e => e is PersistCurrentEpoch);
         core.Step(2, new AckEpoch(20, 2, 0, 0, 0), 0);
         Assert.Contains(core.TakeEffects(), e => e is PersistCurrentEpoch { Epoch: 1 });
+    }
+
+    [Fact]
+    public void A_learner_whose_NEWLEADER_ack_completes_a_quorum_gets_the_commit()
+    {
+        var core = ElectedLeader();
+        core.Step(2, new FollowerInfo(20, 1, AcceptedEpoch: 0, Observer: false), 0);
+        core.Persisted(0); // acceptedEpoch 1
+        core.Step(2, new AckEpoch(20, 2, 0, 0, 0), 0);
+        core.Persisted(0); // currentEpoch 1
+        core.Step(2, new AckNewLeader(20, 3, 1, 0), 0);
+        Assert.True(core.Serving);
+        long zxid = (1L << 32) | 1;
+        core.Propose([new SequencedTxn(new TxnHeader(1, 1, zxid, 0), new SetDataTxn("/a", null, 1))], 0);
+        core.Persisted(0); // on the leader's disk; member 2 never acknowledges it
+        core.Step(2, new Pong(20, 9), 0); // a gap: the leader drops member 2's link
+        core.TakeEffects();
+
+        core.Step(3, new FollowerInfo(30, 1, AcceptedEpoch: 0, Observer: false), 0);
+        core.Step(3, new AckEpoch(30, 2, 0, 0, 0), 0);
+        Assert.Contains(core.TakeEffects(), e => e is Send { To: 3, Message: Proposal });
+        core.Step(3, new AckNewLeader(30, 3, 1, zxid), 0); // member 3 holds it on disk: with the leader, a quorum
+        var effects = core.TakeEffects();
+        Assert.Contains(effects, e => e is Apply);
+        Assert.Contains(effects, e => e is Send { To: 3, Message: Commit c } && c.Zxid == zxid);
+        Assert.Equal(zxid, core.CommittedZxid);
     }
 
     [Fact]

@@ -70,7 +70,7 @@ internal static class SimSchedules
 {
     /// <summary>Schedules per configuration per CI run (COORD_SIM_SCHEDULES overrides, e.g. for a long soak).</summary>
     public static int PerConfiguration =>
-        int.TryParse(Environment.GetEnvironmentVariable("COORD_SIM_SCHEDULES"), out int n) && n > 0 ? n : 3_000;
+        int.TryParse(Environment.GetEnvironmentVariable("COORD_SIM_SCHEDULES"), out int n) && n > 0 ? n : 2_000;
 
     /// <summary>The first seed (COORD_SIM_FIRST_SEED, default 1): a soak can go on where CI stops.</summary>
     public static int FirstSeed =>

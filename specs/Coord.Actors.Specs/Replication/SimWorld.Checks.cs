@@ -7,7 +7,7 @@ namespace Coord.Actors.Specs.Replication;
 // 2. committed prefixes agree: the reference grows from the longest committed prefix seen; every member's committed
 //    prefix is a prefix of it; every acknowledged write is in it;
 // 3. nothing committed is lost: a quorum of voters holds the whole reference on disk (journal + snapshot), and no
-//    truncation drops a committed txn from a journal, a disk or a tree;
+//    leader's TRUNC drops a txn committed by its epoch from a journal, a disk or a tree;
 // 4. each member's tree equals a replay of the committed log (digests at equal lengths);
 // 5. epochs on disk never decrease and acceptedEpoch ≥ currentEpoch (checked at each fsync);
 // plus the host contract: the core's last and applied zxids match the journal and the tree the host holds.
@@ -20,6 +20,8 @@ internal sealed partial class SimWorld
     private readonly List<int> _ackedToCheck = new();
     private readonly Dictionary<long, int> _referenceIndex = new();
     private readonly int[] _durableAgree = new int[8];
+    private readonly List<long> _committedInEpoch = new(); // per reference entry: the newest established epoch when it entered
+    private long _newestEstablishedEpoch;
 
     /// <summary>The committed log as far as any member applied it.</summary>
     public SimHistory Reference { get; } = new();
@@ -33,6 +35,7 @@ internal sealed partial class SimWorld
         if (_servingLeader.TryGetValue(epoch, out long other) && other != node.Id)
             throw new SimViolation("one leader per epoch", $"n{node.Id} serves as leader of epoch {epoch}, which n{other} led");
         _servingLeader[epoch] = node.Id;
+        _newestEstablishedEpoch = Math.Max(_newestEstablishedEpoch, epoch);
     }
 
     private void RecordEpochQuorum(SimNode node, long epoch)
@@ -42,10 +45,15 @@ internal sealed partial class SimWorld
         _quorumLeader[epoch] = node.Id;
     }
 
-    private void CheckNoCommittedDropped(SimNode node, SimHistory history, long afterZxid, string where)
+    /// <summary>
+    /// A TRUNC from the leader of epoch <paramref name="leaderEpoch"/> must keep every txn committed by then. A leader
+    /// of an older epoch that has not noticed it is stale may still sync a member that is in no quorum (an observer,
+    /// say) to its own history: that member serves nothing until an established leader syncs it again.
+    /// </summary>
+    private void CheckNoCommittedDropped(SimNode node, SimHistory history, long afterZxid, string where, long leaderEpoch)
     {
         for (int i = history.FirstAfter(afterZxid); i < history.Count && i < Reference.Count; i++)
-            if (SimHistory.Same(history[i], Reference[i]))
+            if (SimHistory.Same(history[i], Reference[i]) && _committedInEpoch[i] <= leaderEpoch)
                 throw new SimViolation("committed lost", $"n{node.Id} truncates its {where} to 0x{afterZxid:x}, dropping committed 0x{history[i].Header.Zxid:x}");
     }
 
@@ -82,6 +90,7 @@ internal sealed partial class SimWorld
                 {
                     _referenceIndex[node.Tree[i].Header.Zxid] = i;
                     Reference.Add(node.Tree[i]);
+                    _committedInEpoch.Add(_newestEstablishedEpoch);
                 }
                 if (node.Tree.DigestAt(committed) != Reference.DigestAt(committed))
                     throw new SimViolation("tree equals replay", $"n{node.Id}: tree digest after {committed} txns differs from the committed log's");

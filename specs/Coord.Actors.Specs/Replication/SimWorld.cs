@@ -35,6 +35,8 @@ internal sealed partial class SimWorld
     private readonly bool[] _held;
     private readonly Dictionary<(long Leader, long Learner), (string Kind, int Txns)> _syncing = new();
     private int _nextWriteId;
+    private long _deliveringEpoch = long.MaxValue;
+    private readonly Dictionary<TruncateLog, long> _truncEpochs = new(ReferenceEqualityComparer.Instance);
 
     public SimNode[] Nodes { get; }
     public long Now { get; private set; }
@@ -188,9 +190,10 @@ internal sealed partial class SimWorld
             case TruncateLog t:
                 if (t.Zxid < node.JournalSnapshotZxid)
                     throw new SimViolation("truncate below snapshot", $"n{node.Id} truncates to 0x{t.Zxid:x} below its snapshot 0x{node.JournalSnapshotZxid:x}");
-                CheckNoCommittedDropped(node, node.Journal, t.Zxid, "journal");
+                _truncEpochs[t] = _deliveringEpoch;
+                CheckNoCommittedDropped(node, node.Journal, t.Zxid, "journal", _deliveringEpoch);
                 node.Journal.CutAfter(t.Zxid);
-                CheckNoCommittedDropped(node, node.Tree, t.Zxid, "tree");
+                CheckNoCommittedDropped(node, node.Tree, t.Zxid, "tree", _deliveringEpoch);
                 node.Tree.CutAfter(t.Zxid);
                 break;
             case InstallSnapshot i:
@@ -228,7 +231,8 @@ internal sealed partial class SimWorld
             case TruncateLog t:
                 if (t.Zxid < node.DurableSnapshotZxid)
                     throw new SimViolation("truncate below snapshot", $"n{node.Id} truncates its disk to 0x{t.Zxid:x} below its snapshot 0x{node.DurableSnapshotZxid:x}");
-                CheckNoCommittedDropped(node, node.Durable, t.Zxid, "disk");
+                _truncEpochs.Remove(t, out long truncEpoch);
+                CheckNoCommittedDropped(node, node.Durable, t.Zxid, "disk", truncEpoch);
                 node.Durable.CutAfter(t.Zxid);
                 break;
             case InstallSnapshot i:
@@ -350,6 +354,8 @@ internal sealed partial class SimWorld
         if (q.Count == 0) return false;
         var m = q.Dequeue();
         Steps++;
+        // The epoch of the leader whose message this is (a TRUNC is judged by what its epoch must hold).
+        _deliveringEpoch = m is Trunc && Node(from).Core is { } sender ? sender.Epoch : long.MaxValue;
         if (_trace is not null && (TraceAll || m is not (Vote or Ping or Pong))) Trace($"n{from} => n{to}: {m}");
         var node = Node(to);
         Call(node, () => node.Core!.Step(from, m, Now));
@@ -372,6 +378,7 @@ internal sealed partial class SimWorld
         Crashes++;
         node.Up = false;
         node.Core = null;
+        foreach (var e in node.Pending.OfType<TruncateLog>()) _truncEpochs.Remove(e);
         node.Pending.Clear();
         node.Journal.Clear();
         node.Tree.Clear();
