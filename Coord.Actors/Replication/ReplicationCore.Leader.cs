@@ -112,7 +112,7 @@ public sealed partial class ReplicationCore
     private void MaybeChooseEpoch()
     {
         if (_epochChosen) return;
-        long max = _acceptedEpoch;
+        long max = _acceptedEpochPromised;
         int voters = _config.SelfIsObserver ? 0 : 1;
         foreach (var link in _links.Values)
         {
@@ -124,6 +124,7 @@ public sealed partial class ReplicationCore
         long epoch = max + 1;
         if (epoch > Journal.JournalOrder.EpochMax) throw new InvalidOperationException("epochs are exhausted");
         _epoch = epoch;
+        _acceptedEpochPromised = epoch;
         Persist(new PersistAcceptedEpoch(epoch), () =>
         {
             _acceptedEpoch = Math.Max(_acceptedEpoch, epoch);
@@ -146,6 +147,13 @@ public sealed partial class ReplicationCore
         if (m is FollowerInfo info)
         {
             if (info.Seq != 1) return;
+            if (_epochChosen && info.AcceptedEpoch > _epoch)
+            {
+                // It promised a newer epoch to another leader and will refuse ours; a new election picks an
+                // epoch above its promise (otherwise it could never rejoin while this leader lasts).
+                StartLooking(nowMs, $"member {from} accepted epoch {info.AcceptedEpoch}, above this leader's {_epoch}");
+                return;
+            }
             _links.Remove(from);
             var link = new LearnerLink(from, info.LinkId, info.Observer || !_config.IsVoter(from), info.AcceptedEpoch, nowMs) { InSeq = 1 };
             _links[from] = link;
@@ -182,7 +190,11 @@ public sealed partial class ReplicationCore
             case AckNewLeader a when l.Stage == LinkStage.Syncing && a.Epoch == _epoch:
                 l.Acked = Math.Max(l.Acked, a.LastZxid);
                 l.Stage = LinkStage.NewLeaderAcked;
-                if (_established) SendUpToDate(l);
+                if (_established)
+                {
+                    SendUpToDate(l);
+                    UpdateCommit(); // its acks count from now on: they may complete a quorum nothing else would recount
+                }
                 else MaybeEstablish(nowMs);
                 break;
             case Ack a when l.Stage >= LinkStage.Syncing:
@@ -204,8 +216,11 @@ public sealed partial class ReplicationCore
     {
         if (_epochQuorum || !_epochDurable) return;
         int voters = _config.SelfIsObserver ? 0 : 1;
+        // Only a first promise of this epoch counts (ZooKeeper's epoch ack of -1): a member that had already accepted
+        // it may have promised it to another leader that chose the same number, and two leaders of one epoch must
+        // never both gather a quorum.
         foreach (var link in _links.Values)
-            if (!link.Observer && link.Stage >= LinkStage.EpochAcked) voters++;
+            if (!link.Observer && link.Stage >= LinkStage.EpochAcked && link.AcceptedEpoch < _epoch) voters++;
         if (voters < _quorum) return;
         _epochQuorum = true;
         long epoch = _epoch;

@@ -18,6 +18,7 @@ public sealed partial class ReplicationCore
     private long _lastHeardMs;
     private long _linkEpoch;
     private long _lastAckSent;
+    private long _nextFollowerInfoMs;
 
     private void ClearLearnerState()
     {
@@ -34,9 +35,20 @@ public sealed partial class ReplicationCore
         var state = _config.SelfIsObserver ? PeerState.Observing : PeerState.Following;
         ChangeRole(state, leader, _epoch, false, reason);
         _learnerStage = LearnerStage.Connecting;
-        _linkId = NextLinkId();
         _lastHeardMs = nowMs;
-        SendToLeader((id, seq) => new FollowerInfo(id, seq, _acceptedEpoch, _config.SelfIsObserver));
+        OpenLink(nowMs);
+    }
+
+    /// <summary>
+    /// A new link to the leader. While no LeaderInfo came back it is opened again every heartbeat: a FollowerInfo
+    /// that reached the leader before it knew it had won was dropped, and nothing else would tell either side.
+    /// </summary>
+    private void OpenLink(long nowMs)
+    {
+        _linkId = NextLinkId();
+        _outSeq = _inSeq = 0;
+        _nextFollowerInfoMs = nowMs + Math.Max(_config.Timing.HeartbeatMs, _config.Timing.ElectionResendMs);
+        SendToLeader((id, seq) => new FollowerInfo(id, seq, _acceptedEpochPromised, _config.SelfIsObserver));
     }
 
     /// <summary>
@@ -102,11 +114,12 @@ public sealed partial class ReplicationCore
 
     private void OnLeaderInfo(LeaderInfo li, long nowMs)
     {
-        if (li.Epoch < _acceptedEpoch)
+        if (li.Epoch < _acceptedEpochPromised)
         {
-            StartLooking(nowMs, $"leader {_leaderId} proposed epoch {li.Epoch}, below the accepted {_acceptedEpoch}");
+            StartLooking(nowMs, $"leader {_leaderId} proposed epoch {li.Epoch}, below the accepted {_acceptedEpochPromised}");
             return;
         }
+        _acceptedEpochPromised = li.Epoch;
         _linkEpoch = li.Epoch;
         _learnerStage = LearnerStage.Syncing;
         long linkId = _linkId;
@@ -134,9 +147,16 @@ public sealed partial class ReplicationCore
     {
         _log.Clear();
         _logGeneration++;
-        _logBase = _lastZxid = _durableZxid = _applied = _truncateFloor = s.Zxid;
-        _committed = Math.Max(_committed, s.Zxid);
-        Persist(new InstallSnapshot(s.Zxid, s.Snapshot), null);
+        _logBase = _lastZxid = _applied = _truncateFloor = s.Zxid;
+        // Not durable until the install is, and not committed until the leader says so (Commit, UpToDate): a leader
+        // that is not yet established snapshots its whole history, which may hold txns no quorum has.
+        _durableZxid = 0;
+        long generation = _logGeneration;
+        long zxid = s.Zxid;
+        Persist(new InstallSnapshot(s.Zxid, s.Snapshot), () =>
+        {
+            if (generation == _logGeneration) _durableZxid = Math.Max(_durableZxid, zxid);
+        });
     }
 
     private void OnProposal(Proposal p, long nowMs)
@@ -153,6 +173,11 @@ public sealed partial class ReplicationCore
         long through = _lastZxid;
         long linkId = _linkId;
         long generation = _logGeneration;
+        if (Bug == PlantedBug.AckBeforeDurable && _learnerStage == LearnerStage.UpToDate)
+        {
+            _lastAckSent = through;
+            SendToLeader((id, seq) => new Ack(id, seq, through));
+        }
         Persist(new AppendLog(p.Txns), () =>
         {
             if (generation == _logGeneration) _durableZxid = Math.Max(_durableZxid, through);
@@ -202,5 +227,7 @@ public sealed partial class ReplicationCore
         int limit = _learnerStage == LearnerStage.UpToDate ? timing.SyncLimitMs : timing.InitLimitMs;
         if (nowMs - _lastHeardMs > limit)
             StartLooking(nowMs, $"heard nothing from leader {_leaderId} for {nowMs - _lastHeardMs} ms");
+        else if (_learnerStage == LearnerStage.Connecting && nowMs >= _nextFollowerInfoMs)
+            OpenLink(nowMs);
     }
 }

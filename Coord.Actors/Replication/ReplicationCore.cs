@@ -31,6 +31,9 @@ public sealed partial class ReplicationCore
     // Durable epochs (updated when the host reports them durable).
     private long _acceptedEpoch;
     private long _currentEpoch;
+    // The highest epoch promised: durable or on its way to disk. Decisions (refusing an older leader, reporting to a
+    // new one, choosing an epoch) use it, so a promise still in the persist queue is kept too.
+    private long _acceptedEpochPromised;
 
     // The log: the window of recent txns (every uncommitted one and at least WindowTxnsMax committed ones),
     // preceded by _logBase (the zxid before _log[0]: a snapshot's or a trimmed entry's).
@@ -58,7 +61,7 @@ public sealed partial class ReplicationCore
         _self = config.SelfId;
         _quorum = config.Quorum;
         _others = config.Members.Select(m => m.Id).Where(id => id != _self).ToArray();
-        _acceptedEpoch = durable.AcceptedEpoch;
+        _acceptedEpoch = _acceptedEpochPromised = durable.AcceptedEpoch;
         _currentEpoch = durable.CurrentEpoch;
         _logBase = durable.TailAfterZxid;
         _truncateFloor = durable.TailAfterZxid;
@@ -283,4 +286,6 @@ internal enum PlantedBug
     CommitWithoutQuorum,
     /// <summary>A learner ignores TRUNC and keeps its divergent tail.</summary>
     IgnoreTruncate,
+    /// <summary>A learner acknowledges a proposal when it arrives, before it is on disk.</summary>
+    AckBeforeDurable,
 }
