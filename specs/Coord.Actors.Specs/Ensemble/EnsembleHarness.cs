@@ -154,10 +154,13 @@ internal sealed class EnsembleHarness : IAsyncDisposable
         var limit = timeout ?? RoleTimeout;
         while (true)
         {
-            var leading = among.Select(m => m.WaitForRoleAsync(r => r.State == PeerState.Leading && r.Serving, Remaining(), "leading and serving")).ToList();
+            using var others = new CancellationTokenSource();
+            var leading = among.Select(m => m.WaitForRoleAsync(r => r.State == PeerState.Leading && r.Serving, Remaining(), "leading and serving", others.Token)).ToList();
             var first = await Task.WhenAny(leading);
             var leader = among.ElementAt(leading.IndexOf(first));
             await first;
+            others.Cancel(); // the waits on the other members end now, not at their timeout
+            await Task.WhenAll(leading).ContinueWith(_ => { }, TaskScheduler.Default);
             try
             {
                 foreach (var m in among.Where(m => m != leader)) await m.WaitFollowingAsync(leader, Remaining());

@@ -192,7 +192,7 @@ internal sealed class EnsembleMember : IConnectionDirectory
     /// Completes with the member's role once it matches (at once if it does now). Fails with the member's current
     /// role if that takes longer than <paramref name="timeout"/>, and at once if the member's core fails.
     /// </summary>
-    public async Task<RoleChanged> WaitForRoleAsync(Func<RoleChanged, bool> match, TimeSpan timeout, string what)
+    public async Task<RoleChanged> WaitForRoleAsync(Func<RoleChanged, bool> match, TimeSpan timeout, string what, CancellationToken cancel = default)
     {
         var seen = new TaskCompletionSource<RoleChanged>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_gate)
@@ -200,10 +200,11 @@ internal sealed class EnsembleMember : IConnectionDirectory
             if (match(_role)) return _role;
             _waiters.Add((match, seen));
         }
-        var first = await Task.WhenAny(seen.Task, Fatal, Task.Delay(timeout));
+        var first = await Task.WhenAny(seen.Task, Fatal, Task.Delay(timeout, cancel));
         if (first == seen.Task) return await seen.Task;
         lock (_gate) _waiters.RemoveAll(w => w.Seen == seen);
         if (first == Fatal) throw new InvalidOperationException($"m{Id} failed while waiting for {what}", await Fatal);
+        cancel.ThrowIfCancellationRequested();
         throw new TimeoutException($"m{Id} was not {what} within {timeout.TotalMilliseconds} ms; it is {this}; ensemble: {_ensemble.Describe()}");
     }
 
