@@ -16,6 +16,7 @@ public sealed partial class ReplicationCore
         ClearLeaderState();
         ClearLearnerState();
         ChangeRole(PeerState.Looking, 0, _epoch, false, reason);
+        _earlyFollowerInfo.Clear();
         _round++;
         _votes.Clear();
         _outOfElection.Clear();

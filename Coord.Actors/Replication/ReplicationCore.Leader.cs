@@ -57,8 +57,14 @@ public sealed partial class ReplicationCore
         _initialLast = _lastZxid;
         _nextPingMs = nowMs + _config.Timing.HeartbeatMs;
         ChangeRole(PeerState.Leading, _self, _epoch, false, $"elected leader in round {_round}");
+        var early = _earlyFollowerInfo.ToList();
+        _earlyFollowerInfo.Clear();
+        foreach (var (from, info) in early) LeaderStep(from, info, nowMs);
         MaybeChooseEpoch();
     }
+
+    /// <summary>Links members opened while this one was still looking (see <see cref="Step"/>).</summary>
+    private readonly Dictionary<long, FollowerInfo> _earlyFollowerInfo = new();
 
     /// <summary>
     /// The leader's own txns (from its sequencer), in zxid order, all in the established epoch. They are journaled

@@ -30,6 +30,7 @@ public sealed partial class ReplicationCore
 
     private void BecomeLearner(long leader, long nowMs, string reason)
     {
+        _earlyFollowerInfo.Clear();
         ClearLeaderState();
         ClearLearnerState();
         var state = _config.SelfIsObserver ? PeerState.Observing : PeerState.Following;

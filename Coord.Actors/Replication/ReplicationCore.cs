@@ -117,6 +117,11 @@ public sealed partial class ReplicationCore
             case LinkMessage m when _state == PeerState.Leading:
                 LeaderStep(from, m, nowMs);
                 break;
+            case FollowerInfo early when _state == PeerState.Looking:
+                // A member that decided before this one did (it saw every vote agree while this one waits out its
+                // finalize time): kept, and taken up if this member becomes the leader, so the link opens at once.
+                _earlyFollowerInfo[from] = early;
+                break;
             case LinkMessage m when _state is PeerState.Following or PeerState.Observing:
                 LearnerStep(from, m, nowMs);
                 break;
