@@ -17,7 +17,7 @@ public sealed partial class ApplierActor
         var req = m.Request;
         var connection = _connections.Find(m.ConnectionId);
         if (connection is null) return; // gone before its handshake was read
-        if (!_serving)
+        if (!_serving || LeaseLost(m.ConnectionId))
         {
             // An ensemble member that is looking or syncing has no state it may serve; the client tries another.
             connection.Close("this member is not serving: it is electing a leader or syncing with one");

@@ -22,6 +22,18 @@ public sealed record TreeSnapshot(long Member, long LinkId, long Zxid, byte[] By
 public sealed partial class ApplierActor
 {
     private bool _serving = true;
+    private Ensemble.ServingLease? _lease;
+
+    /// <summary>
+    /// An ensemble member whose lease ran out (no word from its leader, or a leader from its quorum, within the sync
+    /// limit) answers nothing from its tree: the client's connection is closed and it tries another member.
+    /// </summary>
+    private bool LeaseLost(long connectionId)
+    {
+        if (_lease is null || _lease.Valid) return false;
+        _connections.Find(connectionId)?.Close("this member lost touch with its ensemble's quorum");
+        return true;
+    }
 
     private void ReceiveEnsemble()
     {

@@ -33,6 +33,7 @@ public sealed partial class ApplierActor
         }
         if (!IsSequenced(r.Op))
         {
+            if (LeaseLost(r.ConnectionId)) return;
             // Writes touch the session when the sequencer receives them; reads and pings are reported at the next tick.
             if (!session.Touched && session.ConnectionId == r.ConnectionId)
             {

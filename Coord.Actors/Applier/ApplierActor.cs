@@ -81,6 +81,7 @@ public sealed partial class ApplierActor : ReceiveActor
             _journal = m.Journal;
             _serving = !m.Ensemble;
             _syncThroughLeader = m.Ensemble;
+            _lease = m.Lease;
         });
         ReceiveEnsemble();
     }

@@ -14,7 +14,7 @@ public sealed record Committed(IReadOnlyList<SequencedTxn> Txns)
 }
 
 /// <summary>The peers of the applier, told once right after it is created and before any client can reach it.</summary>
-public sealed record ApplierWiring(IActorRef Sequencer, IActorRef Journal, bool Ensemble = false);
+public sealed record ApplierWiring(IActorRef Sequencer, IActorRef Journal, bool Ensemble = false, Ensemble.ServingLease? Lease = null);
 
 /// <summary>Time passed: the applier passes its sessions' activity and the tick on to the sequencer. Sent by the host's timer.</summary>
 public sealed record TickElapsed

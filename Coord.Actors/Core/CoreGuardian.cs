@@ -102,10 +102,11 @@ public sealed partial class CoreGuardian : ReceiveActor
         var journal = Context.ActorOf(ReplicaJournalActor.Props(parts.Journal, parts.Snapshots, applier, holder, counters,
             parts.Loggers.CreateLogger("Coord.Journal")), "journal");
         var core = new ReplicationCore(ensemble.Config, ensemble.Durable, ensemble.Incarnation, parts.Clock.MonotonicMs);
+        var lease = new ServingLease(parts.Clock);
         var replication = Context.ActorOf(ReplicationActor.Props(core, ensemble.Peers, parts.Clock, settings, holder, applier, journal,
-            thread, parts.Loggers, ensemble.OnRoleChanged, ensemble.OnStatus), "replication");
+            thread, parts.Loggers, ensemble.OnRoleChanged, ensemble.OnStatus, lease), "replication");
         journal.Tell(new ReplicaJournalWiring(replication));
-        applier.Tell(new ApplierWiring(replication, journal, Ensemble: true));
+        applier.Tell(new ApplierWiring(replication, journal, Ensemble: true, lease));
         return new CoreRefs(Self, applier, replication, journal, counters);
     }
 

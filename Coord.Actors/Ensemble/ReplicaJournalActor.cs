@@ -117,7 +117,12 @@ public sealed partial class ReplicaJournalActor : ReceiveActor
                 var store = _snapshots ?? throw new InvalidOperationException("an ensemble member needs a snapshot store");
                 var journal = _journal;
                 var log = _log;
-                RunTree(async () => (await Recovery.TruncateAfterAsync(store, journal, t.Zxid, log)).Tree);
+                RunTree(async () =>
+                {
+                    // The journal keeps txns through the cut that are not committed yet; the tree takes only what was applied.
+                    var cut = await Recovery.TruncateAfterAsync(store, journal, t.Zxid, log);
+                    return cut.LastZxid <= t.TreeThroughZxid ? cut.Tree : Recovery.Rebuild(store, journal, t.TreeThroughZxid, log).Tree;
+                });
                 return;
             }
             case InstallSnapshot s:

@@ -57,6 +57,7 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
     private readonly Dictionary<long, ActorSelection> _peers = new();
     private readonly Action<RoleChanged>? _onRoleChanged;
     private readonly Action<EnsembleStatus>? _onStatus;
+    private readonly ServingLease? _lease;
     private IActorRef? _sequencer;
     private long _elections;
 
@@ -64,8 +65,9 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
 
     public ReplicationActor(ReplicationCore core, EnsemblePeers peers, IClock clock, CoordSettings settings, TreeHolder tree,
         IActorRef applier, IActorRef journal, CoreThreadGuard thread, ILoggerFactory loggers, Action<RoleChanged>? onRoleChanged = null,
-        Action<EnsembleStatus>? onStatus = null)
+        Action<EnsembleStatus>? onStatus = null, ServingLease? lease = null)
     {
+        _lease = lease;
         _onRoleChanged = onRoleChanged;
         _onStatus = onStatus;
         _core = core;
@@ -106,8 +108,8 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
 
     public static Props Props(ReplicationCore core, EnsemblePeers peers, IClock clock, CoordSettings settings, TreeHolder tree,
         IActorRef applier, IActorRef journal, CoreThreadGuard thread, ILoggerFactory loggers, Action<RoleChanged>? onRoleChanged = null,
-        Action<EnsembleStatus>? onStatus = null) =>
-        Akka.Actor.Props.Create(() => new ReplicationActor(core, peers, clock, settings, tree, applier, journal, thread, loggers, onRoleChanged, onStatus))
+        Action<EnsembleStatus>? onStatus = null, ServingLease? lease = null) =>
+        Akka.Actor.Props.Create(() => new ReplicationActor(core, peers, clock, settings, tree, applier, journal, thread, loggers, onRoleChanged, onStatus, lease))
             .WithDispatcher(CoreConfig.CoreDispatcherId);
 
     /// <summary>A failing sequencer is a broken invariant: the core guardian stops the server.</summary>
@@ -141,6 +143,7 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
         {
             bool handled = base.AroundReceive(receive, message);
             Execute();
+            _lease?.Set(_core.ServingLeaseUntilMs);
             return handled;
         }
         finally { _thread.Exit(); }

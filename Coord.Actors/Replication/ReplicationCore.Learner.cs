@@ -141,7 +141,7 @@ public sealed partial class ReplicationCore
             throw new InvalidOperationException($"leader {_leaderId} asked to truncate to 0x{t.Zxid:x}, below what this member can (0x{_truncateFloor:x})");
         if (t.Zxid >= _lastZxid || Bug == PlantedBug.IgnoreTruncate) return;
         TruncateWindow(t.Zxid);
-        Persist(new TruncateLog(t.Zxid), null);
+        Persist(new TruncateLog(t.Zxid, _applied), null); // _applied is min(applied, cut) now
     }
 
     private void OnSnap(Snap s)

@@ -90,6 +90,27 @@ public sealed partial class ReplicationCore
     public long AppliedZxid => _applied;
     public ReplicationConfig Config => _config;
 
+    /// <summary>
+    /// Until when this member may still answer reads from its own tree: a learner heard from its leader, a leader from a
+    /// quorum (itself included), within the sync limit. Past it, the member has lost touch: it may be the stale side of
+    /// a partition or have been paused, and serves nothing until the core looks again. 0 while not serving.
+    /// </summary>
+    public long ServingLeaseUntilMs
+    {
+        get
+        {
+            if (!_serving) return 0;
+            if (_state != PeerState.Leading) return _lastHeardMs + _config.Timing.SyncLimitMs;
+            var heard = new List<long>(_config.VoterCount);
+            if (!_config.SelfIsObserver) heard.Add(long.MaxValue - _config.Timing.SyncLimitMs);
+            foreach (var l in _links.Values)
+                if (!l.Observer && l.Stage == LinkStage.Synced) heard.Add(l.LastHeardMs);
+            if (heard.Count < _quorum) return 0;
+            heard.Sort();
+            return heard[heard.Count - _quorum] + _config.Timing.SyncLimitMs;
+        }
+    }
+
     /// <summary>Hands over what was decided since the last call, in order.</summary>
     public List<ReplicationEffect> TakeEffects()
     {

@@ -27,8 +27,12 @@ public sealed record AppendLog(IReadOnlyList<SequencedTxn> Txns) : ReplicationEf
     public override string ToString() => $"append {Txns.Count} txns through 0x{Txns[^1].Header.Zxid:x}";
 }
 
-/// <summary>Drop every txn after <see cref="Zxid"/> from the journal, and rebuild the tree to match.</summary>
-public sealed record TruncateLog(long Zxid) : ReplicationEffect;
+/// <summary>
+/// Drop every txn after <see cref="Zxid"/> from the journal, and rebuild the tree from what is left through
+/// <see cref="TreeThroughZxid"/> (what this member had applied, at most <see cref="Zxid"/>): the tree holds only
+/// committed txns, so journaled ones not yet committed are not replayed into it.
+/// </summary>
+public sealed record TruncateLog(long Zxid, long TreeThroughZxid) : ReplicationEffect;
 
 /// <summary>Replace journal and tree with the leader's snapshot at <see cref="Zxid"/>; later appends follow it.</summary>
 public sealed record InstallSnapshot(long Zxid, object Snapshot) : ReplicationEffect;

@@ -193,8 +193,11 @@ internal sealed partial class SimWorld
                 _truncEpochs[t] = _deliveringEpoch;
                 CheckNoCommittedDropped(node, node.Journal, t.Zxid, "journal", _deliveringEpoch);
                 node.Journal.CutAfter(t.Zxid);
-                CheckNoCommittedDropped(node, node.Tree, t.Zxid, "tree", _deliveringEpoch);
-                node.Tree.CutAfter(t.Zxid);
+                if (t.TreeThroughZxid > t.Zxid)
+                    throw new SimViolation("truncate", $"n{node.Id} rebuilds its tree through 0x{t.TreeThroughZxid:x}, past the cut 0x{t.Zxid:x}");
+                CheckNoCommittedDropped(node, node.Tree, t.TreeThroughZxid, "tree", _deliveringEpoch);
+                // As the host does: the journal through the cut, the tree rebuilt from it through what was applied.
+                node.Tree.CutAfter(t.TreeThroughZxid);
                 break;
             case InstallSnapshot i:
                 var snap = (SimSnapshot)i.Snapshot;
