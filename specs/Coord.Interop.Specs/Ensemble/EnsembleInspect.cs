@@ -64,9 +64,10 @@ internal static partial class EnsembleInspect
     }
 
     /// <summary>
-    /// Reads <paramref name="root"/> on every running member and asserts they all serve the same tree; returns it.
+    /// Reads <paramref name="root"/> on every running member (each after a sync) and asserts they all serve the same
+    /// tree; returns each member's view.
     /// </summary>
-    public static async Task<SortedDictionary<string, string>> SameTreeOnEveryMemberAsync(EnsembleProcesses ensemble, string root)
+    public static async Task<List<(int Id, SortedDictionary<string, string> Tree)>> SameTreeOnEveryMemberAsync(EnsembleProcesses ensemble, string root)
     {
         var views = new List<(int Id, SortedDictionary<string, string> Tree)>();
         foreach (var m in ensemble.Members.Where(m => m.Running)) views.Add((m.Id, await ReadTreeAsync(m, root)));
@@ -80,7 +81,7 @@ internal static partial class EnsembleInspect
                 $"member {id} serves a different {root} than member {first.Id}: lacks [{string.Join(", ", missing)}], " +
                 $"has extra [{string.Join(", ", extra)}], differs at [{string.Join(", ", differ)}]\n{ensemble.Describe()}");
         }
-        return first.Tree;
+        return views;
     }
 
     /// <summary>`coord journal dump DIR` on a stopped member's data folder: one line per txn.</summary>

@@ -233,10 +233,13 @@ internal sealed class EnsembleWriters : IAsyncDisposable
         await Task.WhenAll(All.Select(w => w.Finished)).WaitAsync(EnsembleInspect.CallTimeout + TimeSpan.FromSeconds(10));
     }
 
-    /// <summary>The longest gap between consecutive acknowledgements (over all writers) at or after <paramref name="fromTicks"/>.</summary>
-    public TimeSpan LongestPauseAfter(long fromTicks)
+    /// <summary>
+    /// The longest gap between consecutive acknowledgements (over all writers) from <paramref name="fromTicks"/> (a fault)
+    /// to <paramref name="toTicks"/>: what a user sees as the service's pause.
+    /// </summary>
+    public TimeSpan LongestPause(long fromTicks, long toTicks)
     {
-        var ticks = All.SelectMany(w => w.AckTicks).Where(t => t >= fromTicks).Order().Prepend(fromTicks).ToList();
+        var ticks = All.SelectMany(w => w.AckTicks).Where(t => t >= fromTicks && t <= toTicks).Order().Prepend(fromTicks).ToList();
         long longest = 0;
         for (int i = 1; i < ticks.Count; i++) longest = Math.Max(longest, ticks[i] - ticks[i - 1]);
         return Stopwatch.GetElapsedTime(0, longest);
