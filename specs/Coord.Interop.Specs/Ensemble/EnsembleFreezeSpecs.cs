@@ -85,6 +85,7 @@ public sealed class EnsembleFreezeSpecs(ITestOutputHelper output)
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"after SIGCONT member {leader.Id} said '{stepDown.State}' after {stepDownMs:0} ms and served as a follower after {rejoinMs:0} ms; " +
             $"its client: {reads}; writes {oldWrites}"));
+        EnsembleInspect.DescribeIfVerbose(output, ensemble);
         Assert.True(reads.Stale.Count == 0,
             $"the old leader's client read the old value after the resume:\n{string.Join("\n", reads.Stale)}\n{ensemble.Describe()}");
 

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Coord.Client;
 using Coord.Interop.Specs.Harness;
+using Xunit.Abstractions;
 
 namespace Coord.Interop.Specs.Ensemble;
 
@@ -116,6 +117,12 @@ internal static partial class EnsembleInspect
             throw new TimeoutException($"members {string.Join(",", among.Select(m => m.Id))} elected no leader above epoch {epochAbove} " +
                                        $"within {timeout.TotalSeconds:0} s\n{ensemble.Describe()}");
         }
+    }
+
+    /// <summary>With ENSEMBLE_SPEC_VERBOSE=1, writes every member's output tail (role lines, elections) to the spec's output.</summary>
+    public static void DescribeIfVerbose(ITestOutputHelper output, EnsembleProcesses ensemble)
+    {
+        if (Environment.GetEnvironmentVariable("ENSEMBLE_SPEC_VERBOSE") == "1") output.WriteLine(ensemble.Describe());
     }
 
     /// <summary>Waits for a role line of <paramref name="m"/> that matches, with a timeout that names what was awaited.</summary>

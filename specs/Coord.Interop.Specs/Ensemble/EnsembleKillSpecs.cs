@@ -81,7 +81,7 @@ public sealed class EnsembleKillSpecs(ITestOutputHelper output)
             Assert.True(problems.Count == 0, $"after kill -9 of the {what}:\n{string.Join("\n", problems)}\n{ensemble.Describe()}");
         }
 
-        if (Environment.GetEnvironmentVariable("ENSEMBLE_SPEC_VERBOSE") == "1") output.WriteLine(ensemble.Describe());
+        EnsembleInspect.DescribeIfVerbose(output, ensemble);
         var acked = writers.All.Sum(w => w.Acked);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"kill -9 of the {what}: pause in acknowledged writes {pauseMs:0} ms (longest gap over {Writers} writers from the kill until each had 20 more), " +

@@ -76,6 +76,7 @@ public sealed class EnsemblePartitionSpecs(ITestOutputHelper output)
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"the old leader's writer: last acknowledgement {Stopwatch.GetElapsedTime(cutAt, lastBeforeHeal).TotalMilliseconds:0} ms after the cut; " +
             $"partition held {Stopwatch.GetElapsedTime(cutAt, healAt).TotalMilliseconds:0} ms"));
+        EnsembleInspect.DescribeIfVerbose(output, ensemble);
         Assert.True(lateAcks.Count == 0,
             $"the minority leader acknowledged {lateAcks.Count} writes more than the sync limit ({TickMs * SyncLimit} ms) after the cut, " +
             $"at +{string.Join(", +", lateAcks.Select(ms => ms.ToString("0", CultureInfo.InvariantCulture)))} ms\n{ensemble.Describe()}");
