@@ -65,13 +65,16 @@ internal static partial class EnsembleInspect
     }
 
     /// <summary>
-    /// Reads <paramref name="root"/> on every running member (each after a sync) and asserts they all serve the same
-    /// tree; returns each member's view.
+    /// Reads <paramref name="root"/> on every member (each after a sync; all must be running) and asserts they all serve
+    /// the same tree; returns each member's view.
     /// </summary>
     public static async Task<List<(int Id, SortedDictionary<string, string> Tree)>> SameTreeOnEveryMemberAsync(EnsembleProcesses ensemble, string root)
     {
+        var exited = ensemble.Members.Where(m => !m.Running).ToList();
+        Assert.True(exited.Count == 0, $"member(s) {string.Join(", ", exited.Select(m => $"{m.Id} (exit {(m.Process?.Exited.IsCompleted == true ? m.Process.Exited.Result : -1)})"))} " +
+                                       $"are not running when every member should serve {root}\n{ensemble.Describe()}");
         var views = new List<(int Id, SortedDictionary<string, string> Tree)>();
-        foreach (var m in ensemble.Members.Where(m => m.Running)) views.Add((m.Id, await ReadTreeAsync(m, root)));
+        foreach (var m in ensemble.Members) views.Add((m.Id, await ReadTreeAsync(m, root)));
         var first = views[0];
         foreach (var (id, tree) in views.Skip(1))
         {
