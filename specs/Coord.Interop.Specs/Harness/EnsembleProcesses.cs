@@ -22,7 +22,11 @@ internal sealed partial class EnsembleMember(int id, string dir, int clientPort,
     public int ClientPort { get; } = clientPort;
     public int PeerPort { get; } = peerPort;
     public int ElectionPort { get; } = electionPort;
-    public string HostPort => $"127.0.0.1:{ClientPort}";
+    /// <summary>The address the member binds its client and peer ports to (loopback unless placed in a network namespace).</summary>
+    public string Address { get; init; } = "127.0.0.1";
+    /// <summary>The network namespace the member runs in (`ip netns exec NS dotnet coord.dll ...`), or null for the caller's.</summary>
+    public string? NetNamespace { get; init; }
+    public string HostPort => $"{Address}:{ClientPort}";
     public ChildProcess? Process { get; private set; }
     public MemberRole? Role { get; private set; }
     public bool Running => Process is { Exited.IsCompleted: false };
@@ -36,7 +40,10 @@ internal sealed partial class EnsembleMember(int id, string dir, int clientPort,
     public async Task StartAsync()
     {
         Role = null;
-        var process = ChildProcess.Start("dotnet", [RepoPaths.CoordDll, "serve", "--config", ConfigFile], Dir);
+        // `ip netns exec` execs the command in place, so the pid is dotnet's and signals reach the server itself.
+        var process = NetNamespace is { } ns
+            ? ChildProcess.Start("ip", ["netns", "exec", ns, "dotnet", RepoPaths.CoordDll, "serve", "--config", ConfigFile], Dir)
+            : ChildProcess.Start("dotnet", [RepoPaths.CoordDll, "serve", "--config", ConfigFile], Dir);
         Process = process;
         await process.WaitForLineAsync(l => ListeningLine().IsMatch(l), TimeSpan.FromSeconds(30), $"member {Id} to listen");
         _pump = PumpRolesAsync(process);
@@ -90,6 +97,21 @@ internal sealed partial class EnsembleMember(int id, string dir, int clientPort,
     {
         if (Process is { } p) Posix.Signal(p.Pid, 9);
     }
+
+    /// <summary>SIGSTOP: the process freezes with its sockets open, as a long GC pause or a stalled VM would.</summary>
+    public void Freeze()
+    {
+        if (Process is { } p) Posix.Signal(p.Pid, SigStop);
+    }
+
+    /// <summary>SIGCONT after <see cref="Freeze"/>.</summary>
+    public void Thaw()
+    {
+        if (Process is { } p) Posix.Signal(p.Pid, SigCont);
+    }
+
+    private const int SigStop = 19;
+    private const int SigCont = 18;
 
     public async Task WaitExitedAsync()
     {
@@ -158,7 +180,40 @@ internal sealed class EnsembleProcesses : IAsyncDisposable
         return ensemble;
     }
 
-    private static void WriteZooCfg(EnsembleMember m, List<EnsembleMember> members, int tickMs, int initLimit, int syncLimit)
+    /// <summary>
+    /// Starts members from zoo.cfg files as <paramref name="layout"/> says: where each member lives (address and network
+    /// namespace) and extra zoo.cfg lines (e.g. maxSessionTimeout).
+    /// </summary>
+    public static async Task<EnsembleProcesses> StartAsync(EnsembleLayout layout)
+    {
+        var root = TempDir.Create("ensemble");
+        var members = new List<EnsembleMember>();
+        for (int id = 1; id <= layout.Count; id++)
+        {
+            var (address, ns) = layout.Place?.Invoke(id) ?? ("127.0.0.1", null);
+            members.Add(new EnsembleMember(id, Path.Combine(root, $"m{id}"), Net.FreePort(), Net.FreePort(), Net.FreePort())
+                { Address = address, NetNamespace = ns });
+        }
+        foreach (var m in members)
+        {
+            Directory.CreateDirectory(m.DataDir);
+            WriteZooCfg(m, members, layout.TickMs, layout.InitLimit, layout.SyncLimit, layout.ZooCfgExtra);
+        }
+        var ensemble = new EnsembleProcesses(root, members);
+        try
+        {
+            await Task.WhenAll(members.Select(m => m.StartAsync()));
+        }
+        catch
+        {
+            await ensemble.DisposeAsync();
+            throw;
+        }
+        return ensemble;
+    }
+
+    private static void WriteZooCfg(EnsembleMember m, List<EnsembleMember> members, int tickMs, int initLimit, int syncLimit,
+        IReadOnlyList<string>? extra = null)
     {
         File.WriteAllText(Path.Combine(m.DataDir, "myid"), $"{m.Id}\n");
         var cfg = new StringBuilder();
@@ -167,11 +222,12 @@ internal sealed class EnsembleProcesses : IAsyncDisposable
         cfg.AppendLine(CultureInfo.InvariantCulture, $"syncLimit={syncLimit}");
         cfg.AppendLine(CultureInfo.InvariantCulture, $"dataDir={m.DataDir}");
         cfg.AppendLine(CultureInfo.InvariantCulture, $"clientPort={m.ClientPort}");
-        cfg.AppendLine("clientPortAddress=127.0.0.1");
+        cfg.AppendLine(CultureInfo.InvariantCulture, $"clientPortAddress={m.Address}");
         cfg.AppendLine("4lw.commands.whitelist=*");
         cfg.AppendLine("admin.enableServer=false");
+        foreach (var line in extra ?? []) cfg.AppendLine(line);
         foreach (var o in members)
-            cfg.AppendLine(CultureInfo.InvariantCulture, $"server.{o.Id}=127.0.0.1:{o.PeerPort}:{o.ElectionPort};{o.ClientPort}");
+            cfg.AppendLine(CultureInfo.InvariantCulture, $"server.{o.Id}={o.Address}:{o.PeerPort}:{o.ElectionPort};{o.ClientPort}");
         m.ConfigFile = Path.Combine(m.Dir, "zoo.cfg");
         File.WriteAllText(m.ConfigFile, cfg.ToString());
     }
@@ -234,7 +290,7 @@ internal sealed class EnsembleProcesses : IAsyncDisposable
         }
     }
 
-    public Task<string> SrvrAsync(EnsembleMember m) => Net.FourLetterWordAsync("127.0.0.1", m.ClientPort, "srvr");
+    public Task<string> SrvrAsync(EnsembleMember m) => Net.FourLetterWordAsync(m.Address, m.ClientPort, "srvr");
 
     public string Describe() => string.Join("\n", Members.Select(m => $"=== member {m.Id} (role {m.Role})\n{m.Describe()}"));
 
@@ -246,4 +302,14 @@ internal sealed class EnsembleProcesses : IAsyncDisposable
         }
         TempDir.Delete(_root);
     }
+}
+
+/// <summary>
+/// How <see cref="EnsembleProcesses.StartAsync(EnsembleLayout)"/> lays out an ensemble: member count, ZooKeeper's timing,
+/// extra zoo.cfg lines, and where member N lives (address, network namespace; loopback and none by default).
+/// </summary>
+internal sealed record EnsembleLayout(int Count = 3, int TickMs = 200, int InitLimit = 10, int SyncLimit = 5)
+{
+    public IReadOnlyList<string> ZooCfgExtra { get; init; } = [];
+    public Func<int, (string Address, string? Namespace)>? Place { get; init; }
 }
