@@ -26,6 +26,13 @@ public sealed partial class ApplierActor
     {
         if (!_sessions.TryGetValue(r.SessionId, out var session))
             return; // the session ended while the request was on its way; its connection is being closed
+        if (!_serving)
+        {
+            // A request that was on its way when this ensemble member stopped serving: taken, it could never be answered
+            // and would hold every later request of the session behind it. The client learns on its next connection.
+            _connections.Find(r.ConnectionId)?.Close("this member is not serving: it is electing a leader or syncing with one");
+            return;
+        }
         if (session.Closing)
         {
             Answer(session, r, ErrorCode.SessionExpired, null);
