@@ -156,13 +156,13 @@ public static class Failover
             await writers.WaitForExitAsync(ct);
             await errPump;
             figures["killed_member"] = leader.Id;
-            var json = Json(server, round, figures, doc.RootElement.GetProperty("examples").GetRawText(), null);
+            var json = Json(server, round, figures, doc.RootElement.GetRawText(), null);
             return new FailoverResult(server, round, figures, null, json);
         }
         catch (Exception e) when (!ct.IsCancellationRequested && e is InvalidOperationException or TimeoutException or IOException
                                       or System.ComponentModel.Win32Exception or JsonException)
         {
-            return new FailoverResult(server, round, figures, e.Message, Json(server, round, figures, "[]", e.Message.Split('\n')[0]));
+            return new FailoverResult(server, round, figures, e.Message, Json(server, round, figures, "null", e.Message.Split('\n')[0]));
         }
         finally
         {
@@ -219,7 +219,8 @@ public static class Failover
         while (await reader.ReadLineAsync(CancellationToken.None) is { } line) tail.Add(line);
     }
 
-    private static string Json(string server, int round, Dictionary<string, double> figures, string examples, string? failure)
+    /// <summary>One json line per run: the figures, and the writers' own result line (per-writer resume times, examples of lost writes).</summary>
+    private static string Json(string server, int round, Dictionary<string, double> figures, string writersResult, string? failure)
     {
         using var stream = new MemoryStream();
         using (var j = new Utf8JsonWriter(stream))
@@ -229,8 +230,8 @@ public static class Failover
             j.WriteString("server", server);
             j.WriteNumber("round", round);
             foreach (var (name, value) in figures.OrderBy(f => f.Key, StringComparer.Ordinal)) j.WriteNumber(name, value);
-            j.WritePropertyName("examples");
-            j.WriteRawValue(examples);
+            j.WritePropertyName("writers");
+            j.WriteRawValue(writersResult);
             if (failure is null) j.WriteNull("failure"); else j.WriteString("failure", failure);
             j.WriteEndObject();
         }
