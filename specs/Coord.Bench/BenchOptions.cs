@@ -54,6 +54,21 @@ public sealed record BenchOptions
     public bool Smoke { get; init; }
 
     /// <summary>
+    /// Members per server in --compare and --failover (0: one standalone server each). Each side is an ensemble of
+    /// this many members started from zoo.cfg files (<see cref="Coord.Bench.Ensemble"/>).
+    /// </summary>
+    public int Ensemble { get; init; }
+
+    /// <summary>--failover: kill -9 the leader of each ensemble under kazoo writers and compare the pauses.</summary>
+    public bool Failover { get; init; }
+
+    /// <summary>--failover: kazoo writer sessions.</summary>
+    public int Writers { get; init; } = 8;
+
+    /// <summary>The basic workloads an ensemble compare runs unless --workloads says otherwise (issue 12's targets).</summary>
+    public static readonly IReadOnlyList<Workload> EnsembleWorkloads = [Workload.Create, Workload.Set, Workload.Get, Workload.Mixed];
+
+    /// <summary>
     /// --smoke: every workload and driver, tiny: 1 round, 1 s, small N. Checks the harness works, not speed.
     /// Options after it still apply.
     /// </summary>
@@ -75,7 +90,8 @@ public sealed record BenchOptions
     };
     public const string Usage = """
         usage: coord-bench --server HOST:PORT [--server-pid PID] [options]
-               coord-bench --compare [--rounds R] [--zk-force-sync yes|no] [--zk-heap-mib M] [--coord-dll PATH] [options]
+               coord-bench --compare [--ensemble N] [--rounds R] [--zk-force-sync yes|no] [--zk-heap-mib M] [--coord-dll PATH] [options]
+               coord-bench --failover [--ensemble N] [--writers W] [--rounds R] [--coord-dll PATH] [--markdown]
 
         options:
           --clients C            connections, one session each (default 4)
@@ -99,14 +115,22 @@ public sealed record BenchOptions
           --watch-sessions N     watches1m: sessions they are spread over (default 100)
           --markdown             --compare: also print the table as Markdown
           --smoke                tiny run of everything (1 round, 0.5 s, small N, all drivers, 2x8); later options override
+          --ensemble N           --compare/--failover: each server is an ensemble of N members (odd, >= 3) started
+                                 from zoo.cfg files; --compare then runs create,set,get,mixed (exists too if asked)
+          --failover             kill -9 each ensemble's leader under kazoo writers: pause and lost writes, ZooKeeper
+                                 vs Coord (--ensemble 3 unless given); --warmup-seconds = writing before the kill
+                                 (default 3), --seconds = writing after every writer resumed (default 2)
+          --writers N            --failover: kazoo writer sessions (default 8)
         """;
 
     public static BenchOptions Parse(IReadOnlyList<string> args)
     {
         var o = args.Contains("--smoke") ? SmokeDefaults : new BenchOptions();
+        var given = new HashSet<string>();
         for (int i = 0; i < args.Count; i++)
         {
             string name = args[i];
+            given.Add(name);
             string Value()
             {
                 if (i + 1 >= args.Count) throw new OptionException($"{name} needs a value");
@@ -140,21 +164,48 @@ public sealed record BenchOptions
                 "--zk-heap-mib" => o with { ZooKeeperHeapMib = PositiveInt(name, Value()) },
                 "--coord-dll" => o with { CoordDll = Value() },
                 "--threads" => o with { Threads = true },
+                "--ensemble" => o with { Ensemble = EnsembleSize(Value()) },
+                "--failover" => o with { Failover = true },
+                "--writers" => o with { Writers = PositiveInt(name, Value()) },
                 "-h" or "--help" => throw new OptionException(""),
                 _ => throw new OptionException($"unknown option {name}"),
             };
         }
 
+        if (o.Failover)
+        {
+            if (o.Compare || o.Server is not null) throw new OptionException("--failover starts its own ensembles; drop --compare and --server");
+            o = o with
+            {
+                Ensemble = o.Ensemble > 0 ? o.Ensemble : 3,
+                WarmupSeconds = given.Contains("--warmup-seconds") ? o.WarmupSeconds : o.Smoke ? 1 : 3,
+                Seconds = given.Contains("--seconds") ? o.Seconds : o.Smoke ? 0.5 : 2,
+            };
+            if (o.WarmupSeconds < 0.5) throw new OptionException("--failover needs --warmup-seconds of at least 0.5 (writing before the kill)");
+            return o;
+        }
+        if (o.Ensemble > 0)
+        {
+            if (!o.Compare) throw new OptionException("--ensemble goes with --compare or --failover");
+            if (!given.Contains("--workloads")) o = o with { Workloads = EnsembleWorkloads };
+            var single = o.Workloads.Where(w => !w.IsBasic()).ToList();
+            if (single.Count > 0)
+                throw new OptionException($"--ensemble runs create,set,get,exists,mixed only, not {string.Join(",", single.Select(w => w.Name()))}");
+        }
         if (o.Compare && o.Server is not null)
             throw new OptionException("--compare starts its own servers; drop --server");
         if (!o.Compare && o.Server is null)
-            throw new OptionException("--server HOST:PORT is required (or use --compare)");
+            throw new OptionException("--server HOST:PORT is required (or use --compare or --failover)");
         if (o.Shapes.Any(sh => sh.Clients > 4096))
             throw new OptionException("at most 4096 clients per shape");
         if (o.ValueBytes > 1_000_000)
             throw new OptionException("--value-bytes must stay below jute.maxbuffer (1,048,575 bytes with headers)");
         return o;
     }
+
+    private static int EnsembleSize(string value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= 3 && n % 2 == 1 && n <= 7
+            ? n : throw new OptionException($"--ensemble expects an odd member count from 3 to 7, got '{value}'");
 
     private static int PositiveInt(string name, string value) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0

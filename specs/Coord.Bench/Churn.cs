@@ -14,7 +14,7 @@ public static class Churn
         var window = new MeasureWindow(
             t0 + (long)(o.WarmupSeconds * Stopwatch.Frequency),
             t0 + (long)((o.WarmupSeconds + o.Seconds) * Stopwatch.Frequency));
-        var proc = new ProcWindow(target.Pid);
+        var proc = new ProcWindow(target.Pids);
         var tallies = new ClientTally[shape.Clients];
         var errors = new Dictionary<string, long>();
         var loops = new Task[shape.Clients];

@@ -15,14 +15,14 @@ public static class ClientDriver
     {
         var (layout, value) = await Setup.PrepareAsync(target, workload, shape.Clients, o, ct);
         var clients = new List<CoordClient>(shape.Clients);
-        var proc = new ProcWindow(target.Pid);
+        var proc = new ProcWindow(target.Pids);
         var workers = new List<Worker>();
         string? failure = null;
         try
         {
             var options = new CoordClientOptions { SessionTimeout = TimeSpan.FromMilliseconds(BenchConnection.SessionTimeoutMs) };
             for (int i = 0; i < shape.Clients; i++)
-                clients.Add(await CoordClient.ConnectAsync(target.EndPoint.ToString()!, options, ct));
+                clients.Add(await CoordClient.ConnectAsync(target.ConnectString, options, ct));
 
             long t0 = Stopwatch.GetTimestamp();
             var window = new MeasureWindow(

@@ -26,24 +26,33 @@ public static class Compare
         Console.WriteLine($"# zookeeper: /usr/share/java/zookeeper.jar, forceSync={(o.ZooKeeperForceSync ? "yes" : "no")}, -Xmx{o.ZooKeeperHeapMib}m, maxClientCnxns=0");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"# jute.maxbuffer (zookeeper) = coord.client.frame-bytes-max (coord) = {frameBytesMax}{(frameBytesMax != DefaultFrameBytesMax ? " (raised for large1m)" : " (default)")}"));
+        if (o.Ensemble > 0)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"# ensembles of {o.Ensemble} members each from zoo.cfg (tickTime {Ensemble.TickMs}, initLimit {Ensemble.InitLimitTicks}, syncLimit {Ensemble.SyncLimitTicks}); clients given every member (raw: client i on member i mod {o.Ensemble}); cpu_us/op and rss_mib summed over the members"));
+        }
         Console.WriteLine($"# {Environment.ProcessorCount} cores shared by both servers and this load generator");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"# {plan.Count} rows × 2 servers × {o.Rounds} round(s); {o.Seconds:0.#} s measured + {o.WarmupSeconds:0.#} s warm-up per request run"));
 
-        Task<ServerProcess> StartAsync(string server) => server == "zookeeper"
-            ? ServerProcess.StartZooKeeperAsync(o.ZooKeeperForceSync, frameBytesMax, o.ZooKeeperHeapMib, ct)
-            : ServerProcess.StartCoordAsync(coordDll, frameBytesMax, ct);
+        async Task<IServerSet> StartAsync(string server)
+        {
+            if (o.Ensemble > 0)
+                return await Ensemble.StartAsync(server, new Ensemble.Settings(o.Ensemble, coordDll, o.ZooKeeperForceSync, o.ZooKeeperHeapMib), ct);
+            return server == "zookeeper"
+                ? await ServerProcess.StartZooKeeperAsync(o.ZooKeeperForceSync, frameBytesMax, o.ZooKeeperHeapMib, ct)
+                : await ServerProcess.StartCoordAsync(coordDll, frameBytesMax, ct);
+        }
 
         var results = new List<RunResult>();
         await using (var zk = await StartAsync("zookeeper"))
         await using (var coord = await StartAsync("coord"))
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"# zookeeper pid {zk.Pid} on {zk.EndPoint} (serving {zk.StartToServingMs:0} ms after start); coord pid {coord.Pid} on {coord.EndPoint} (serving {coord.StartToServingMs:0} ms after start)"));
+            Console.WriteLine($"# {Describe(zk)}; {Describe(coord)}");
             var shared = new Dictionary<string, Target>
             {
-                ["zookeeper"] = new(TargetLabel(o, "zookeeper"), "zookeeper", zk.EndPoint, zk.Pid, zk),
-                ["coord"] = new(TargetLabel(o, "coord"), "coord", coord.EndPoint, coord.Pid, coord),
+                ["zookeeper"] = new(TargetLabel(o, "zookeeper"), "zookeeper", zk),
+                ["coord"] = new(TargetLabel(o, "coord"), "coord", coord),
             };
             Console.WriteLine(Report.Header);
             for (int round = 1; round <= o.Rounds; round++)
@@ -54,18 +63,22 @@ public static class Compare
                     foreach (var server in order)
                     {
                         RunResult r;
-                        if (run.Workload.IsIsolated())
+                        // --ensemble --smoke: creates are a few thousand nodes, so they share the ensemble (saves six starts).
+                        if (run.Workload.IsIsolated() && !(o.Ensemble > 0 && o.Smoke))
                         {
                             await using var fresh = await StartAsync(server);
-                            r = await WorkloadRun.RunAsync(new Target(TargetLabel(o, server), server, fresh.EndPoint, fresh.Pid, fresh), run, o, ct);
+                            var target = new Target(TargetLabel(o, server), server, fresh);
+                            r = await WorkloadRun.RunAsync(target, run, o, ct);
                             if (r.Failure is not null && await fresh.ExitNoteAsync(TimeSpan.FromSeconds(5)) is { } note) r = r with { Failure = $"{r.Failure} ({note})" };
+                            r = await CheckLeadershipAsync(target, r, ct);
                         }
                         else
                         {
                             var target = shared[server];
-                            if (target.Process!.ExitNote() is { } dead)
-                                throw new InvalidOperationException($"{dead}; the shared server is gone, stopping\n{target.Process.Tail()}");
+                            if (target.Servers!.ExitNote() is { } dead)
+                                throw new InvalidOperationException($"{dead}; the shared server is gone, stopping\n{target.Servers.Tail()}");
                             r = await WorkloadRun.RunAsync(target, run, o, ct);
+                            r = await CheckLeadershipAsync(target, r, ct);
                         }
                         results.Add(r);
                         Console.WriteLine(Report.Line(r));
@@ -94,10 +107,28 @@ public static class Compare
         return failed.Count == 0 ? 0 : 1;
     }
 
+    private static string Describe(IServerSet s) => s is Ensemble e
+        ? string.Create(CultureInfo.InvariantCulture,
+            $"{e.Name} ensemble pids {string.Join(",", e.Pids)} on {e.ConnectString}, leader member {e.Leader.Id} (every member serving {e.StartToServingMs:0} ms after start)")
+        : string.Create(CultureInfo.InvariantCulture,
+            $"{s.Name} pid {s.Pids[0]} on {s.EndPoints[0]} (serving {s.StartToServingMs:0} ms after start)");
+
+    /// <summary>
+    /// An ensemble row measured across a change of leader measured the election, not the service: such a run is marked
+    /// failed with what the members said, and the ensemble's leader is looked up again for the rows after it.
+    /// </summary>
+    private static async Task<RunResult> CheckLeadershipAsync(Target target, RunResult r, CancellationToken ct)
+    {
+        if (target.Ensemble is not { } e || await e.StabilityNoteAsync(ct) is not { } note) return r;
+        Console.WriteLine($"# {target.Label}: {note}\n{e.Tail()}");
+        if (e.ExitNote() is null) await e.WaitForLeaderAsync(TimeSpan.FromSeconds(60), ct);
+        return r with { Failure = r.Failure is null ? note : $"{r.Failure}; {note}" };
+    }
+
     private static string TargetLabel(BenchOptions o, string server) => o.Label == "bench" ? server : $"{o.Label}-{server}";
 
     /// <summary>Coord.Host/bin/Release/net10.0/coord.dll of the checkout this tool runs from; built if missing.</summary>
-    private static async Task<string> LocateCoordDllAsync(CancellationToken ct)
+    internal static async Task<string> LocateCoordDllAsync(CancellationToken ct)
     {
         string repo = RepoPaths.Root();
         string dll = Path.Combine(repo, "Coord.Host", "bin", "Release", "net10.0", "coord.dll");

@@ -36,7 +36,7 @@ public static class JavaDriver
         foreach (var a in new[]
                  {
                      "-Xmx512m", "-cp", $"{classDir}:{ClientClasspath}", "BenchLoad",
-                     target.EndPoint.ToString()!, workload.Name(),
+                     target.ConnectString, workload.Name(),
                      shape.Clients.ToString(CultureInfo.InvariantCulture), shape.Outstanding.ToString(CultureInfo.InvariantCulture),
                      value.Length.ToString(CultureInfo.InvariantCulture), layout.Root, layout.Keys.ToString(CultureInfo.InvariantCulture),
                      runTag.ToString(CultureInfo.InvariantCulture),
@@ -50,7 +50,7 @@ public static class JavaDriver
         string? resultLine = null;
         using var java = Process.Start(info) ?? throw new InvalidOperationException("could not start java");
         // The JVM is the load generator here: its CPU in the window says whether the client bounds the row.
-        var proc = new ProcWindow(target.Pid, generatorPid: java.Id);
+        var proc = new ProcWindow(target.Pids, generatorPid: java.Id);
         var errPump = Task.Run(async () =>
         {
             while (await java.StandardError.ReadLineAsync(CancellationToken.None) is { } line)

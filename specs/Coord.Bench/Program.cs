@@ -33,6 +33,7 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
 
 try
 {
+    if (options.Failover) return await Failover.RunAsync(options, cts.Token);
     if (options.Compare) return await Compare.RunAsync(options, cts.Token);
 
     var endPoint = await ResolveAsync(options.Server!, cts.Token);

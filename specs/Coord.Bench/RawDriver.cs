@@ -19,12 +19,14 @@ public static class RawDriver
         var connections = new List<BenchConnection>(shape.Clients);
         var tallies = new ClientTally[shape.Clients];
         string? failure = null;
-        var proc = new ProcWindow(target.Pid);
+        var proc = new ProcWindow(target.Pids);
         IReadOnlyList<ThreadSample> threadsBefore = [], threadsAfter = [];
         try
         {
             // One at a time inside the try, so a failed handshake still closes the ones already open.
-            for (int i = 0; i < shape.Clients; i++) connections.Add(await BenchConnection.ConnectAsync(target.EndPoint, ct));
+            // An ensemble: client i on member i mod N, the even spread a connect string's random pick gives on average.
+            for (int i = 0; i < shape.Clients; i++)
+                connections.Add(await BenchConnection.ConnectAsync(target.EndPoints[i % target.EndPoints.Count], ct));
             var sources = Enumerable.Range(0, shape.Clients)
                 .Select(i => new RequestSource(workload, i, shape.Clients, layout, value, target.CreateCounters))
                 .ToArray();

@@ -3,19 +3,58 @@ using System.Net;
 namespace Coord.Bench;
 
 /// <summary>
-/// A server under test: where to connect, which process to watch, its create counters, and (in --compare)
-/// the process itself so a workload can restart it.
+/// A server under test: where to connect, which processes to watch, its create counters, and (in --compare)
+/// the servers themselves: one process (which a workload can restart) or an ensemble's members.
 /// </summary>
-public sealed class Target(string label, string server, EndPoint endPoint, int? pid, ServerProcess? process = null)
+public sealed class Target
 {
-    public string Label { get; } = label;
+    private readonly int? _pid;
+    private readonly IReadOnlyList<EndPoint> _endPoints;
+
+    /// <summary>A server that is already running (--server), or one started for --compare.</summary>
+    public Target(string label, string server, EndPoint endPoint, int? pid, ServerProcess? process = null)
+    {
+        Label = label;
+        Server = server;
+        _endPoints = [endPoint];
+        _pid = pid;
+        Servers = process;
+    }
+
+    /// <summary>Servers started for --compare (one process or an ensemble).</summary>
+    public Target(string label, string server, IServerSet servers)
+    {
+        Label = label;
+        Server = server;
+        _endPoints = servers.EndPoints;
+        Servers = servers;
+    }
+
+    public string Label { get; }
 
     /// <summary>"zookeeper", "coord", or the label when benchmarking a running server.</summary>
-    public string Server { get; } = server;
+    public string Server { get; }
 
-    public EndPoint EndPoint { get; } = endPoint;
-    public int? Pid => Process?.Pid ?? pid;
-    public ServerProcess? Process { get; } = process;
+    /// <summary>The first (or only) member's address: set-up and the single-server workloads connect here.</summary>
+    public EndPoint EndPoint => _endPoints[0];
+
+    /// <summary>Every member's address; the drivers spread their clients over them.</summary>
+    public IReadOnlyList<EndPoint> EndPoints => _endPoints;
+
+    /// <summary>host:port,host:port,...: what users give a client library.</summary>
+    public string ConnectString => string.Join(",", _endPoints.Select(e => e.ToString()));
+
+    public int? Pid => Servers is { } s ? s.Pids[0] : _pid;
+
+    /// <summary>Every server process: CPU and RSS are summed over them.</summary>
+    public IReadOnlyList<int> Pids => Servers?.Pids ?? (_pid is { } p ? [p] : []);
+
+    public IServerSet? Servers { get; }
+
+    /// <summary>The single server process, when there is one (znodes1m restarts it).</summary>
+    public ServerProcess? Process => Servers as ServerProcess;
+
+    public Ensemble? Ensemble => Servers as Ensemble;
 
     /// <summary>Next create counter per client; carried across runs so no path is created twice.</summary>
     public long[] CreateCounters { get; } = new long[4096];
@@ -75,19 +114,20 @@ public sealed record RunResult(
 }
 
 /// <summary>
-/// Server CPU and RSS, and the load generator's CPU, sampled at both ends of a measured window. The load
-/// generator is this process unless another is named (the java driver's JVM).
+/// Server CPU and RSS, and the load generator's CPU, sampled at both ends of a measured window. The server may be
+/// several processes (an ensemble's members): their CPU and RSS are summed, and a figure is missing when any of them
+/// could not be sampled. The load generator is this process unless another is named (the java driver's JVM).
 /// </summary>
 public sealed class ProcWindow
 {
-    private readonly int? _pid;
+    private readonly IReadOnlyList<int> _pids;
     private readonly int _generatorPid;
     private ProcSample? _before, _after, _generatorBefore, _generatorAfter;
     private long _startTicks, _endTicks;
 
-    public ProcWindow(int? pid, int? generatorPid = null)
+    public ProcWindow(IReadOnlyList<int> pids, int? generatorPid = null)
     {
-        _pid = pid;
+        _pids = pids;
         _generatorPid = generatorPid ?? Environment.ProcessId;
     }
 
@@ -95,14 +135,27 @@ public sealed class ProcWindow
     {
         _startTicks = System.Diagnostics.Stopwatch.GetTimestamp();
         _generatorBefore = ProcStats.Sample(_generatorPid);
-        if (_pid is { } p) _before = ProcStats.Sample(p);
+        _before = SumOfServers();
     }
 
     public void End()
     {
         _endTicks = System.Diagnostics.Stopwatch.GetTimestamp();
         _generatorAfter = ProcStats.Sample(_generatorPid);
-        if (_pid is { } p) _after = ProcStats.Sample(p);
+        _after = SumOfServers();
+    }
+
+    private ProcSample? SumOfServers()
+    {
+        if (_pids.Count == 0) return null;
+        long cpu = 0, rss = 0;
+        foreach (int pid in _pids)
+        {
+            if (ProcStats.Sample(pid) is not { } s) return null;
+            cpu += s.CpuTicks;
+            rss += s.RssKib;
+        }
+        return new ProcSample(cpu, rss);
     }
 
     public double Seconds => (double)(_endTicks - _startTicks) / System.Diagnostics.Stopwatch.Frequency;

@@ -38,7 +38,7 @@ public static class Scale
             await setup.CloseSessionAsync(ct);
         }
 
-        var proc = new ProcWindow(target.Pid);
+        var proc = new ProcWindow(target.Pids);
         var (latency, errors, seconds) = await SpreadAsync(target, shape, total, proc, ct, (w, xid, i) =>
         {
             int frame = w.BeginFrame();
@@ -69,7 +69,7 @@ public static class Scale
         var conns = new BenchConnection?[total];
         var latency = new LatencyHistogram();
         var errors = new Dictionary<string, long>();
-        var proc = new ProcWindow(target.Pid);
+        var proc = new ProcWindow(target.Pids);
         int next = -1;
         proc.Begin();
         try
@@ -182,7 +182,7 @@ public static class Scale
         }
 
         var conns = new List<BenchConnection>(sessions);
-        var proc = new ProcWindow(target.Pid);
+        var proc = new ProcWindow(target.Pids);
         try
         {
             for (int s = 0; s < sessions; s++) conns.Add(await BenchConnection.ConnectAsync(target.EndPoint, ct, bufferBytes: 16 * 1024));

@@ -12,7 +12,7 @@ namespace Coord.Bench;
 /// pipe would stall the server) and shown when start-up fails. Disposing stops it (SIGTERM, then SIGKILL
 /// after a grace period) and deletes the directory.
 /// </summary>
-public sealed partial class ServerProcess : IAsyncDisposable
+public sealed partial class ServerProcess : IServerSet
 {
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
@@ -35,6 +35,8 @@ public sealed partial class ServerProcess : IAsyncDisposable
     public string WorkDir { get; }
     public int Pid => _process.Id;
     public IPEndPoint EndPoint { get; private set; } = new(IPAddress.Loopback, 0);
+    public IReadOnlyList<IPEndPoint> EndPoints => [EndPoint];
+    public IReadOnlyList<int> Pids => [Pid];
 
     /// <summary>
     /// Apache ZooKeeper standalone with the JVM flags of a stock <c>zkServer.sh</c> (-Xmx1000m), so
@@ -128,6 +130,32 @@ public sealed partial class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Starts one member of an ensemble (<see cref="Ensemble"/>) without waiting for it: a member serves only once a
+    /// quorum has formed, so the ensemble decides when it is ready. <paramref name="clientEndPoint"/> is where it will serve.
+    /// </summary>
+    public static ServerProcess LaunchMember(string name, string file, string[] args, Dictionary<string, string> env, string workDir,
+        IPEndPoint clientEndPoint)
+    {
+        var server = new ServerProcess(name, new Command(file, args, env), workDir) { EndPoint = clientEndPoint };
+        server.Launch();
+        return server;
+    }
+
+    /// <summary>Every line the process prints (stdout and stderr), on a pool thread, after it joined the tail.</summary>
+    public event Action<string>? LineReceived;
+
+    public bool HasExited => _process is null || _process.HasExited;
+
+    /// <summary>kill -9: no shutdown, no flush; what a crash looks like to the rest of an ensemble.</summary>
+    public void Kill9()
+    {
+        if (_process is { HasExited: false } p) Kill(p.Id, SigKill);
+    }
+
+    /// <summary>Completes once a session handshake succeeds (retried every 10 ms within the ready timeout).</summary>
+    public Task WaitForSessionAsync(CancellationToken ct) => WaitForServingAsync(null, ct);
+
     /// <summary>Milliseconds from process start until the first session handshake succeeded.</summary>
     public double StartToServingMs { get; private set; }
 
@@ -179,6 +207,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
             _tail.Enqueue(line);
             while (_tail.Count > TailLines) _tail.Dequeue();
         }
+        LineReceived?.Invoke(line);
         var m = ServingLine().Match(line);
         if (m.Success)
         {
@@ -263,6 +292,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
     private static extern int Kill(int pid, int signal);
 
     private const int SigTerm = 15;
+    private const int SigKill = 9;
 
     private async Task StopAsync()
     {

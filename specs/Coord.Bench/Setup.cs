@@ -84,6 +84,24 @@ public static class Setup
                     $"{target.Label}: {layout.Key(0)} holds {stored?.Length ?? -1} bytes, not the {value.Length} written");
         }
         await conn.CloseSessionAsync(ct);
+
+        // An ensemble: the drivers' sessions land on every member, and a follower reads what it has applied. A sync
+        // through each other member (then the same read-back) makes sure the nodes are there before the load starts.
+        foreach (var member in target.EndPoints.Skip(1))
+        {
+            await using var other = await BenchConnection.ConnectAsync(member, ct);
+            var synced = await other.PipelineAsync([(OpCode.Sync, new PathRequest(layout.Root))], ct);
+            if (synced[0] != ErrorCode.Ok)
+                throw new InvalidOperationException($"sync {layout.Root} through {member} on {target.Label} failed: {synced[0]}");
+            if (workload != Workload.Create)
+            {
+                var stored = await other.GetDataAsync(layout.Key(layout.Keys - 1), ct);
+                if (stored is null || !stored.AsSpan().SequenceEqual(value))
+                    throw new InvalidOperationException(
+                        $"{target.Label}: {layout.Key(layout.Keys - 1)} read through {member} after a sync holds {stored?.Length ?? -1} bytes, not the {value.Length} written");
+            }
+            await other.CloseSessionAsync(ct);
+        }
     }
 
     /// <summary>

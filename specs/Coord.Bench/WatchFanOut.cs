@@ -24,7 +24,7 @@ public static class WatchFanOut
         var value = new byte[o.ValueBytes];
         var state = new State(n);
         var watchers = new List<BenchConnection>(n);
-        var proc = new ProcWindow(target.Pid);
+        var proc = new ProcWindow(target.Pids);
         string? failure = null;
         long writes = 0;
         await using var writer = await BenchConnection.ConnectAsync(target.EndPoint, ct);

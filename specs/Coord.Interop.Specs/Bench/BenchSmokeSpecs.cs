@@ -55,7 +55,7 @@ public sealed class BenchSmokeSpecs
     /// specs/Coord.Bench/bin/CONFIG/net10.0/coord-bench.dll, CONFIG being this assembly's own (…/bin/CONFIG/net10.0/),
     /// so `dotnet build Coord.sln -c Release` then `dotnet test -c Release` use the bench built with them.
     /// </summary>
-    private static string BenchDll()
+    internal static string BenchDll()
     {
         var tfmDir = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         string config = tfmDir.Parent!.Name;
@@ -65,7 +65,7 @@ public sealed class BenchSmokeSpecs
     }
 
     /// <summary>The rows of the Markdown table whose header starts with the given cells, as column → cell.</summary>
-    private static List<Dictionary<string, string>> MarkdownRows(string stdout, string firstHeaderCell, string secondHeaderCell,
+    internal static List<Dictionary<string, string>> MarkdownRows(string stdout, string firstHeaderCell, string secondHeaderCell,
         string thirdHeaderCell, bool extraColumn)
     {
         var lines = stdout.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
