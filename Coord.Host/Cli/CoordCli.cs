@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace Coord.Host.Cli;
 
-/// <summary>The `coord` command line: `coord serve`, operator tools (`coord journal dump`, `coord snapshot dump`,
+/// <summary>The `coord` command line: `coord serve`, `coord health` (a probe for container HEALTHCHECKs), operator tools (`coord journal dump`, `coord snapshot dump`,
 /// `coord verify`) and the zkCli-like client commands (`coord create|get|set|ls|...`, `coord shell`).</summary>
 public static class CoordCli
 {
@@ -12,14 +12,23 @@ public static class CoordCli
     {
         var root = new RootCommand("Coord: a ZooKeeper-compatible coordination service");
         root.Subcommands.Add(ServeCommand.Create());
-        if (args is ["serve", ..])
+        root.Subcommands.Add(HealthCommand.Create());
+        if (args is ["serve", ..] or ["health", ..])
         {
             // Start-up time: `coord serve` needs no other command, and building the client commands' options
-            // (JIT on a non-ReadyToRun build) is a visible share of the time to serving.
+            // (JIT on a non-ReadyToRun build) is a visible share of the time to serving; `coord health` runs every
+            // few seconds as a container's HEALTHCHECK.
             var serve = new InvocationConfiguration();
             if (output is not null) serve.Output = output;
             if (error is not null) serve.Error = error;
-            return await root.Parse(args).InvokeAsync(serve);
+            var parsed = root.Parse(args);
+            if (args is ["health", ..] && parsed.Errors.Count > 0)
+            {
+                foreach (var e in parsed.Errors) serve.Error.WriteLine(e.Message);
+                serve.Error.WriteLine("Usage: see coord health --help");
+                return HealthCommand.Usage;
+            }
+            return await parsed.InvokeAsync(serve);
         }
         root.Subcommands.Add(JournalCommand.Create());
         root.Subcommands.Add(SnapshotCommand.Create());
