@@ -77,9 +77,39 @@ public sealed class CoordMetrics
         _journalBytes = f.CreateGauge("coord_journal_bytes", "Bytes of the journal's SQLite files (coord.db and its WAL) in the data folder");
         _snapshotsBytes = f.CreateGauge("coord_snapshots_bytes", "Bytes of the snapshot files kept in the data folder");
         _ready = f.CreateGauge("coord_ready", "1 while the server serves clients (what /ready answers 200 for), else 0");
-        // TODO(ensemble): per-follower lag (coord_follower_lag_txns{server_id}, the leader's view of each follower's
-        // last acknowledged zxid), elections (ZooKeeper's election_time histogram and looking_count) and
-        // follower_sync_time belong here once Replication/ exists; IMemberRole is where the host will read them.
+        // The ensemble's, from the member's role at scrape time (absent standalone): ZooKeeper's leader gauges and Coord's.
+        _learners = f.CreateGauge("learners", "Leader: learners (followers and observers) with a link");
+        _syncedFollowers = f.CreateGauge("synced_followers", "Leader: voting followers synced and receiving proposals");
+        _syncedObservers = f.CreateGauge("synced_observers", "Leader: observers synced and receiving commits");
+        _pendingSyncs = f.CreateGauge("pending_syncs", "Leader: learners still being synced");
+        _epoch = f.CreateGauge("coord_epoch", "The epoch this member follows or leads (its zxids' upper half)");
+        _elections = f.CreateGauge("coord_elections", "Times this member started looking for a leader since start");
+        _followerLag = f.CreateGauge("coord_follower_lag_txns", "Leader: how many txns of its epoch each learner's acknowledgement trails its log",
+            new GaugeConfiguration { LabelNames = ["server_id"] });
+    }
+
+    private readonly Gauge _learners, _syncedFollowers, _syncedObservers, _pendingSyncs, _epoch, _elections, _followerLag;
+
+    /// <summary>The role's mntr lines (<see cref="IMemberRole.MonitorLines"/>) as gauges; a learner's lag by its server id.</summary>
+    private void CollectEnsemble(IMemberRole role)
+    {
+        foreach (var (key, value) in role.MonitorLines)
+        {
+            if (value is not long n) continue;
+            switch (key)
+            {
+                case "zk_learners": _learners.Set(n); break;
+                case "zk_synced_followers": _syncedFollowers.Set(n); break;
+                case "zk_synced_observers": _syncedObservers.Set(n); break;
+                case "zk_pending_syncs": _pendingSyncs.Set(n); break;
+                case "coord_epoch": _epoch.Set(n); break;
+                case "coord_elections": _elections.Set(n); break;
+                default:
+                    if (key.StartsWith("coord_learner_", StringComparison.Ordinal) && key.EndsWith("_lag", StringComparison.Ordinal))
+                        _followerLag.WithLabels(key["coord_learner_".Length..^"_lag".Length]).Set(n);
+                    break;
+            }
+        }
     }
 
     public CollectorRegistry Registry { get; }
@@ -105,6 +135,7 @@ public sealed class CoordMetrics
         Registry.AddBeforeCollectCallback(async ct =>
         {
             _ready.Set(lifecycle.Ready ? 1 : 0);
+            CollectEnsemble(lifecycle.Role);
             _journalBytes.Set(FilesSize(dataDir, "coord.db*"));
             _snapshotsBytes.Set(FilesSize(snapshotsDir, "snapshot-*.snap"));
             _openFiles.Set(AdminFigures.OpenFileDescriptors());
