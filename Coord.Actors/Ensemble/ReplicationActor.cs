@@ -96,7 +96,11 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
         Receive<CreateSessionRequest>(m => ToSequencer(m));
         Receive<SessionsTouched>(m => ToSequencer(m));
         Receive<SessionReattached>(m => ToSequencer(m));
-        Receive<Applied>(m => _sequencer?.Tell(m));
+        Receive<Applied>(m =>
+        {
+            if (_sequencer is null) MaybeStartSequencer();
+            else _sequencer.Tell(m);
+        });
         Receive<ExpiryQuery>(m =>
         {
             if (_sequencer is not null) _sequencer.Forward(m);
@@ -153,7 +157,7 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
     {
         if (_core.State == PeerState.Leading)
         {
-            _sequencer?.Tell(m);
+            TellSequencer(m);
             return;
         }
         // A learner forwards on the ordered link; when it is not synced the applier is not serving either and the
@@ -206,19 +210,44 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
         _onStatus?.Invoke(Status() with { State = r.State, Serving = r.Serving, LeaderId = r.LeaderId, Epoch = r.Epoch });
         if (r.State == PeerState.Looking) _elections++;
         bool lead = r.State == PeerState.Leading && r.Serving;
-        if (!lead && _sequencer is not null)
+        if (!lead)
         {
-            Context.Stop(_sequencer);
+            if (_sequencer is not null) Context.Stop(_sequencer);
             _sequencer = null;
+            _sequencerDue = null;
+            _sequencerBacklog = null;
         }
         _journal.Tell(new ToApplier(new ServingChanged(r.Serving, r.Reason)));
         if (lead && _sequencer is null)
         {
-            // The tree has every txn of the initial history once the applier takes the Apply sent before this;
-            // the sequencer is made here but reads the tree only for messages that reach it after those.
-            var core = new SequencerCore(_settings, _tree.Tree, r.Epoch, _clock.MonotonicMs, counterMax: ZxidAllocator.CounterMaxDefault);
-            _sequencer = Context.ActorOf(SequencerActor.Props(core, _clock, Self, _thread, _loggers.CreateLogger("Coord.Sequencer")), $"sequencer-{r.Epoch}");
+            _sequencerDue = (r.Epoch, _core.CommittedZxid);
+            MaybeStartSequencer();
         }
+    }
+
+    /// <summary>A new leader's sequencer waits for the initial history to be applied, with what reached it meanwhile.</summary>
+    private (long Epoch, long ReadyAt)? _sequencerDue;
+    private List<object>? _sequencerBacklog;
+
+    private void TellSequencer(object m)
+    {
+        if (_sequencer is not null) _sequencer.Tell(m);
+        else if (_sequencerDue is not null) (_sequencerBacklog ??= new()).Add(m);
+    }
+
+    /// <summary>
+    /// Starts the sequencer of a new leader once its tree has applied the whole initial history (sent to the applier
+    /// with the establishment): prep validates against that tree and the session tracker starts from its sessions, so
+    /// a session or node created in the tail this leader commits on taking over must be there first.
+    /// </summary>
+    private void MaybeStartSequencer()
+    {
+        if (_sequencerDue is not { } due || _sequencer is not null || _tree.Tree.LastAppliedZxid < due.ReadyAt) return;
+        var core = new SequencerCore(_settings, _tree.Tree, due.Epoch, _clock.MonotonicMs, counterMax: ZxidAllocator.CounterMaxDefault);
+        _sequencer = Context.ActorOf(SequencerActor.Props(core, _clock, Self, _thread, _loggers.CreateLogger("Coord.Sequencer")), $"sequencer-{due.Epoch}");
+        _sequencerDue = null;
+        if (_sequencerBacklog is { } backlog) foreach (var m in backlog) _sequencer.Tell(m);
+        _sequencerBacklog = null;
     }
 
     private void OnDelivered(Delivered d)
@@ -226,7 +255,7 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
         switch (d.Payload)
         {
             case ForwardedWrites or CreateSessionRequest or SessionsTouched or SessionReattached:
-                _sequencer?.Tell(d.Payload);
+                TellSequencer(d.Payload);
                 break;
             default:
                 LogUnknownPayload(_log, d.From, d.Payload.GetType().Name);

@@ -154,8 +154,31 @@ internal sealed class EnsembleProcesses : IAsyncDisposable
     /// server.N lines and dataDir/myid, tickTime/initLimit/syncLimit); otherwise HOCON (coord.ensemble) carrying
     /// <paramref name="options"/> as the single-server harness writes them.
     /// </summary>
-    public static async Task<EnsembleProcesses> StartAsync(int count = 3, bool zooCfg = true, ServerOptions? options = null,
-        int tickMs = 200, int initLimit = 10, int syncLimit = 5)
+    public static Task<EnsembleProcesses> StartAsync(int count = 3, bool zooCfg = true, ServerOptions? options = null,
+        int tickMs = 200, int initLimit = 10, int syncLimit = 5) =>
+        WithFreshPortsAsync(() => StartOnceAsync(count, zooCfg, options, tickMs, initLimit, syncLimit));
+
+    /// <summary>
+    /// Free ports are found by binding port 0 and letting go, so another spec running in parallel can take one before a
+    /// member binds it; the member then exits before it listens. That start is retried on fresh ports (twice at most).
+    /// </summary>
+    private static async Task<EnsembleProcesses> WithFreshPortsAsync(Func<Task<EnsembleProcesses>> start)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await start();
+            }
+            catch (InvalidOperationException e) when (attempt < 3 && e.Message.Contains("process exited", StringComparison.Ordinal))
+            {
+                // a member could not bind its port: try again with other ports
+            }
+        }
+    }
+
+    private static async Task<EnsembleProcesses> StartOnceAsync(int count, bool zooCfg, ServerOptions? options,
+        int tickMs, int initLimit, int syncLimit)
     {
         var root = TempDir.Create("ensemble");
         var members = new List<EnsembleMember>();
@@ -184,7 +207,9 @@ internal sealed class EnsembleProcesses : IAsyncDisposable
     /// Starts members from zoo.cfg files as <paramref name="layout"/> says: where each member lives (address and network
     /// namespace) and extra zoo.cfg lines (e.g. maxSessionTimeout).
     /// </summary>
-    public static async Task<EnsembleProcesses> StartAsync(EnsembleLayout layout)
+    public static Task<EnsembleProcesses> StartAsync(EnsembleLayout layout) => WithFreshPortsAsync(() => StartOnceAsync(layout));
+
+    private static async Task<EnsembleProcesses> StartOnceAsync(EnsembleLayout layout)
     {
         var root = TempDir.Create("ensemble");
         var members = new List<EnsembleMember>();
