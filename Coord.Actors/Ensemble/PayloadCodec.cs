@@ -110,7 +110,7 @@ public static class PayloadCodec
         else
         {
             int frame = w.BeginFrame();
-            RequestRecords.Write(w, r.Op, r.Record);
+            ForwardedRecords.Write(w, r.Op, r.Record);
             w.EndFrame(frame);
         }
         w.WriteInt(r.AuthIds.Count);
@@ -130,7 +130,7 @@ public static class PayloadCodec
             if (length < 0 || length > r.Remaining)
                 throw new JuteException($"{op} record length {length} does not fit the {r.Remaining} bytes left");
             int start = r.Position;
-            record = RequestRecords.Read(op, ref r);
+            record = ForwardedRecords.Read(op, ref r);
             if (r.Position - start != length)
                 throw new JuteException($"{op} record is {r.Position - start} bytes, its length says {length}");
         }

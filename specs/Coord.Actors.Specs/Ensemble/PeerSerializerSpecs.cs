@@ -148,7 +148,7 @@ public sealed class PeerSerializerSpecs(ITestOutputHelper output)
     public void A_forwarded_request_of_each_opcode_round_trips(OpCode op)
     {
         var record = SampleRecord(op);
-        Assert.Equal(RequestRecords.RecordType(op), record?.GetType());
+        Assert.Equal(ForwardedRecords.RecordType(op), record?.GetType());
         var request = new ClientRequest(0x42, 3, 17, op, record, SomeAuth);
         var back = RoundTrip(new PeerEnvelope(2, new Forwarded(1, 1, new ForwardedWrites([request]))));
         var decoded = Assert.Single(((ForwardedWrites)((Forwarded)back.Message).Payload).Requests);

@@ -156,7 +156,11 @@ internal sealed class EnsembleProcesses : IAsyncDisposable
     /// </summary>
     public static Task<EnsembleProcesses> StartAsync(int count = 3, bool zooCfg = true, ServerOptions? options = null,
         int tickMs = 200, int initLimit = 10, int syncLimit = 5) =>
-        WithFreshPortsAsync(() => StartOnceAsync(count, zooCfg, options, tickMs, initLimit, syncLimit));
+        WithFreshPortsAsync(() => StartOnceAsync(count, place: null, (m, members) =>
+        {
+            if (zooCfg) WriteZooCfg(m, members, tickMs, initLimit, syncLimit);
+            else WriteHocon(m, members, options ?? new ServerOptions(TickMs: tickMs), initLimit, syncLimit);
+        }));
 
     /// <summary>
     /// Free ports are found by binding port 0 and letting go, so another spec running in parallel can take one before a
@@ -177,52 +181,29 @@ internal sealed class EnsembleProcesses : IAsyncDisposable
         }
     }
 
-    private static async Task<EnsembleProcesses> StartOnceAsync(int count, bool zooCfg, ServerOptions? options,
-        int tickMs, int initLimit, int syncLimit)
-    {
-        var root = TempDir.Create("ensemble");
-        var members = new List<EnsembleMember>();
-        for (int id = 1; id <= count; id++)
-            members.Add(new EnsembleMember(id, Path.Combine(root, $"m{id}"), Net.FreePort(), Net.FreePort(), Net.FreePort()));
-        foreach (var m in members)
-        {
-            Directory.CreateDirectory(m.DataDir);
-            if (zooCfg) WriteZooCfg(m, members, tickMs, initLimit, syncLimit);
-            else WriteHocon(m, members, options ?? new ServerOptions(TickMs: tickMs), initLimit, syncLimit);
-        }
-        var ensemble = new EnsembleProcesses(root, members);
-        try
-        {
-            await Task.WhenAll(members.Select(m => m.StartAsync()));
-        }
-        catch
-        {
-            await ensemble.DisposeAsync();
-            throw;
-        }
-        return ensemble;
-    }
-
     /// <summary>
     /// Starts members from zoo.cfg files as <paramref name="layout"/> says: where each member lives (address and network
     /// namespace) and extra zoo.cfg lines (e.g. maxSessionTimeout).
     /// </summary>
-    public static Task<EnsembleProcesses> StartAsync(EnsembleLayout layout) => WithFreshPortsAsync(() => StartOnceAsync(layout));
+    public static Task<EnsembleProcesses> StartAsync(EnsembleLayout layout) => WithFreshPortsAsync(() => StartOnceAsync(layout.Count, layout.Place,
+        (m, members) => WriteZooCfg(m, members, layout.TickMs, layout.InitLimit, layout.SyncLimit, layout.ZooCfgExtra)));
 
-    private static async Task<EnsembleProcesses> StartOnceAsync(EnsembleLayout layout)
+    /// <summary>Members on free ports, each placed (address, network namespace) and configured by the caller, all started.</summary>
+    private static async Task<EnsembleProcesses> StartOnceAsync(int count, Func<int, (string Address, string? Namespace)>? place,
+        Action<EnsembleMember, List<EnsembleMember>> writeConfig)
     {
         var root = TempDir.Create("ensemble");
         var members = new List<EnsembleMember>();
-        for (int id = 1; id <= layout.Count; id++)
+        for (int id = 1; id <= count; id++)
         {
-            var (address, ns) = layout.Place?.Invoke(id) ?? ("127.0.0.1", null);
+            var (address, ns) = place?.Invoke(id) ?? ("127.0.0.1", null);
             members.Add(new EnsembleMember(id, Path.Combine(root, $"m{id}"), Net.FreePort(), Net.FreePort(), Net.FreePort())
                 { Address = address, NetNamespace = ns });
         }
         foreach (var m in members)
         {
             Directory.CreateDirectory(m.DataDir);
-            WriteZooCfg(m, members, layout.TickMs, layout.InitLimit, layout.SyncLimit, layout.ZooCfgExtra);
+            writeConfig(m, members);
         }
         var ensemble = new EnsembleProcesses(root, members);
         try

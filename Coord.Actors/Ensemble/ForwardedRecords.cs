@@ -6,11 +6,11 @@ namespace Coord.Actors.Ensemble;
 
 /// <summary>
 /// The record a client request carries, as it crosses to the leader inside forwarded writes: encoded with the
-/// record's own jute <c>Write</c> and decoded by opcode, exactly as Coord.Host's RequestDecoder reads a client frame
-/// (a copy of its switch: Coord.Actors cannot reference Coord.Host). The record kind is implied by the opcode, so
+/// record's own jute <c>Write</c> and decoded by opcode through the table a client frame is read with
+/// (<see cref="Coord.Protocol.Records.RequestRecords"/>). The record kind is implied by the opcode, so
 /// a record of another kind is refused when it is encoded instead of being misread at the other end.
 /// </summary>
-public static class RequestRecords
+public static class ForwardedRecords
 {
     /// <summary>Appends <paramref name="record"/>'s jute encoding; <see cref="SerializationException"/> if it is not the record <paramref name="op"/> carries.</summary>
     public static void Write(JuteWriter w, OpCode op, object record)
@@ -30,27 +30,8 @@ public static class RequestRecords
     }
 
     /// <summary>Decodes the record of an <paramref name="op"/> request; the reader must be at its first byte.</summary>
-    public static object Read(OpCode op, ref JuteReader r) => op switch
-    {
-        OpCode.Create or OpCode.Create2 or OpCode.CreateContainer => CreateRequest.Read(ref r),
-        OpCode.CreateTtl => CreateTtlRequest.Read(ref r),
-        OpCode.Delete => DeleteRequest.Read(ref r),
-        OpCode.Exists or OpCode.GetData or OpCode.GetChildren or OpCode.GetChildren2 => PathWatchRequest.Read(ref r),
-        OpCode.SetData => SetDataRequest.Read(ref r),
-        OpCode.GetAcl or OpCode.Sync or OpCode.GetEphemerals or OpCode.GetAllChildrenNumber or OpCode.DeleteContainer
-            => PathRequest.Read(ref r),
-        OpCode.SetAcl => SetAclRequest.Read(ref r),
-        OpCode.Check => CheckVersionRequest.Read(ref r),
-        OpCode.Multi or OpCode.MultiRead => MultiRequest.Read(ref r),
-        OpCode.CheckWatches or OpCode.RemoveWatches => WatchesRequest.Read(ref r),
-        OpCode.AddWatch => AddWatchRequest.Read(ref r),
-        OpCode.SetWatches => SetWatchesRequest.Read(ref r, version2: false),
-        OpCode.SetWatches2 => SetWatchesRequest.Read(ref r, version2: true),
-        OpCode.Auth => AuthPacket.Read(ref r),
-        OpCode.Reconfig => ReconfigRequest.Read(ref r),
-        OpCode.Sasl => SaslToken.Read(ref r),
-        _ => throw new JuteException($"a {op} request carries no record"),
-    };
+    public static object Read(OpCode op, ref JuteReader r) =>
+        Coord.Protocol.Records.RequestRecords.Read(op, ref r) ?? throw new JuteException($"a {op} request carries no record");
 
     /// <summary>The record type an opcode's request carries, or null for bodiless ones (ping, closeSession, whoAmI, ...).</summary>
     public static Type? RecordType(OpCode op) => op switch
