@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Coord.Actors.Faults;
 using Coord.Actors.Applier;
 using Coord.Actors.Core;
 using Coord.Actors.Journal;
@@ -177,14 +178,22 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
     private void Execute()
     {
         if (!_core.HasEffects) return;
+        bool commitPointHit = false;
         foreach (var effect in _core.TakeEffects())
         {
             switch (effect)
             {
                 case Send s:
+                    if (Failpoints.Enabled && s.Message is Commit && !commitPointHit)
+                    {
+                        commitPointHit = true;
+                        Failpoints.Hit(Failpoints.LeaderBeforeCommit);
+                    }
                     if (_peers.TryGetValue(s.To, out var peer)) peer.Tell(new PeerEnvelope(_core.Config.SelfId, s.Message), ActorRefs.NoSender);
+                    if (Failpoints.Enabled && s.Message is Ack) Failpoints.Hit(Failpoints.LearnerAfterAck);
                     break;
                 case Apply a:
+                    if (Failpoints.Enabled && _core.State != PeerState.Leading) Failpoints.Hit(Failpoints.LearnerBeforeApply);
                     _journal.Tell(new ToApplier(new Committed(a.Txns)));
                     break;
                 case TakeSnapshot t:

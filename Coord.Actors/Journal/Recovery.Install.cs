@@ -1,3 +1,4 @@
+using Coord.Actors.Faults;
 using Coord.Actors.Tree;
 using Microsoft.Extensions.Logging;
 
@@ -51,7 +52,9 @@ public static partial class Recovery
         if (zxid < 0) throw new SnapshotCorruptException($"the snapshot claims zxid {zxid}; a zxid is never negative");
 
         var staged = snapshots.StageInstall(snapshotBytes, zxid);
+        if (Failpoints.Enabled) Failpoints.Hit(Failpoints.SnapshotInstallStaged);
         await journal.ResetToAsync(zxid, ct).ConfigureAwait(false);
+        if (Failpoints.Enabled) Failpoints.Hit(Failpoints.SnapshotInstallReset);
         var file = snapshots.CommitInstall(staged);
         LogInstalled(log, file.ToString(), tree.NodeCount, tree.Sessions.Count);
         return new RecoveryResult(tree, zxid, zxid, 0);

@@ -1,3 +1,4 @@
+using Coord.Actors.Faults;
 using Coord.Actors.Txns;
 using Microsoft.Data.Sqlite;
 
@@ -158,10 +159,12 @@ public sealed partial class SqliteJournal
                 p[4].Value = (long)JournalRecord.Checksum(zxid, type, payload);
                 _insert.ExecuteNonQuery();
             }
+            if (Failpoints.Enabled) Failpoints.Hit(Failpoints.JournalBeforeCommit);
             tx.Commit();
         }
         if (Volatile.Read(ref _firstZxid) == 0) Volatile.Write(ref _firstZxid, batch[0].Header.Zxid);
         Volatile.Write(ref _lastDurableZxid, batch[^1].Header.Zxid);
+        if (Failpoints.Enabled) Failpoints.Hit(Failpoints.JournalAfterCommit);
     }
 
     private void Truncate(long zxid)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using Coord.Actors.Faults;
 using Coord.Host.Config;
 using Microsoft.Extensions.Logging;
 
@@ -47,6 +48,18 @@ public static class ServeCommand
         // What a zoo.cfg held that Coord does not take over: a migration starts, and says what it left behind.
         foreach (var warning in loaded.Warnings) await console.Error.WriteLineAsync("coord: configuration warning: " + warning);
         var settings = loaded.Settings;
+        if (Failpoints.Enabled)
+        {
+            if (Failpoints.ArmError is { } armError)
+            {
+                await console.Error.WriteLineAsync("coord: configuration error: " + armError);
+                return 2;
+            }
+            // Test-only: say so loudly, with what is armed, so a production log that shows this line explains itself.
+            var armed = Failpoints.Registry.List().Where(p => p.Spec.Action != FailpointAction.Off).Select(p => $"{p.Name}={p.Spec}");
+            await console.Error.WriteLineAsync($"coord: failpoints enabled ({Failpoints.EnvironmentVariable} is set; never in production); armed: "
+                + (armed.Any() ? string.Join("; ", armed) : "none"));
+        }
         // Disposed last (after the server and the factory), so every line logged while stopping is written.
         using var logSink = new ConsoleLineLoggerProvider(output, settings.Logging.Format);
         using var loggers = new LoggerFactory([logSink], new LoggerFilterOptions { MinLevel = settings.Logging.Level });

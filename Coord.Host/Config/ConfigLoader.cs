@@ -113,6 +113,8 @@ public static class ConfigLoader
         foreach (DictionaryEntry entry in environment)
         {
             if (entry.Key is not string name || !name.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase)) continue;
+            // Test-only switches that are not configuration keys (read by the code they switch).
+            if (string.Equals(name, Coord.Actors.Faults.Failpoints.EnvironmentVariable, StringComparison.OrdinalIgnoreCase)) continue;
             var rest = name[EnvironmentPrefix.Length..];
             if (rest.Length == 0) continue;
             var path = rest.Split("__").Select(segment => segment.Replace('_', '-').ToLowerInvariant());

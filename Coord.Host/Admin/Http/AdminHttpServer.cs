@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Coord.Actors.Faults;
 using Prometheus;
 
 namespace Coord.Host.Admin.Http;
@@ -75,6 +76,11 @@ public sealed partial class AdminHttpServer : IAsyncDisposable
     private async Task HandleAsync(HttpContext ctx)
     {
         var path = ctx.Request.Path.Value ?? "/";
+        if (Failpoints.Enabled && (path == "/failpoints" || path.StartsWith("/failpoints/", StringComparison.Ordinal)))
+        {
+            await FailpointsPage.HandleAsync(ctx, path);
+            return;
+        }
         if (!HttpMethods.IsGet(ctx.Request.Method) && !HttpMethods.IsHead(ctx.Request.Method))
         {
             ctx.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;

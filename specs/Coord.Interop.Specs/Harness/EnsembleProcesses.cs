@@ -30,6 +30,10 @@ internal sealed partial class EnsembleMember(int id, string dir, int clientPort,
     public ChildProcess? Process { get; private set; }
     public MemberRole? Role { get; private set; }
     public bool Running => Process is { Exited.IsCompleted: false };
+    /// <summary>Environment variables the member's process starts with (e.g. COORD_FAILPOINTS), or null.</summary>
+    public IReadOnlyDictionary<string, string>? Environment { get; init; }
+    /// <summary>The member's admin HTTP port, or 0 when its admin server is off (the default).</summary>
+    public int AdminPort { get; init; }
 
     [GeneratedRegex(@"^coord: member (?<id>\d+) is (?<state>\w+) \(leader (?<leader>\d+), epoch (?<epoch>\d+), serving (?<serving>yes|no)\)")]
     private static partial Regex RoleLine();
@@ -41,9 +45,10 @@ internal sealed partial class EnsembleMember(int id, string dir, int clientPort,
     {
         Role = null;
         // `ip netns exec` execs the command in place, so the pid is dotnet's and signals reach the server itself.
+        var env = Environment?.ToDictionary();
         var process = NetNamespace is { } ns
-            ? ChildProcess.Start("ip", ["netns", "exec", ns, "dotnet", RepoPaths.CoordDll, "serve", "--config", ConfigFile], Dir)
-            : ChildProcess.Start("dotnet", [RepoPaths.CoordDll, "serve", "--config", ConfigFile], Dir);
+            ? ChildProcess.Start("ip", ["netns", "exec", ns, "dotnet", RepoPaths.CoordDll, "serve", "--config", ConfigFile], Dir, env)
+            : ChildProcess.Start("dotnet", [RepoPaths.CoordDll, "serve", "--config", ConfigFile], Dir, env);
         Process = process;
         await process.WaitForLineAsync(l => ListeningLine().IsMatch(l), TimeSpan.FromSeconds(30), $"member {Id} to listen");
         _pump = PumpRolesAsync(process);
@@ -186,11 +191,11 @@ internal sealed class EnsembleProcesses : IAsyncDisposable
     /// namespace) and extra zoo.cfg lines (e.g. maxSessionTimeout).
     /// </summary>
     public static Task<EnsembleProcesses> StartAsync(EnsembleLayout layout) => WithFreshPortsAsync(() => StartOnceAsync(layout.Count, layout.Place,
-        (m, members) => WriteZooCfg(m, members, layout.TickMs, layout.InitLimit, layout.SyncLimit, layout.ZooCfgExtra)));
+        (m, members) => WriteZooCfg(m, members, layout.TickMs, layout.InitLimit, layout.SyncLimit, layout.ZooCfgExtra), layout));
 
     /// <summary>Members on free ports, each placed (address, network namespace) and configured by the caller, all started.</summary>
     private static async Task<EnsembleProcesses> StartOnceAsync(int count, Func<int, (string Address, string? Namespace)>? place,
-        Action<EnsembleMember, List<EnsembleMember>> writeConfig)
+        Action<EnsembleMember, List<EnsembleMember>> writeConfig, EnsembleLayout? layout = null)
     {
         var root = TempDir.Create("ensemble");
         var members = new List<EnsembleMember>();
@@ -198,7 +203,7 @@ internal sealed class EnsembleProcesses : IAsyncDisposable
         {
             var (address, ns) = place?.Invoke(id) ?? ("127.0.0.1", null);
             members.Add(new EnsembleMember(id, Path.Combine(root, $"m{id}"), Net.FreePort(), Net.FreePort(), Net.FreePort())
-                { Address = address, NetNamespace = ns });
+                { Address = address, NetNamespace = ns, Environment = layout?.Environment, AdminPort = layout?.Admin == true ? Net.FreePort() : 0 });
         }
         foreach (var m in members)
         {
@@ -230,7 +235,13 @@ internal sealed class EnsembleProcesses : IAsyncDisposable
         cfg.AppendLine(CultureInfo.InvariantCulture, $"clientPort={m.ClientPort}");
         cfg.AppendLine(CultureInfo.InvariantCulture, $"clientPortAddress={m.Address}");
         cfg.AppendLine("4lw.commands.whitelist=*");
-        cfg.AppendLine("admin.enableServer=false");
+        if (m.AdminPort == 0) cfg.AppendLine("admin.enableServer=false");
+        else
+        {
+            cfg.AppendLine("admin.enableServer=true");
+            cfg.AppendLine(CultureInfo.InvariantCulture, $"admin.serverAddress={m.Address}");
+            cfg.AppendLine(CultureInfo.InvariantCulture, $"admin.serverPort={m.AdminPort}");
+        }
         foreach (var line in extra ?? []) cfg.AppendLine(line);
         foreach (var o in members)
             cfg.AppendLine(CultureInfo.InvariantCulture, $"server.{o.Id}={o.Address}:{o.PeerPort}:{o.ElectionPort};{o.ClientPort}");
@@ -318,4 +329,8 @@ internal sealed record EnsembleLayout(int Count = 3, int TickMs = 200, int InitL
 {
     public IReadOnlyList<string> ZooCfgExtra { get; init; } = [];
     public Func<int, (string Address, string? Namespace)>? Place { get; init; }
+    /// <summary>Environment variables every member starts with (e.g. COORD_FAILPOINTS), or null.</summary>
+    public IReadOnlyDictionary<string, string>? Environment { get; init; }
+    /// <summary>Each member runs its admin HTTP server on a free port (<see cref="EnsembleMember.AdminPort"/>).</summary>
+    public bool Admin { get; init; }
 }
