@@ -1,0 +1,194 @@
+using System.Diagnostics;
+using System.Globalization;
+using Coord.Chaos.Cluster;
+
+namespace Coord.Chaos.Nemesis;
+
+/// <summary>
+/// Carries out a <see cref="Schedule"/> on a <see cref="ChaosEnsemble"/>: each fault starts, is held, is undone, then
+/// the schedule's gap passes; at the end everything is healed (links, frozen and dead members) and the ensemble must
+/// become healthy again. Every step is logged with its time since the start (the report's fault timeline).
+/// </summary>
+public sealed class NemesisRunner(ChaosEnsemble ensemble, Schedule schedule)
+{
+    private readonly Random _rng = new(unchecked((int)schedule.Seed * 7919 + 17));
+    private readonly Dictionary<(int From, int To), int> _drops = new();
+    private readonly long _start = Stopwatch.GetTimestamp();
+    private readonly List<string> _timeline = [];
+
+    public IReadOnlyList<string> Timeline { get { lock (_timeline) return [.. _timeline]; } }
+
+    /// <summary>Faults that could not start (e.g. a follower asked for while only the leader ran), with the reason.</summary>
+    public int Skipped { get; private set; }
+
+    private void Log(string what)
+    {
+        var ms = Stopwatch.GetElapsedTime(_start).TotalMilliseconds;
+        lock (_timeline) _timeline.Add(string.Create(CultureInfo.InvariantCulture, $"{ms,8:0} ms  {what}"));
+    }
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        foreach (var fault in schedule.Faults)
+        {
+            ct.ThrowIfCancellationRequested();
+            var undo = await StartAsync(fault, ct);
+            if (undo is null) continue;
+            await undo();
+            await Task.Delay(schedule.GapMs, ct);
+        }
+        await HealAllAsync();
+    }
+
+    /// <summary>Undoes every fault still in place: links healed, frozen members thawed, dead ones started; then waits for health.</summary>
+    public async Task HealAllAsync()
+    {
+        if (ensemble.CanPartition && _drops.Count > 0)
+        {
+            _drops.Clear();
+            await ensemble.PartitionAsync(new HashSet<(int, int)>());
+        }
+        foreach (var m in ensemble.Members)
+        {
+            if (m.Frozen) ensemble.Thaw(m);
+            if (!m.Running) await ensemble.StartAsync(m);
+        }
+        Log("healed everything");
+        var leader = await ensemble.WaitHealthyAsync(TimeSpan.FromSeconds(60));
+        Log($"healthy: member {leader.Id} leads");
+    }
+
+    /// <summary>Starts <paramref name="fault"/>, holds it, and returns how to undo it (null when it could not start).</summary>
+    private async Task<Func<Task>?> StartAsync(Fault fault, CancellationToken ct)
+    {
+        if (fault is Both both)
+        {
+            var first = await BeginAsync(both.First);
+            var second = await BeginAsync(both.Second);
+            await Task.Delay(both.HoldMs, ct);
+            return async () =>
+            {
+                if (second is not null) await second();
+                if (first is not null) await first();
+            };
+        }
+        var undo = await BeginAsync(fault);
+        if (undo is null) return null;
+        if (fault is Flap flap) await FlapAsync(flap, ct);
+        else await Task.Delay(fault.HoldMs, ct);
+        return undo;
+    }
+
+    private async Task<ChaosMember?> ResolveAsync(Target who)
+    {
+        var leader = await ensemble.LeaderAsync();
+        var running = ensemble.Members.Where(m => m.Running && !m.Frozen).ToList();
+        if (who == Target.Leader) return leader ?? (running.Count > 0 ? running[_rng.Next(running.Count)] : null);
+        var followers = running.Where(m => m != leader).ToList();
+        return followers.Count > 0 ? followers[_rng.Next(followers.Count)] : null;
+    }
+
+    private async Task<Func<Task>?> BeginAsync(Fault fault)
+    {
+        var who = fault switch
+        {
+            Isolate f => f.Who,
+            OneWayLoss f => f.Who,
+            Flap f => f.Who,
+            KillRestart f => f.Who,
+            Freeze f => f.Who,
+            FailpointFault f => f.Who,
+            _ => throw new InvalidOperationException($"unknown fault {fault}"),
+        };
+        var m = await ResolveAsync(who);
+        if (m is null)
+        {
+            Skipped++;
+            Log($"skipped {fault.Describe()}: no running {who.ToString().ToLowerInvariant()}");
+            return null;
+        }
+        Log($"start {fault.Describe()} → member {m.Id}");
+        switch (fault)
+        {
+            case Isolate:
+            {
+                var pairs = Cut(m.Id, both: true);
+                await AddDropsAsync(pairs);
+                return async () => { await RemoveDropsAsync(pairs); Log($"healed member {m.Id}"); };
+            }
+            case OneWayLoss:
+            {
+                var pairs = Cut(m.Id, both: false);
+                await AddDropsAsync(pairs);
+                return async () => { await RemoveDropsAsync(pairs); Log($"healed member {m.Id}'s outbound links"); };
+            }
+            case Flap:
+                _flapping = m;
+                return () => { Log($"member {m.Id} stops flapping"); return Task.CompletedTask; };
+            case KillRestart:
+                ensemble.Kill(m);
+                await ensemble.WaitExitedAsync(m);
+                return async () => { await ensemble.StartAsync(m); Log($"restarted member {m.Id}"); };
+            case Freeze:
+                ensemble.Freeze(m);
+                return () => { ensemble.Thaw(m); Log($"thawed member {m.Id}"); return Task.CompletedTask; };
+            case FailpointFault fp:
+                await ensemble.ArmFailpointAsync(m, fp.Point, fp.Spec);
+                return async () =>
+                {
+                    if (m.Running)
+                    {
+                        await ensemble.ArmFailpointAsync(m, fp.Point, "off");
+                        Log($"disarmed {fp.Point} on member {m.Id}");
+                    }
+                    else
+                    {
+                        await ensemble.StartAsync(m);
+                        Log($"member {m.Id} had exited at {fp.Point} (code {await m.Process!.Exited}); restarted");
+                    }
+                };
+            default:
+                throw new InvalidOperationException($"unknown fault {fault}");
+        }
+    }
+
+    private ChaosMember? _flapping;
+
+    private async Task FlapAsync(Flap flap, CancellationToken ct)
+    {
+        var m = _flapping!;
+        var pairs = Cut(m.Id, both: true);
+        var until = Stopwatch.GetTimestamp() + (long)(flap.HoldMs / 1000.0 * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < until)
+        {
+            await AddDropsAsync(pairs);
+            await Task.Delay(flap.PeriodMs / 2, ct);
+            await RemoveDropsAsync(pairs);
+            await Task.Delay(flap.PeriodMs / 2, ct);
+        }
+    }
+
+    private List<(int, int)> Cut(int id, bool both)
+    {
+        var pairs = new List<(int, int)>();
+        foreach (var o in ensemble.Members.Where(o => o.Id != id))
+        {
+            pairs.Add((id, o.Id));
+            if (both) pairs.Add((o.Id, id));
+        }
+        return pairs;
+    }
+
+    private async Task AddDropsAsync(IEnumerable<(int, int)> pairs)
+    {
+        foreach (var p in pairs) _drops[p] = _drops.GetValueOrDefault(p) + 1;
+        await ensemble.PartitionAsync(_drops.Keys.ToHashSet());
+    }
+
+    private async Task RemoveDropsAsync(IEnumerable<(int, int)> pairs)
+    {
+        foreach (var p in pairs)
+            if (_drops.TryGetValue(p, out int n)) { if (n <= 1) _drops.Remove(p); else _drops[p] = n - 1; }
+        await ensemble.PartitionAsync(_drops.Keys.ToHashSet());
+    }
+}
