@@ -342,9 +342,10 @@ public sealed partial class CoordServer : IAsyncDisposable
     private static partial void LogStopped(ILogger log);
 }
 
-/// <summary>The system clock: monotonic from the tick counter, wall from UTC now.</summary>
+/// <summary>The system clock: monotonic from the tick counter, wall from UTC now (shifted only by a fault test's clock jump).</summary>
 public sealed class SystemClock : IClock
 {
     public long MonotonicMs => Environment.TickCount64;
-    public long WallMs => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    public long WallMs => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()
+                          + (Coord.Actors.Faults.Failpoints.Enabled ? Coord.Actors.Faults.Failpoints.WallClockOffsetMs : 0);
 }

@@ -60,6 +60,20 @@ public static class Failpoints
         return registry;
     }
 
+    private static long _wallClockOffsetMs;
+
+    /// <summary>
+    /// A jump of this member's wall clock (milliseconds added to UTC now wherever the server reads the wall clock:
+    /// txn times, ctime/mtime, TTL and container ages), set through the admin HTTP server's <c>PUT /failpoints/clock</c>
+    /// so a fault schedule can move one member's clock by hours; the monotonic clock (timeouts, expiry) is untouched.
+    /// Always 0 unless <see cref="Enabled"/>.
+    /// </summary>
+    public static long WallClockOffsetMs
+    {
+        get => Interlocked.Read(ref _wallClockOffsetMs);
+        set => Interlocked.Exchange(ref _wallClockOffsetMs, Enabled ? value : 0);
+    }
+
     /// <summary>Runs point <paramref name="name"/>'s action if it is armed. Call only under <c>if (Enabled)</c>.</summary>
     public static void Hit(string name) => Registry.Hit(name);
 

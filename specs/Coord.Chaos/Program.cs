@@ -15,5 +15,14 @@ if (args.Length >= 1 && args[0] == "faults")
     foreach (var line in runner.Timeline) Console.WriteLine(line);
     return 0;
 }
-Console.Error.WriteLine("usage: coord-chaos faults [coord|zookeeper] [SEED]");
+if (args.Length >= 1 && args[0] == "plan")
+{
+    // The schedules seeds FROM..TO would run, without running them.
+    long from = args.Length > 1 ? long.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1;
+    long to = args.Length > 2 ? long.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : from + 9;
+    for (long s = from; s <= to; s++)
+        Console.WriteLine(Schedule.Generate(s, ServerKind.Coord, partitions: true, ChaosEnsemble.TickMsDefault, sessionTimeoutMs: 4000).Describe());
+    return 0;
+}
+Console.Error.WriteLine("usage: coord-chaos faults [coord|zookeeper] [SEED] | plan [FROM] [TO]");
 return 2;

@@ -177,6 +177,16 @@ public sealed class ChaosEnsemble : IAsyncDisposable
         if (!r.IsSuccessStatusCode) throw new InvalidOperationException($"arming {point}={spec} on member {m.Id}: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}");
     }
 
+    /// <summary>Coord only: moves <paramref name="m"/>'s wall clock by <paramref name="offsetMs"/> (0 puts it back).</summary>
+    public async Task SetWallClockOffsetAsync(ChaosMember m, long offsetMs)
+    {
+        if (Kind != ServerKind.Coord) throw new InvalidOperationException("clock jumps are Coord's (through its failpoints)");
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var body = new StringContent(offsetMs.ToString(CultureInfo.InvariantCulture), Encoding.UTF8);
+        var r = await http.PutAsync($"http://{m.Address}:{m.AdminPort}/failpoints/clock", body);
+        if (!r.IsSuccessStatusCode) throw new InvalidOperationException($"clock jump on member {m.Id}: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}");
+    }
+
     /// <summary>`srvr`'s Mode line of a member (leader, follower, observer, standalone), or null when it does not answer.</summary>
     public async Task<string?> ModeAsync(ChaosMember m)
     {

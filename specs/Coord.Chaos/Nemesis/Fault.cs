@@ -12,7 +12,7 @@ public enum Target { Leader, Follower }
 public abstract record Fault(int HoldMs)
 {
     public abstract string Name { get; }
-    public string Describe() => string.Create(CultureInfo.InvariantCulture, $"{Name} for {HoldMs} ms");
+    public virtual string Describe() => string.Create(CultureInfo.InvariantCulture, $"{Name} for {HoldMs} ms");
 }
 
 /// <summary>The target cut off from every other member (both directions); clients still reach it.</summary>
@@ -51,8 +51,15 @@ public sealed record FailpointFault(Target Who, string Point, string Spec, int H
     public override string Name => $"failpoint {Point}={Spec} on the {Who.ToString().ToLowerInvariant()}";
 }
 
+/// <summary>Coord only: the target's wall clock jumps by <see cref="OffsetMs"/> (hours, either way) for the hold.</summary>
+public sealed record ClockJump(Target Who, long OffsetMs, int HoldMs) : Fault(HoldMs)
+{
+    public override string Name => $"jump the {Who.ToString().ToLowerInvariant()}'s wall clock by {OffsetMs / 1000} s";
+}
+
 /// <summary>Two faults at once (e.g. a partition while a member is down).</summary>
 public sealed record Both(Fault First, Fault Second) : Fault(Math.Max(First.HoldMs, Second.HoldMs))
 {
     public override string Name => $"{First.Describe()} + {Second.Describe()}";
+    public override string Describe() => $"({Name})";
 }

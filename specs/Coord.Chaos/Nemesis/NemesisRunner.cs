@@ -43,10 +43,15 @@ public sealed class NemesisRunner(ChaosEnsemble ensemble, Schedule schedule)
     /// <summary>Undoes every fault still in place: links healed, frozen members thawed, dead ones started; then waits for health.</summary>
     public async Task HealAllAsync()
     {
-        if (ensemble.CanPartition && _drops.Count > 0)
+        if (ensemble.CanPartition)
         {
-            _drops.Clear();
-            await ensemble.PartitionAsync(new HashSet<(int, int)>());
+            await _network.WaitAsync();
+            try
+            {
+                _drops.Clear();
+                await ensemble.PartitionAsync(new HashSet<(int, int)>());
+            }
+            finally { _network.Release(); }
         }
         foreach (var m in ensemble.Members)
         {
@@ -74,8 +79,7 @@ public sealed class NemesisRunner(ChaosEnsemble ensemble, Schedule schedule)
         }
         var undo = await BeginAsync(fault);
         if (undo is null) return null;
-        if (fault is Flap flap) await FlapAsync(flap, ct);
-        else await Task.Delay(fault.HoldMs, ct);
+        await Task.Delay(fault.HoldMs, ct);
         return undo;
     }
 
@@ -98,6 +102,7 @@ public sealed class NemesisRunner(ChaosEnsemble ensemble, Schedule schedule)
             KillRestart f => f.Who,
             Freeze f => f.Who,
             FailpointFault f => f.Who,
+            ClockJump f => f.Who,
             _ => throw new InvalidOperationException($"unknown fault {fault}"),
         };
         var m = await ResolveAsync(who);
@@ -122,9 +127,18 @@ public sealed class NemesisRunner(ChaosEnsemble ensemble, Schedule schedule)
                 await AddDropsAsync(pairs);
                 return async () => { await RemoveDropsAsync(pairs); Log($"healed member {m.Id}'s outbound links"); };
             }
-            case Flap:
-                _flapping = m;
-                return () => { Log($"member {m.Id} stops flapping"); return Task.CompletedTask; };
+            case Flap flap:
+            {
+                var stop = new CancellationTokenSource();
+                var flapping = FlapAsync(m, flap.PeriodMs, stop.Token);
+                return async () =>
+                {
+                    await stop.CancelAsync();
+                    await flapping;
+                    stop.Dispose();
+                    Log($"member {m.Id} stops flapping");
+                };
+            }
             case KillRestart:
                 ensemble.Kill(m);
                 await ensemble.WaitExitedAsync(m);
@@ -147,24 +161,29 @@ public sealed class NemesisRunner(ChaosEnsemble ensemble, Schedule schedule)
                         Log($"member {m.Id} had exited at {fp.Point} (code {await m.Process!.Exited}); restarted");
                     }
                 };
+            case ClockJump jump:
+                await ensemble.SetWallClockOffsetAsync(m, jump.OffsetMs);
+                return async () =>
+                {
+                    if (m.Running) await ensemble.SetWallClockOffsetAsync(m, 0);
+                    Log($"member {m.Id}'s wall clock back");
+                };
             default:
                 throw new InvalidOperationException($"unknown fault {fault}");
         }
     }
 
-    private ChaosMember? _flapping;
-
-    private async Task FlapAsync(Flap flap, CancellationToken ct)
+    /// <summary>Cuts and heals <paramref name="m"/>'s links every half period until stopped; ends healed.</summary>
+    private async Task FlapAsync(ChaosMember m, int periodMs, CancellationToken stop)
     {
-        var m = _flapping!;
         var pairs = Cut(m.Id, both: true);
-        var until = Stopwatch.GetTimestamp() + (long)(flap.HoldMs / 1000.0 * Stopwatch.Frequency);
-        while (Stopwatch.GetTimestamp() < until)
+        while (!stop.IsCancellationRequested)
         {
             await AddDropsAsync(pairs);
-            await Task.Delay(flap.PeriodMs / 2, ct);
-            await RemoveDropsAsync(pairs);
-            await Task.Delay(flap.PeriodMs / 2, ct);
+            try { await Task.Delay(periodMs / 2, stop); }
+            finally { await RemoveDropsAsync(pairs); }
+            try { await Task.Delay(periodMs / 2, stop); }
+            catch (OperationCanceledException) { }
         }
     }
 
@@ -179,16 +198,29 @@ public sealed class NemesisRunner(ChaosEnsemble ensemble, Schedule schedule)
         return pairs;
     }
 
+    // Faults that overlap (a pair of them, a flap) change the drops concurrently: one change at a time.
+    private readonly SemaphoreSlim _network = new(1, 1);
+
     private async Task AddDropsAsync(IEnumerable<(int, int)> pairs)
     {
-        foreach (var p in pairs) _drops[p] = _drops.GetValueOrDefault(p) + 1;
-        await ensemble.PartitionAsync(_drops.Keys.ToHashSet());
+        await _network.WaitAsync();
+        try
+        {
+            foreach (var p in pairs) _drops[p] = _drops.GetValueOrDefault(p) + 1;
+            await ensemble.PartitionAsync(_drops.Keys.ToHashSet());
+        }
+        finally { _network.Release(); }
     }
 
     private async Task RemoveDropsAsync(IEnumerable<(int, int)> pairs)
     {
-        foreach (var p in pairs)
-            if (_drops.TryGetValue(p, out int n)) { if (n <= 1) _drops.Remove(p); else _drops[p] = n - 1; }
-        await ensemble.PartitionAsync(_drops.Keys.ToHashSet());
+        await _network.WaitAsync();
+        try
+        {
+            foreach (var p in pairs)
+                if (_drops.TryGetValue(p, out int n)) { if (n <= 1) _drops.Remove(p); else _drops[p] = n - 1; }
+            await ensemble.PartitionAsync(_drops.Keys.ToHashSet());
+        }
+        finally { _network.Release(); }
     }
 }

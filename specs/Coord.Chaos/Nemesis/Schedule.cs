@@ -7,7 +7,8 @@ namespace Coord.Chaos.Nemesis;
 /// A fault schedule: what to do to the ensemble, in order, with a quiet gap after each fault, all derived from one
 /// seed (the same seed gives the same schedule and the same follower choices, so a failing run replays). Generated
 /// for a server kind: ZooKeeper's control run gets the same schedule with failpoints replaced by a kill of the same
-/// member (ZooKeeper has no failpoints), and without partitions when the network lab is unavailable.
+/// member (ZooKeeper has no failpoints) and clock jumps by a kill (it has no clock control here), and without partitions
+/// when the network lab is unavailable.
 /// </summary>
 public sealed record Schedule(long Seed, IReadOnlyList<Fault> Faults, int GapMs)
 {
@@ -35,7 +36,7 @@ public sealed record Schedule(long Seed, IReadOnlyList<Fault> Faults, int GapMs)
 
         Fault One(bool allowBoth)
         {
-            int pick = rng.Next(allowBoth ? 8 : 7);
+            int pick = rng.Next(allowBoth ? 9 : 8);
             Fault f = pick switch
             {
                 0 when partitions => new Isolate(Who(), Hold(2, 5)),
@@ -45,7 +46,8 @@ public sealed record Schedule(long Seed, IReadOnlyList<Fault> Faults, int GapMs)
                 4 => new Freeze(Target.Leader, rng.Next(2) == 0 ? Hold(2, 4) : sessionTimeoutMs + Hold(1, 2)),
                 5 => new Freeze(Target.Follower, Hold(1, 3)),
                 6 => FailpointOrKill(),
-                7 => new Both(One(false), One(false)),
+                7 => ClockJumpOrKill(),
+                8 => new Both(One(false), One(false)),
                 _ => new KillRestart(Who(), Hold(1, 3)),
             };
             return f;
@@ -59,6 +61,14 @@ public sealed record Schedule(long Seed, IReadOnlyList<Fault> Faults, int GapMs)
                 : point.StartsWith("learner.", StringComparison.Ordinal) ? Target.Follower : Who();
             int hold = Hold(2, 4);
             return kind == ServerKind.Coord ? new FailpointFault(who, point, spec, hold) : new KillRestart(who, hold);
+        }
+
+        Fault ClockJumpOrKill()
+        {
+            var who = Who();
+            long offset = (rng.Next(2) == 0 ? -1 : 1) * 3_600_000L * rng.Next(1, 25);
+            int hold = Hold(2, 4);
+            return kind == ServerKind.Coord ? new ClockJump(who, offset, hold) : new KillRestart(who, hold);
         }
 
         var list = Enumerable.Range(0, faults).Select(_ => One(allowBoth: true)).ToList();

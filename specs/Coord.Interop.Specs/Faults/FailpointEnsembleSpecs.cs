@@ -37,6 +37,51 @@ public sealed class FailpointEnsembleSpecs(ITestOutputHelper output)
         { "journal.before-commit", "delay(150) times=20", false },
     };
 
+    /// <summary>
+    /// The leader's wall clock jumps ten hours ahead, then ten hours back (<c>PUT /failpoints/clock</c>): the times it
+    /// stamps on txns follow (ctime), but nothing that decides safety reads the wall clock, so a 4 s session with an
+    /// ephemeral lives on across both jumps and every write is acknowledged in order.
+    /// </summary>
+    [Fact]
+    public async Task A_leader_whose_wall_clock_jumps_hours_stamps_the_jumped_time_and_expires_nothing()
+    {
+        var layout = new EnsembleLayout { Admin = true, Environment = new Dictionary<string, string> { ["COORD_FAILPOINTS"] = "" } };
+        await using var ensemble = await EnsembleProcesses.StartAsync(layout);
+        var leader = await ensemble.WaitForLeaderAsync(TimeSpan.FromSeconds(60));
+        await using var client = await Coord.Client.CoordClient.ConnectAsync(ensemble.ConnectString,
+            new Coord.Client.CoordClientOptions { SessionTimeout = SessionTimeout });
+        await client.CreateAsync("/mine", null, mode: Coord.Protocol.CreateMode.Ephemeral);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var clock = $"http://{leader.Address}:{leader.AdminPort}/failpoints/clock";
+        const long TenHoursMs = 10 * 3_600_000L;
+
+        async Task<long> CtimeOfNewNodeAsync(string path)
+        {
+            await client.CreateAsync(path, null);
+            return (await client.ExistsAsync(path))!.Value.Ctime;
+        }
+
+        long before = await CtimeOfNewNodeAsync("/t0");
+        Assert.True((await http.PutAsync(clock, new StringContent(TenHoursMs.ToString(CultureInfo.InvariantCulture)))).IsSuccessStatusCode);
+        long ahead = await CtimeOfNewNodeAsync("/t1");
+        Assert.True(ahead - before >= TenHoursMs - 60_000, $"ctime {ahead} is not ten hours after {before}");
+        Assert.True((await http.PutAsync(clock, new StringContent((-TenHoursMs).ToString(CultureInfo.InvariantCulture)))).IsSuccessStatusCode);
+        long behind = await CtimeOfNewNodeAsync("/t2");
+        Assert.True(before - behind >= TenHoursMs - 60_000, $"ctime {behind} is not ten hours before {before}");
+
+        // Two session timeouts with the clock ten hours back: the session and its ephemeral are still there.
+        var until = Stopwatch.GetTimestamp() + 2 * SessionTimeout.Ticks * Stopwatch.Frequency / TimeSpan.TicksPerSecond;
+        int pings = 0;
+        while (Stopwatch.GetTimestamp() < until)
+        {
+            await CtimeOfNewNodeAsync($"/p{pings++}");
+        }
+        Assert.True((await http.DeleteAsync(clock)).IsSuccessStatusCode);
+        Assert.NotNull(await client.ExistsAsync("/mine"));
+        Assert.Equal(ensemble.Members.Count, ensemble.Members.Count(m => m.Running));
+        output.WriteLine($"ctime before {before}, ahead {ahead}, behind {behind}; {pings} writes over two session timeouts, session kept");
+    }
+
     [Theory]
     [MemberData(nameof(Points))]
     public async Task A_member_hit_at_a_failpoint_under_load_loses_no_acknowledged_write(string point, string spec, bool onLeader)
