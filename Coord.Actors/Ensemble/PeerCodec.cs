@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.Serialization;
+using System.Text;
 using Coord.Actors.Replication;
 using Coord.Protocol;
 
@@ -9,7 +10,7 @@ namespace Coord.Actors.Ensemble;
 /// The binary form of a <see cref="PeerEnvelope"/>: a short manifest names the message type, and the bytes are
 /// big-endian, <c>long from</c> then the message's fields in declaration order (a link message starts with
 /// <c>long linkId, long seq</c>). Proposals carry txns in the journal's encoding (<see cref="TxnBatchCodec"/>), a
-/// snapshot its bytes as they are, Forwarded/ToMember a tagged payload (<see cref="PayloadCodec"/>).
+/// snapshot chunk its bytes as they are, Forwarded/ToMember a tagged payload (<see cref="PayloadCodec"/>).
 /// <para>
 /// Manifests and layouts are frozen by golden-byte specs: both ends of a link must agree, and members of one
 /// ensemble may briefly run different builds during a rolling restart. Change a layout only under a new manifest.
@@ -25,7 +26,10 @@ public static class PeerCodec
     public const string LeaderInfoManifest = "li";
     public const string AckEpochManifest = "ae";
     public const string TruncManifest = "tr";
-    public const string SnapManifest = "sn";
+    // "sn" was the whole snapshot in one message (before SNAP was streamed in chunks): retired, never reused.
+    public const string SnapChunkManifest = "sc";
+    public const string SnapChunkAckManifest = "sa";
+    public const string LinkResetManifest = "lr";
     public const string ProposalManifest = "pr";
     public const string NewLeaderManifest = "nl";
     public const string AckNewLeaderManifest = "an";
@@ -40,9 +44,9 @@ public static class PeerCodec
     /// <summary>Every manifest, one per <see cref="PeerMessage"/> type.</summary>
     public static IReadOnlyList<string> Manifests { get; } =
     [
-        VoteManifest, FollowerInfoManifest, LeaderInfoManifest, AckEpochManifest, TruncManifest, SnapManifest,
-        ProposalManifest, NewLeaderManifest, AckNewLeaderManifest, UpToDateManifest, AckManifest, CommitManifest,
-        PingManifest, PongManifest, ForwardedManifest, ToMemberManifest,
+        VoteManifest, FollowerInfoManifest, LeaderInfoManifest, AckEpochManifest, TruncManifest, SnapChunkManifest,
+        SnapChunkAckManifest, ProposalManifest, NewLeaderManifest, AckNewLeaderManifest, UpToDateManifest, AckManifest,
+        CommitManifest, PingManifest, PongManifest, ForwardedManifest, ToMemberManifest, LinkResetManifest,
     ];
 
     /// <summary>A writer kept per thread is dropped after a message bigger than this, so one big message does not pin its buffer.</summary>
@@ -57,7 +61,9 @@ public static class PeerCodec
         LeaderInfo => LeaderInfoManifest,
         AckEpoch => AckEpochManifest,
         Trunc => TruncManifest,
-        Snap => SnapManifest,
+        SnapChunk => SnapChunkManifest,
+        SnapChunkAck => SnapChunkAckManifest,
+        LinkReset => LinkResetManifest,
         Proposal => ProposalManifest,
         NewLeader => NewLeaderManifest,
         AckNewLeader => AckNewLeaderManifest,
@@ -96,7 +102,7 @@ public static class PeerCodec
     private static byte[] Encode(PeerEnvelope envelope)
     {
         _ = Manifest(envelope.Message); // refuses an unknown type before anything is written
-        if (envelope.Message is Snap snap) return SnapToBytes(envelope.From, snap);
+        if (envelope.Message is SnapChunk chunk) return SnapChunkToBytes(envelope.From, chunk);
         var w = t_writer ?? new JuteWriter(1024);
         t_writer = null; // not shared with a nested call on this thread while in use
         try
@@ -137,27 +143,36 @@ public static class PeerCodec
             case Ping or Pong: break;
             case Forwarded m: PayloadCodec.Write(w, m.Payload); break;
             case ToMember m: PayloadCodec.Write(w, m.Payload); break;
+            case SnapChunkAck m: w.WriteInt(m.Index); break;
+            case LinkReset m: w.WriteString(m.Reason ?? throw new SerializationException("a link reset without a reason")); break;
             default: throw new SerializationException($"no peer encoding for message type {link.GetType().FullName}");
         }
     }
 
     /// <summary>
-    /// A snapshot may be tens of MB: written straight into one exact-size array (a growing writer would copy it
-    /// several times). Layout: <c>long from, long linkId, long seq, long zxid, int length, bytes</c>.
+    /// A snapshot chunk (a slice of the leader's snapshot bytes, a MiB or so): written straight into one exact-size array.
+    /// Layout: <c>long from, long linkId, long seq, long zxid, int index, int count, int length, bytes</c>.
     /// </summary>
-    private static byte[] SnapToBytes(long from, Snap snap)
+    private static byte[] SnapChunkToBytes(long from, SnapChunk chunk)
     {
-        if (snap.Snapshot is not byte[] image)
-            throw new SerializationException(
-                $"a snapshot travels as the leader's snapshot bytes (byte[]), not as {snap.Snapshot?.GetType().FullName ?? "null"}");
-        var bytes = new byte[8 + 8 + 8 + 8 + 4 + image.Length];
+        ReadOnlySpan<byte> piece = chunk.Chunk switch
+        {
+            byte[] a => a,
+            ReadOnlyMemory<byte> m => m.Span,
+            ArraySegment<byte> a => a,
+            _ => throw new SerializationException(
+                $"a snapshot chunk travels as bytes (byte[] or ReadOnlyMemory<byte>), not as {chunk.Chunk?.GetType().FullName ?? "null"}"),
+        };
+        var bytes = new byte[8 + 8 + 8 + 8 + 4 + 4 + 4 + piece.Length];
         var s = bytes.AsSpan();
         BinaryPrimitives.WriteInt64BigEndian(s, from);
-        BinaryPrimitives.WriteInt64BigEndian(s[8..], snap.LinkId);
-        BinaryPrimitives.WriteInt64BigEndian(s[16..], snap.Seq);
-        BinaryPrimitives.WriteInt64BigEndian(s[24..], snap.Zxid);
-        BinaryPrimitives.WriteInt32BigEndian(s[32..], image.Length);
-        image.CopyTo(s[36..]);
+        BinaryPrimitives.WriteInt64BigEndian(s[8..], chunk.LinkId);
+        BinaryPrimitives.WriteInt64BigEndian(s[16..], chunk.Seq);
+        BinaryPrimitives.WriteInt64BigEndian(s[24..], chunk.Zxid);
+        BinaryPrimitives.WriteInt32BigEndian(s[32..], chunk.Index);
+        BinaryPrimitives.WriteInt32BigEndian(s[36..], chunk.Count);
+        BinaryPrimitives.WriteInt32BigEndian(s[40..], piece.Length);
+        piece.CopyTo(s[44..]);
         return bytes;
     }
 
@@ -187,7 +202,9 @@ public static class PeerCodec
         LeaderInfoManifest => new LeaderInfo(r.ReadLong(), r.ReadLong(), r.ReadLong()),
         AckEpochManifest => new AckEpoch(r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadLong()),
         TruncManifest => new Trunc(r.ReadLong(), r.ReadLong(), r.ReadLong()),
-        SnapManifest => new Snap(r.ReadLong(), r.ReadLong(), r.ReadLong(), r.Take(r.ReadLength("snapshot")).ToArray()),
+        SnapChunkManifest => ReadSnapChunk(ref r),
+        SnapChunkAckManifest => new SnapChunkAck(r.ReadLong(), r.ReadLong(), r.ReadInt()),
+        LinkResetManifest => new LinkReset(r.ReadLong(), r.ReadLong(), Encoding.UTF8.GetString(r.Take(r.ReadLength("link reset reason")))),
         ProposalManifest => new Proposal(r.ReadLong(), r.ReadLong(), TxnBatchCodec.Read(ref r)),
         NewLeaderManifest => new NewLeader(r.ReadLong(), r.ReadLong(), r.ReadLong()),
         AckNewLeaderManifest => new AckNewLeader(r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadLong()),
@@ -200,6 +217,14 @@ public static class PeerCodec
         ToMemberManifest => new ToMember(r.ReadLong(), r.ReadLong(), PayloadCodec.Read(r.TakeRest())),
         _ => throw new SerializationException($"unknown peer message manifest '{manifest}'"),
     };
+
+    private static SnapChunk ReadSnapChunk(ref PeerReader r)
+    {
+        long linkId = r.ReadLong(), seq = r.ReadLong(), zxid = r.ReadLong();
+        int index = r.ReadInt(), count = r.ReadInt();
+        if (count < 1 || index < 0 || index >= count) throw new JuteException($"snapshot chunk {index} of {count} is not a chunk of a snapshot");
+        return new SnapChunk(linkId, seq, zxid, index, count, r.Take(r.ReadLength("snapshot chunk")).ToArray());
+    }
 
     private static PeerState ReadState(ref PeerReader r)
     {

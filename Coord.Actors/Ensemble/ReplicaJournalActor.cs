@@ -131,8 +131,14 @@ public sealed partial class ReplicaJournalActor : ReceiveActor
                 var store = _snapshots ?? throw new InvalidOperationException("an ensemble member needs a snapshot store");
                 var journal = _journal;
                 var log = _log;
-                var bytes = (byte[])s.Snapshot;
-                RunTree(async () => await SnapshotInstall.InstallAsync(store, journal, bytes, log));
+                IReadOnlyList<object>? chunks = s.Chunks;
+                RunTree(async () =>
+                {
+                    // Joined off the actor's thread (a big tree's snapshot is hundreds of MB); the pieces are let go at once.
+                    var bytes = SnapshotChunks.Join(chunks!);
+                    chunks = null;
+                    return await SnapshotInstall.InstallAsync(store, journal, bytes, log);
+                });
                 return;
             }
             default:

@@ -90,7 +90,7 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
             long now = _clock.MonotonicMs;
             for (int i = 0; i < m.Count; i++) _core.Persisted(now);
         });
-        Receive<TreeSnapshot>(m => _core.SnapshotTaken(m.Member, m.LinkId, m.Zxid, m.Bytes, _clock.MonotonicMs));
+        Receive<TreeSnapshot>(OnSnapshotTaken);
         Receive<AppendTxns>(OnProposed);
         // From the local applier: to the sequencer here (leader) or the leader (learner).
         Receive<ForwardedWrites>(m => ToSequencer(m));
@@ -164,6 +164,17 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
         // A learner forwards on the ordered link; when it is not synced the applier is not serving either and the
         // client's connection is being closed, so the request is dropped with it.
         _core.Forward(m);
+    }
+
+    /// <summary>
+    /// The leader's snapshot for a learner's SNAP, cut into slices of the configured chunk size (views of the one array,
+    /// no copies): the core streams them, a window at a time, and drops its hold on them once all are sent.
+    /// </summary>
+    private void OnSnapshotTaken(TreeSnapshot m)
+    {
+        var chunks = SnapshotChunks.Split(m.Bytes, _core.Config.SnapshotChunkBytes);
+        LogSnapshotStreaming(_log, m.Member, m.Zxid, m.Bytes.Length, chunks.Count);
+        _core.SnapshotTaken(m.Member, m.LinkId, m.Zxid, chunks, _clock.MonotonicMs);
     }
 
     private void OnProposed(AppendTxns m)
@@ -280,6 +291,9 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
 
     [LoggerMessage(EventId = 1701, Level = LogLevel.Warning, Message = "Replication: {State} (leader {Leader}, epoch {Epoch}, serving {Serving}): {Reason}")]
     private static partial void LogRole(ILogger log, PeerState state, long leader, long epoch, bool serving, string reason);
+
+    [LoggerMessage(EventId = 1703, Level = LogLevel.Information, Message = "Replication: sending member {Member} the snapshot at 0x{Zxid:x} ({Bytes} bytes) in {Chunks} chunks")]
+    private static partial void LogSnapshotStreaming(ILogger log, long member, long zxid, int bytes, int chunks);
 
     [LoggerMessage(EventId = 1702, Level = LogLevel.Error, Message = "Replication: member {From} sent a payload this member does not know ({Type}); dropped")]
     private static partial void LogUnknownPayload(ILogger log, long from, string type);

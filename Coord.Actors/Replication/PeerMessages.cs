@@ -54,8 +54,26 @@ public sealed record AckEpoch(long LinkId, long Seq, long CurrentEpoch, long Las
 /// <summary>Leader → learner: drop every txn after <see cref="Zxid"/> (a divergent, never-committed tail).</summary>
 public sealed record Trunc(long LinkId, long Seq, long Zxid) : LinkMessage(LinkId, Seq);
 
-/// <summary>Leader → learner: replace your state with this snapshot of the leader's tree at <see cref="Zxid"/>.</summary>
-public sealed record Snap(long LinkId, long Seq, long Zxid, object Snapshot) : LinkMessage(LinkId, Seq);
+/// <summary>
+/// Leader → learner: piece <see cref="Index"/> (from 0) of the <see cref="Count"/> pieces of the leader's snapshot of its
+/// tree at <see cref="Zxid"/> (SNAP). The pieces travel in order, at most a window of them unacknowledged; once the last
+/// one arrived the learner replaces its state with the whole snapshot. <see cref="Chunk"/> is opaque to the core (the
+/// shell's bytes, the simulator's piece of its snapshot).
+/// </summary>
+public sealed record SnapChunk(long LinkId, long Seq, long Zxid, int Index, int Count, object Chunk) : LinkMessage(LinkId, Seq)
+{
+    public override string ToString() => $"snap chunk link {LinkId} seq {Seq}: {Index + 1}/{Count} of 0x{Zxid:x}";
+}
+
+/// <summary>Learner → leader: snapshot piece <see cref="Index"/> arrived (flow control; the leader sends the next ones).</summary>
+public sealed record SnapChunkAck(long LinkId, long Seq, int Index) : LinkMessage(LinkId, Seq);
+
+/// <summary>
+/// Leader → learner: the leader dropped this link (a message lost on the way to it, a message on a link it no longer
+/// knows, or one it did not expect); open a new link at once instead of waiting out the sync limit. Honoured whatever
+/// its sequence number (a link the leader no longer knows has none: 0), as long as the link id is the learner's own.
+/// </summary>
+public sealed record LinkReset(long LinkId, long Seq, string Reason) : LinkMessage(LinkId, Seq);
 
 /// <summary>Leader → learner: txns to journal, in zxid order (sync DIFF and broadcast alike).</summary>
 public sealed record Proposal(long LinkId, long Seq, IReadOnlyList<SequencedTxn> Txns) : LinkMessage(LinkId, Seq)

@@ -27,9 +27,19 @@ public sealed record ReplicationTiming(
 /// The static member list and this member's id. Safety comes only from quorums over this list (a majority of
 /// the voters), never from Akka.Cluster's view of who is up.
 /// </summary>
+/// <param name="WindowTxnsMax">Committed txns the log window keeps: a learner behind it syncs by SNAP.</param>
+/// <param name="SyncBatchTxnsMax">Txns per proposal in a DIFF.</param>
+/// <param name="SnapshotChunkBytes">The size the host cuts a snapshot into for SNAP (the core streams whatever pieces
+/// it is given): small enough that a piece and a proposal batch fit Akka.Remote's frame, big enough that per-message
+/// costs vanish.</param>
+/// <param name="SnapshotChunksInFlightMax">Snapshot pieces a leader sends a learner before it acknowledges the first
+/// of them: enough to keep the link busy, few enough that a leader holds little beyond the snapshot itself.</param>
 public sealed record ReplicationConfig(long SelfId, IReadOnlyList<ReplicationMember> Members, ReplicationTiming Timing,
-    int WindowTxnsMax = 100_000, int SyncBatchTxnsMax = 1_000)
+    int WindowTxnsMax = 100_000, int SyncBatchTxnsMax = 1_000, int SnapshotChunkBytes = ReplicationConfig.SnapshotChunkBytesDefault,
+    int SnapshotChunksInFlightMax = 4)
 {
+    public const int SnapshotChunkBytesDefault = 1 << 20;
+
     public IEnumerable<long> VoterIds => Members.Where(m => !m.Observer).Select(m => m.Id);
     public int VoterCount => Members.Count(m => !m.Observer);
 
@@ -46,6 +56,8 @@ public sealed record ReplicationConfig(long SelfId, IReadOnlyList<ReplicationMem
         if (VoterCount == 0) throw new ArgumentException("the member list has no voting member");
         if (Members.Select(m => m.Id).Distinct().Count() != Members.Count) throw new ArgumentException("member ids repeat");
         if (WindowTxnsMax < 1 || SyncBatchTxnsMax < 1) throw new ArgumentException("window and sync batch must hold at least one txn");
+        if (SnapshotChunkBytes < 1) throw new ArgumentException($"a snapshot chunk must hold at least one byte (given {SnapshotChunkBytes})");
+        if (SnapshotChunksInFlightMax < 1) throw new ArgumentException($"at least one snapshot chunk must be in flight (given {SnapshotChunksInFlightMax})");
     }
 }
 

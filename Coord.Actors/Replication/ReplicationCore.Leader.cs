@@ -30,7 +30,13 @@ public sealed partial class ReplicationCore
         public long PeerLastZxid { get; set; }
         public long PeerTruncateFloor { get; set; }
         public long Acked { get; set; }
+        /// <summary>From TakeSnapshot until the last snapshot chunk is sent: proposals and commits for it wait (the DIFF after the snapshot carries them).</summary>
         public bool AwaitingSnapshot { get; set; }
+        /// <summary>The snapshot being streamed (null before it is taken and once every chunk is sent).</summary>
+        public IReadOnlyList<object>? SnapChunks { get; set; }
+        public long SnapZxid { get; set; }
+        public int ChunksSent { get; set; }
+        public int ChunksAcked { get; set; }
         public Queue<(long AfterZxid, object Payload)>? Replies { get; set; }
     }
 
@@ -103,14 +109,48 @@ public sealed partial class ReplicationCore
         return true;
     }
 
-    /// <summary>Leader: the snapshot asked for by <see cref="TakeSnapshot"/> exists, of the tree at <paramref name="zxid"/>.</summary>
-    public void SnapshotTaken(long member, long linkId, long zxid, object snapshot, long nowMs)
+    /// <summary>
+    /// Leader: the snapshot asked for by <see cref="TakeSnapshot"/> exists, of the tree at <paramref name="zxid"/>, cut
+    /// into <paramref name="chunks"/> (at least one). They are streamed to the learner as <see cref="SnapChunk"/>s, at
+    /// most <see cref="ReplicationConfig.SnapshotChunksInFlightMax"/> unacknowledged; after the last one, the DIFF from
+    /// the snapshot on and NEWLEADER. The core keeps the list only until every chunk is sent.
+    /// </summary>
+    public void SnapshotTaken(long member, long linkId, long zxid, IReadOnlyList<object> chunks, long nowMs)
     {
-        if (_state != PeerState.Leading || !_links.TryGetValue(member, out var link) || link.LinkId != linkId || !link.AwaitingSnapshot) return;
+        ArgumentNullException.ThrowIfNull(chunks);
+        if (_state != PeerState.Leading || !_links.TryGetValue(member, out var link) || link.LinkId != linkId
+            || !link.AwaitingSnapshot || link.SnapChunks is not null) return;
+        if (chunks.Count == 0) throw new ArgumentException("a snapshot is handed over in at least one chunk", nameof(chunks));
         if (zxid < _logBase || zxid > _lastZxid)
             throw new InvalidOperationException($"snapshot at 0x{zxid:x} is outside the log window 0x{_logBase:x}..0x{_lastZxid:x}");
+        link.SnapChunks = chunks;
+        link.SnapZxid = zxid;
+        link.ChunksSent = link.ChunksAcked = 0;
+        StreamSnapshot(link);
+    }
+
+    /// <summary>Sends snapshot chunks while fewer than the window are unacknowledged; after the last one, the DIFF and NEWLEADER.</summary>
+    private void StreamSnapshot(LearnerLink link)
+    {
+        var chunks = link.SnapChunks!;
+        long zxid = link.SnapZxid;
+        int count = chunks.Count;
+        while (link.ChunksSent < count && link.ChunksSent - link.ChunksAcked < _config.SnapshotChunksInFlightMax)
+        {
+            int index = link.ChunksSent++;
+            var chunk = chunks[index];
+            SendLink(link, (id, seq) => new SnapChunk(id, seq, zxid, index, count, chunk));
+        }
+        if (link.ChunksSent < count) return;
+        link.SnapChunks = null; // every chunk is on its way: the leader keeps none of them
         link.AwaitingSnapshot = false;
-        SendLink(link, (id, seq) => new Snap(id, seq, zxid, snapshot));
+        if (zxid < _logBase)
+        {
+            // The window moved past the snapshot while it streamed (a long stream under many writes): the DIFF behind it
+            // is gone, so the learner starts over with a newer snapshot.
+            DropLink(link.Member, $"the log window moved past the snapshot at 0x{zxid:x} while it streamed");
+            return;
+        }
         SendDiff(link, zxid);
         FinishSync(link);
     }
@@ -167,7 +207,13 @@ public sealed partial class ReplicationCore
             else MaybeChooseEpoch();
             return;
         }
-        if (!_links.TryGetValue(from, out var l) || l.LinkId != m.LinkId) return;
+        if (m is LinkReset) return; // only leaders send them: this one is from a leader this member once followed
+        if (!_links.TryGetValue(from, out var l) || l.LinkId != m.LinkId)
+        {
+            // A link this leader dropped (or never had): tell the learner, which would otherwise wait out its limit.
+            Emit(new Send(from, new LinkReset(m.LinkId, 0, $"leader {_self} has no link {m.LinkId} from member {from}")));
+            return;
+        }
         if (m.Seq != l.InSeq + 1)
         {
             DropLink(from, $"message {m.Seq} arrived after {l.InSeq}");
@@ -206,6 +252,15 @@ public sealed partial class ReplicationCore
             case Ack a when l.Stage >= LinkStage.Syncing:
                 l.Acked = Math.Max(l.Acked, a.Zxid);
                 UpdateCommit();
+                break;
+            case SnapChunkAck a when l.Stage == LinkStage.Syncing:
+                if (a.Index != l.ChunksAcked || a.Index >= l.ChunksSent)
+                {
+                    DropLink(from, $"snapshot chunk {a.Index} acknowledged; expected {l.ChunksAcked} of {l.ChunksSent} sent");
+                    return;
+                }
+                l.ChunksAcked++;
+                if (l.SnapChunks is not null) StreamSnapshot(l);
                 break;
             case Pong:
                 break;
@@ -349,11 +404,15 @@ public sealed partial class ReplicationCore
     private void SendLink(LearnerLink link, Func<long, long, LinkMessage> make) =>
         Emit(new Send(link.Member, make(link.LinkId, ++link.OutSeq)));
 
+    /// <summary>
+    /// Forgets the learner's link (its acks no longer count) and tells it so with <see cref="LinkReset"/>: a learner
+    /// that is alive opens a new link at once rather than after the sync limit. The notice may be lost like any
+    /// message; then the learner's next message on the old link draws another, or its limit runs out.
+    /// </summary>
     private void DropLink(long member, string reason)
     {
-        if (!_links.Remove(member)) return;
-        // Nothing to send: the learner notices the silence and looks again; its acks no longer count.
-        _ = reason;
+        if (!_links.Remove(member, out var link)) return;
+        Emit(new Send(member, new LinkReset(link.LinkId, link.OutSeq + 1, reason)));
     }
 
     private void LeaderTick(long nowMs)

@@ -19,6 +19,10 @@ public sealed partial class ReplicationCore
     private long _linkEpoch;
     private long _lastAckSent;
     private long _nextFollowerInfoMs;
+    // The leader's snapshot while its chunks arrive (SNAP): null when none is streaming.
+    private List<object>? _snapChunks;
+    private long _snapZxid;
+    private int _snapCount;
 
     private void ClearLearnerState()
     {
@@ -26,6 +30,7 @@ public sealed partial class ReplicationCore
         _outSeq = _inSeq = 0;
         _linkEpoch = 0;
         _lastAckSent = 0;
+        _snapChunks = null;
     }
 
     private void BecomeLearner(long leader, long nowMs, string reason)
@@ -68,6 +73,12 @@ public sealed partial class ReplicationCore
     private void LearnerStep(long from, LinkMessage m, long nowMs)
     {
         if (from != _leaderId || m.LinkId != _linkId) return;
+        if (m is LinkReset reset)
+        {
+            // Whatever came before it: the leader no longer counts this link, so nothing more arrives on it.
+            ReopenLink(nowMs, $"leader {from} reset the link: {reset.Reason}");
+            return;
+        }
         if (m.Seq != _inSeq + 1)
         {
             StartLooking(nowMs, $"link to leader {from} lost a message ({m.Seq} after {_inSeq})");
@@ -75,6 +86,11 @@ public sealed partial class ReplicationCore
         }
         _inSeq = m.Seq;
         _lastHeardMs = nowMs;
+        if (_snapChunks is not null && m is not (SnapChunk or Ping))
+        {
+            StartLooking(nowMs, $"{m.GetType().Name} from leader {from} in the middle of its snapshot ({_snapChunks.Count} of {_snapCount} chunks)");
+            return;
+        }
         switch (m)
         {
             case LeaderInfo li when _learnerStage == LearnerStage.Connecting:
@@ -83,8 +99,8 @@ public sealed partial class ReplicationCore
             case Trunc t when _learnerStage == LearnerStage.Syncing:
                 OnTrunc(t);
                 break;
-            case Snap s when _learnerStage == LearnerStage.Syncing:
-                OnSnap(s);
+            case SnapChunk c when _learnerStage == LearnerStage.Syncing:
+                OnSnapChunk(c, nowMs);
                 break;
             case Proposal p when _learnerStage != LearnerStage.Connecting:
                 OnProposal(p, nowMs);
@@ -144,20 +160,61 @@ public sealed partial class ReplicationCore
         Persist(new TruncateLog(t.Zxid, _applied), null); // _applied is min(applied, cut) now
     }
 
-    private void OnSnap(Snap s)
+    /// <summary>
+    /// One piece of the leader's snapshot: acknowledged at once (flow control, not durability) and kept; with the last
+    /// one the learner takes the whole snapshot. Pieces arrive in order on the link, so anything else is a broken leader.
+    /// </summary>
+    private void OnSnapChunk(SnapChunk c, long nowMs)
+    {
+        int expected = _snapChunks?.Count ?? 0;
+        bool fits = c.Count >= 1 && c.Index == expected && c.Index < c.Count && (expected == 0 || (c.Zxid == _snapZxid && c.Count == _snapCount));
+        if (!fits)
+        {
+            StartLooking(nowMs, $"leader {_leaderId} sent snapshot chunk {c.Index + 1}/{c.Count} of 0x{c.Zxid:x} after {expected} chunks" +
+                (expected > 0 ? $" of {_snapCount} of 0x{_snapZxid:x}" : ""));
+            return;
+        }
+        if (expected == 0)
+        {
+            _snapChunks = new List<object>(Math.Min(c.Count, 1024));
+            _snapZxid = c.Zxid;
+            _snapCount = c.Count;
+        }
+        _snapChunks!.Add(c.Chunk);
+        int index = c.Index;
+        SendToLeader((id, seq) => new SnapChunkAck(id, seq, index));
+        if (_snapChunks.Count < _snapCount) return;
+        var chunks = _snapChunks;
+        _snapChunks = null;
+        InstallLeaderSnapshot(_snapZxid, chunks);
+    }
+
+    private void InstallLeaderSnapshot(long snapZxid, IReadOnlyList<object> chunks)
     {
         _log.Clear();
         _logGeneration++;
-        _logBase = _lastZxid = _applied = _truncateFloor = s.Zxid;
+        _logBase = _lastZxid = _applied = _truncateFloor = snapZxid;
         // Not durable until the install is, and not committed until the leader says so (Commit, UpToDate): a leader
         // that is not yet established snapshots its whole history, which may hold txns no quorum has.
         _durableZxid = 0;
         long generation = _logGeneration;
-        long zxid = s.Zxid;
-        Persist(new InstallSnapshot(s.Zxid, s.Snapshot), () =>
+        Persist(new InstallSnapshot(snapZxid, chunks), () =>
         {
-            if (generation == _logGeneration) _durableZxid = Math.Max(_durableZxid, zxid);
+            if (generation == _logGeneration) _durableZxid = Math.Max(_durableZxid, snapZxid);
         });
+    }
+
+    /// <summary>
+    /// The leader dropped this member's link (<see cref="LinkReset"/>): stop serving and open a new one to the same
+    /// leader at once; the sync that follows brings this member back (DIFF, TRUNC or SNAP as for any new link).
+    /// </summary>
+    private void ReopenLink(long nowMs, string reason)
+    {
+        ClearLearnerState();
+        _learnerStage = LearnerStage.Connecting;
+        _lastHeardMs = nowMs;
+        ChangeRole(_state, _leaderId, _epoch, false, reason);
+        OpenLink(nowMs);
     }
 
     private void OnProposal(Proposal p, long nowMs)

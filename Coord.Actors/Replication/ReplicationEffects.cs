@@ -34,8 +34,14 @@ public sealed record AppendLog(IReadOnlyList<SequencedTxn> Txns) : ReplicationEf
 /// </summary>
 public sealed record TruncateLog(long Zxid, long TreeThroughZxid) : ReplicationEffect;
 
-/// <summary>Replace journal and tree with the leader's snapshot at <see cref="Zxid"/>; later appends follow it.</summary>
-public sealed record InstallSnapshot(long Zxid, object Snapshot) : ReplicationEffect;
+/// <summary>
+/// Replace journal and tree with the leader's snapshot at <see cref="Zxid"/>, whose pieces are <see cref="Chunks"/> in
+/// order (the host joins them); later appends follow it.
+/// </summary>
+public sealed record InstallSnapshot(long Zxid, IReadOnlyList<object> Chunks) : ReplicationEffect
+{
+    public override string ToString() => $"install snapshot at 0x{Zxid:x} ({Chunks.Count} chunks)";
+}
 
 /// <summary>Committed txns to apply, in zxid order, continuing from the last applied.</summary>
 public sealed record Apply(IReadOnlyList<SequencedTxn> Txns) : ReplicationEffect
@@ -45,7 +51,8 @@ public sealed record Apply(IReadOnlyList<SequencedTxn> Txns) : ReplicationEffect
 
 /// <summary>
 /// Leader: serialize the tree as it is now applied and answer <see cref="ReplicationCore.SnapshotTaken"/> for
-/// this link with the snapshot's zxid (the sync of a learner too far behind the log the leader keeps).
+/// this link with the snapshot's zxid and its pieces (the sync of a learner too far behind the log the leader keeps).
+/// The host cuts the snapshot into pieces that each fit a frame (<see cref="ReplicationConfig.SnapshotChunkBytes"/>).
 /// </summary>
 public sealed record TakeSnapshot(long Member, long LinkId) : ReplicationEffect;
 

@@ -19,7 +19,10 @@ public static class EnsembleBoot
     /// <summary>The name of every member's ActorSystem; peers address each other as akka.tcp://coord@host:port.</summary>
     public const string SystemName = "coord";
 
-    /// <summary>The largest Akka.Remote frame: a proposal batch of txns up to the client frame bound each, and snapshot parts.</summary>
+    /// <summary>
+    /// The largest Akka.Remote frame: a proposal batch of txns up to the client frame bound each. A snapshot no longer
+    /// needs one frame of its size: SNAP streams it in chunks of <see cref="ReplicationConfig.SnapshotChunkBytes"/> (1 MiB).
+    /// </summary>
     public const long FrameBytesMax = 128L << 20;
 
     /// <summary>

@@ -62,6 +62,9 @@ public sealed record BenchOptions
     /// <summary>--failover: kill -9 the leader of each ensemble under kazoo writers and compare the pauses.</summary>
     public bool Failover { get; init; }
 
+    /// <summary>--sync-fresh (with --compare): how long a member with an empty data folder takes to sync from a loaded ensemble.</summary>
+    public bool SyncFresh { get; init; }
+
     /// <summary>--failover: kazoo writer sessions.</summary>
     public int Writers { get; init; } = 8;
 
@@ -92,6 +95,7 @@ public sealed record BenchOptions
         usage: coord-bench --server HOST:PORT [--server-pid PID] [options]
                coord-bench --compare [--ensemble N] [--rounds R] [--zk-force-sync yes|no] [--zk-heap-mib M] [--coord-dll PATH] [options]
                coord-bench --failover [--ensemble N] [--writers W] [--rounds R] [--coord-dll PATH] [--markdown]
+               coord-bench --sync-fresh --compare [--znodes N] [--ensemble N] [--rounds R] [--coord-dll PATH] [--markdown]
 
         options:
           --clients C            connections, one session each (default 4)
@@ -121,6 +125,10 @@ public sealed record BenchOptions
                                  vs Coord (--ensemble 3 unless given); --warmup-seconds = writing before the kill
                                  (default 3), --seconds = writing after every writer resumed (default 2)
           --writers N            --failover: kazoo writer sessions (default 8)
+          --sync-fresh           with --compare: an ensemble (--ensemble 3 unless given) with its last member held back,
+                                 --znodes created through the leader (C×K of --clients/--outstanding), then the held-back
+                                 member starts with an empty data folder: process start -> synced follower, ZooKeeper vs
+                                 Coord, and its znode count afterwards
         """;
 
     public static BenchOptions Parse(IReadOnlyList<string> args)
@@ -167,11 +175,20 @@ public sealed record BenchOptions
                 "--ensemble" => o with { Ensemble = EnsembleSize(Value()) },
                 "--failover" => o with { Failover = true },
                 "--writers" => o with { Writers = PositiveInt(name, Value()) },
+                "--sync-fresh" => o with { SyncFresh = true },
                 "-h" or "--help" => throw new OptionException(""),
                 _ => throw new OptionException($"unknown option {name}"),
             };
         }
 
+        if (o.SyncFresh)
+        {
+            if (!o.Compare || o.Server is not null || o.Failover)
+                throw new OptionException("--sync-fresh goes with --compare (it starts its own ensembles); drop --server and --failover");
+            if (given.Contains("--workloads")) throw new OptionException("--sync-fresh runs no workloads; drop --workloads");
+            if (o.ValueBytes > 1_000_000) throw new OptionException("--value-bytes must stay below jute.maxbuffer (1,048,575 bytes with headers)");
+            return o with { Ensemble = o.Ensemble > 0 ? o.Ensemble : 3 };
+        }
         if (o.Failover)
         {
             if (o.Compare || o.Server is not null) throw new OptionException("--failover starts its own ensembles; drop --compare and --server");

@@ -25,10 +25,17 @@ public sealed class EnsembleMember(int id, string dir, int clientPort, int peerP
     public int ElectionPort { get; } = electionPort;
     public IPEndPoint EndPoint => new(IPAddress.Loopback, ClientPort);
     public string HostPort => string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{ClientPort}");
+    /// <summary>Null while the member is held back (<see cref="Ensemble.StartAsync"/>'s heldBack).</summary>
     public ServerProcess Process { get; set; } = null!;
+
+    /// <summary>Started and not exited.</summary>
+    public bool Running => Process is { HasExited: false };
 
     /// <summary>Coord only: the last role line (null before the first, and for ZooKeeper).</summary>
     public MemberRole? Role { get; set; }
+
+    /// <summary>When <see cref="Role"/>'s line arrived (<see cref="Stopwatch.GetTimestamp"/>).</summary>
+    public long RoleSeenTimestamp { get; set; }
 }
 
 /// <summary>
@@ -55,18 +62,21 @@ public sealed partial class Ensemble : IServerSet
     private int _readyLeader;
     private long _readyEpoch;
 
-    private Ensemble(string name, string root, IReadOnlyList<EnsembleMember> members)
+    private readonly Settings _settings;
+
+    private Ensemble(string name, string root, IReadOnlyList<EnsembleMember> members, Settings settings)
     {
         Name = name;
         Root = root;
         Members = members;
+        _settings = settings;
     }
 
     public string Name { get; }
     public string Root { get; }
     public IReadOnlyList<EnsembleMember> Members { get; }
     public IReadOnlyList<IPEndPoint> EndPoints => Members.Select(m => m.EndPoint).ToList();
-    public IReadOnlyList<int> Pids => Members.Select(m => m.Process.Pid).ToList();
+    public IReadOnlyList<int> Pids => Members.Where(m => m.Process is not null).Select(m => m.Process.Pid).ToList();
     public double StartToServingMs { get; private set; }
 
     /// <summary>Every member's client address: what users give their clients.</summary>
@@ -83,13 +93,17 @@ public sealed partial class Ensemble : IServerSet
     [GeneratedRegex(@"^Mode: (?<mode>\w+)", RegexOptions.Multiline)]
     private static partial Regex SrvrMode();
 
-    public static async Task<Ensemble> StartAsync(string server, Settings settings, CancellationToken ct)
+    /// <param name="heldBack">A member id to leave unstarted (its folder, zoo.cfg and an empty dataDir are written):
+    /// the others form the ensemble, and <see cref="StartMember"/> starts it later, e.g. as a fresh follower. 0 = none.</param>
+    public static async Task<Ensemble> StartAsync(string server, Settings settings, CancellationToken ct, int heldBack = 0)
     {
         if (server == "zookeeper" && !File.Exists(ZooKeeperJar))
             throw new InvalidOperationException("Apache ZooKeeper is not installed (apt-get install zookeeper)");
+        if (heldBack != 0 && (heldBack < 1 || heldBack > settings.Size || settings.Size - 1 <= settings.Size / 2))
+            throw new ArgumentOutOfRangeException(nameof(heldBack), $"member {heldBack} of {settings.Size}: the others must be a majority");
         for (int attempt = 1; ; attempt++)
         {
-            var ensemble = Launch(server, settings);
+            var ensemble = Launch(server, settings, heldBack);
             try
             {
                 await ensemble.WaitReadyAsync(ct);
@@ -112,13 +126,13 @@ public sealed partial class Ensemble : IServerSet
 
     private const string ZooKeeperJar = "/usr/share/java/zookeeper.jar";
 
-    private static Ensemble Launch(string server, Settings s)
+    private static Ensemble Launch(string server, Settings s, int heldBack)
     {
         var root = Directory.CreateTempSubdirectory($"coord-bench-{server}-ensemble-").FullName;
         var members = Enumerable.Range(1, s.Size)
             .Select(id => new EnsembleMember(id, Path.Combine(root, $"m{id}"), FreePort(), FreePort(), FreePort()))
             .ToList();
-        var ensemble = new Ensemble(server, root, members);
+        var ensemble = new Ensemble(server, root, members, s);
         foreach (var m in members)
         {
             Directory.CreateDirectory(m.DataDir);
@@ -126,22 +140,24 @@ public sealed partial class Ensemble : IServerSet
             File.WriteAllText(m.ConfigFile, ZooCfg(m, members, server == "zookeeper" ? s.ZooKeeperForceSync : null));
         }
         foreach (var m in members)
-        {
-            m.Process = server == "zookeeper"
-                ? ServerProcess.LaunchMember($"zookeeper member {m.Id}", "java",
-                    [string.Create(CultureInfo.InvariantCulture, $"-Xmx{s.ZooKeeperHeapMib}m"),
-                     "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                     "-cp", $"{ZooKeeperJar}:/usr/share/java/slf4j-simple.jar", "org.apache.zookeeper.server.quorum.QuorumPeerMain", m.ConfigFile],
-                    new Dictionary<string, string>(), m.Dir, m.EndPoint)
-                : ServerProcess.LaunchMember($"coord member {m.Id}", "dotnet", [s.CoordDll, "serve", "--config", m.ConfigFile],
-                    new Dictionary<string, string>(), m.Dir, m.EndPoint);
-            if (server == "coord")
-            {
-                var member = m;
-                m.Process.LineReceived += line => ensemble.OnCoordLine(member, line);
-            }
-        }
+            if (m.Id != heldBack) ensemble.StartMember(m);
         return ensemble;
+    }
+
+    /// <summary>Starts a member's process (one held back at start, or never started); its role lines are followed from then on.</summary>
+    public void StartMember(EnsembleMember m)
+    {
+        if (m.Process is not null) throw new InvalidOperationException($"{Name} member {m.Id} was started already");
+        var s = _settings;
+        m.Process = Name == "zookeeper"
+            ? ServerProcess.LaunchMember($"zookeeper member {m.Id}", "java",
+                [string.Create(CultureInfo.InvariantCulture, $"-Xmx{s.ZooKeeperHeapMib}m"),
+                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                 "-cp", $"{ZooKeeperJar}:/usr/share/java/slf4j-simple.jar", "org.apache.zookeeper.server.quorum.QuorumPeerMain", m.ConfigFile],
+                new Dictionary<string, string>(), m.Dir, m.EndPoint)
+            : ServerProcess.LaunchMember($"coord member {m.Id}", "dotnet", [s.CoordDll, "serve", "--config", m.ConfigFile],
+                new Dictionary<string, string>(), m.Dir, m.EndPoint);
+        if (Name == "coord") m.Process.LineReceived += line => OnCoordLine(m, line);
     }
 
     /// <summary>
@@ -179,6 +195,7 @@ public sealed partial class Ensemble : IServerSet
         lock (_gate)
         {
             member.Role = role;
+            member.RoleSeenTimestamp = Stopwatch.GetTimestamp();
             changed = _rolesChanged;
             _rolesChanged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
@@ -190,7 +207,7 @@ public sealed partial class Ensemble : IServerSet
         long started = Stopwatch.GetTimestamp();
         await WaitForLeaderAsync(ReadyTimeout, ct);
         // Mode follower is not yet serving for ZooKeeper (it may still be syncing): a session on every member is.
-        await Task.WhenAll(Members.Select(m => m.Process.WaitForSessionAsync(ct)));
+        await Task.WhenAll(Members.Where(m => m.Process is not null).Select(m => m.Process.WaitForSessionAsync(ct)));
         StartToServingMs = Setup.SecondsSince(started) * 1000;
     }
 
@@ -206,7 +223,7 @@ public sealed partial class Ensemble : IServerSet
         {
             while (true)
             {
-                if (Members.Count(m => !m.Process.HasExited) <= Members.Count / 2)
+                if (Members.Count(m => m.Running) <= Members.Count / 2)
                     throw new InvalidOperationException($"{Name}: a majority of the members has exited\n{Tail()}");
                 Task changed;
                 lock (_gate) changed = _rolesChanged.Task;
@@ -227,11 +244,41 @@ public sealed partial class Ensemble : IServerSet
         }
     }
 
+    /// <summary>
+    /// Coord: waits until <paramref name="m"/>'s role line matches; returns when that line arrived
+    /// (<see cref="Stopwatch.GetTimestamp"/>). Fails when the member exits or <paramref name="timeout"/> passes.
+    /// </summary>
+    public async Task<long> WaitForRoleLineAsync(EnsembleMember m, Func<MemberRole, bool> match, TimeSpan timeout, CancellationToken ct)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            while (true)
+            {
+                Task changed;
+                lock (_gate)
+                {
+                    if (m.Role is { } r && match(r)) return m.RoleSeenTimestamp;
+                    changed = _rolesChanged.Task;
+                }
+                if (!m.Running) throw new InvalidOperationException($"{Name} member {m.Id} exited\n{m.Process?.Tail()}");
+                // A role line is the event; the second a while is only for noticing an exit.
+                await Task.WhenAny(changed, Task.Delay(1000, deadline.Token));
+                deadline.Token.ThrowIfCancellationRequested();
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new TimeoutException($"{Name} member {m.Id} printed no matching role line within {timeout.TotalSeconds:0} s ({RolesNow()})\n{Tail()}");
+        }
+    }
+
     private (EnsembleMember? Leader, long Epoch) CoordLeader()
     {
         lock (_gate)
         {
-            var running = Members.Where(m => !m.Process.HasExited).ToList();
+            var running = Members.Where(m => m.Running).ToList();
             var leader = running.SingleOrDefault(m => m.Role is { State: "leading", Serving: true } r && r.Leader == m.Id);
             if (leader is null) return (null, 0);
             long epoch = leader.Role!.Epoch;
@@ -243,7 +290,7 @@ public sealed partial class Ensemble : IServerSet
 
     private async Task<(EnsembleMember? Leader, long Epoch)> ZooKeeperLeaderAsync(CancellationToken ct)
     {
-        var running = Members.Where(m => !m.Process.HasExited).ToList();
+        var running = Members.Where(m => m.Running).ToList();
         var modes = await Task.WhenAll(running.Select(m => ModeAsync(m, ct)));
         var leaders = running.Where((_, i) => modes[i] == "leader").ToList();
         bool followed = modes.Count(mode => mode == "follower") == running.Count - 1;
@@ -252,6 +299,23 @@ public sealed partial class Ensemble : IServerSet
 
     /// <summary>The member's <c>srvr</c> Mode line (leader, follower, standalone), or null when it does not answer one.</summary>
     public static async Task<string?> ModeAsync(EnsembleMember m, CancellationToken ct)
+    {
+        var match = await SrvrAsync(m, ct) is { } text ? SrvrMode().Match(text) : null;
+        return match is { Success: true } ? match.Groups["mode"].Value : null;
+    }
+
+    [GeneratedRegex(@"^Node count: (?<count>\d+)", RegexOptions.Multiline)]
+    private static partial Regex SrvrNodeCount();
+
+    /// <summary>The member's <c>srvr</c> "Node count:" (ZooKeeper's and Coord's alike count every znode, / included), or null.</summary>
+    public static async Task<long?> NodeCountAsync(EnsembleMember m, CancellationToken ct)
+    {
+        var match = await SrvrAsync(m, ct) is { } text ? SrvrNodeCount().Match(text) : null;
+        return match is { Success: true } ? long.Parse(match.Groups["count"].Value, CultureInfo.InvariantCulture) : null;
+    }
+
+    /// <summary>The member's whole <c>srvr</c> answer, or null when it does not answer (not listening, closed, 2 s passed).</summary>
+    public static async Task<string?> SrvrAsync(EnsembleMember m, CancellationToken ct)
     {
         try
         {
@@ -264,8 +328,7 @@ public sealed partial class Ensemble : IServerSet
             var buffer = new byte[4096];
             int n;
             while ((n = await socket.ReceiveAsync(buffer, SocketFlags.None, attempt.Token)) > 0) text.Append(Encoding.ASCII.GetString(buffer, 0, n));
-            var match = SrvrMode().Match(text.ToString());
-            return match.Success ? match.Groups["mode"].Value : null;
+            return text.ToString();
         }
         catch (Exception e) when (e is SocketException or IOException or OperationCanceledException && !ct.IsCancellationRequested)
         {
@@ -301,16 +364,16 @@ public sealed partial class Ensemble : IServerSet
         lock (_gate)
         {
             return string.Join("; ", Members.Select(m =>
-                $"member {m.Id}{(m.Process.HasExited ? " exited" : "")}{(m.Role is { } r ? " " + r : "")}"));
+                $"member {m.Id}{(m.Process is null ? " not started" : m.Process.HasExited ? " exited" : "")}{(m.Role is { } r ? " " + r : "")}"));
         }
     }
 
     public string? ExitNote() =>
-        Members.Select(m => m.Process.ExitNote()).FirstOrDefault(n => n is not null);
+        Members.Select(m => m.Process?.ExitNote()).FirstOrDefault(n => n is not null);
 
     public async Task<string?> ExitNoteAsync(TimeSpan wait)
     {
-        foreach (var m in Members)
+        foreach (var m in Members.Where(m => m.Process is not null))
         {
             if (await m.Process.ExitNoteAsync(wait) is { } note) return note;
             wait = TimeSpan.Zero;

@@ -34,6 +34,7 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
 try
 {
     if (options.Failover) return await Failover.RunAsync(options, cts.Token);
+    if (options.SyncFresh) return await SyncFresh.RunAsync(options, cts.Token);
     if (options.Compare) return await Compare.RunAsync(options, cts.Token);
 
     var endPoint = await ResolveAsync(options.Server!, cts.Token);

@@ -156,6 +156,9 @@ public sealed partial class ServerProcess : IServerSet
     /// <summary>Completes once a session handshake succeeds (retried every 10 ms within the ready timeout).</summary>
     public Task WaitForSessionAsync(CancellationToken ct) => WaitForServingAsync(null, ct);
 
+    /// <summary>When the process was started (<see cref="Stopwatch.GetTimestamp"/>).</summary>
+    public long StartedTimestamp => _startedTicks;
+
     /// <summary>Milliseconds from process start until the first session handshake succeeded.</summary>
     public double StartToServingMs { get; private set; }
 

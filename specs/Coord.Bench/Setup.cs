@@ -122,4 +122,6 @@ public static class Setup
     }
 
     public static double SecondsSince(long startTicks) => (double)(Stopwatch.GetTimestamp() - startTicks) / Stopwatch.Frequency;
+
+    public static double SecondsBetween(long startTicks, long endTicks) => (double)(endTicks - startTicks) / Stopwatch.Frequency;
 }

@@ -39,12 +39,14 @@ internal sealed class EnsembleHarness : IAsyncDisposable
 
     private readonly string _folder;
     private readonly int _windowTxnsMax;
+    private readonly int _snapshotChunkBytes;
     private readonly Dictionary<long, int> _starts = new();
 
-    private EnsembleHarness(string folder, int windowTxnsMax)
+    private EnsembleHarness(string folder, int windowTxnsMax, int snapshotChunkBytes)
     {
         _folder = folder;
         _windowTxnsMax = windowTxnsMax;
+        _snapshotChunkBytes = snapshotChunkBytes;
     }
 
     public IReadOnlyList<EnsembleMember> Members { get; private set; } = [];
@@ -56,12 +58,14 @@ internal sealed class EnsembleHarness : IAsyncDisposable
     /// others' real bound addresses.
     /// </summary>
     /// <param name="beforeCores">Runs once every system is bound and before any core starts (to cut links from the start).</param>
+    /// <param name="snapshotChunkBytes">The size SNAP cuts a snapshot into (small, to stream a small tree in several chunks).</param>
     public static async Task<EnsembleHarness> StartAsync(ITestOutputHelper? output, int count = 3,
-        int windowTxnsMax = 100_000, Func<EnsembleHarness, Task>? beforeCores = null)
+        int windowTxnsMax = 100_000, Func<EnsembleHarness, Task>? beforeCores = null,
+        int snapshotChunkBytes = ReplicationConfig.SnapshotChunkBytesDefault)
     {
         var folder = Path.Combine(Path.GetTempPath(), "coord-ensemble-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(folder);
-        var h = new EnsembleHarness(folder, windowTxnsMax);
+        var h = new EnsembleHarness(folder, windowTxnsMax, snapshotChunkBytes);
         var since = Stopwatch.StartNew();
         try
         {
@@ -79,7 +83,8 @@ internal sealed class EnsembleHarness : IAsyncDisposable
     }
 
     private ReplicationConfig ConfigFor(EnsembleMember m) =>
-        new(m.Id, [.. Members.Select(x => new ReplicationMember(x.Id, Observer: false))], Timing, WindowTxnsMax: _windowTxnsMax);
+        new(m.Id, [.. Members.Select(x => new ReplicationMember(x.Id, Observer: false))], Timing, WindowTxnsMax: _windowTxnsMax,
+            SnapshotChunkBytes: _snapshotChunkBytes);
 
     /// <summary>Where <paramref name="m"/> finds the other members' replication actors: their bound addresses.</summary>
     private EnsemblePeers PeersOf(EnsembleMember m) => new(Members.Where(x => x.Id != m.Id)

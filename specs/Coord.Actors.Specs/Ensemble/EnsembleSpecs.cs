@@ -215,9 +215,10 @@ public sealed class EnsembleSpecs(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task A_member_down_while_more_txns_than_the_window_were_written_catches_up_by_snapshot_and_serves_the_same_data()
+    public async Task A_member_down_while_more_txns_than_the_window_were_written_catches_up_by_a_snapshot_in_chunks_and_serves_the_same_data()
     {
-        await using var ensemble = await EnsembleHarness.StartAsync(output, windowTxnsMax: 50);
+        const int ChunkBytes = 4096;
+        await using var ensemble = await EnsembleHarness.StartAsync(output, windowTxnsMax: 50, snapshotChunkBytes: ChunkBytes);
         var leader = await ensemble.WaitForLeaderAsync();
         var down = ensemble.Members.First(m => m != leader);
         var onLeader = await leader.ConnectAsync();
@@ -237,6 +238,12 @@ public sealed class EnsembleSpecs(ITestOutputHelper output)
         await ensemble.StartAgainAsync(down);
         await down.WaitFollowingAsync(leader, EnsembleHarness.RoleTimeout);
         Assert.True(down.Log.Logged(4103), $"m{down.Id} caught up without installing the leader's snapshot (SNAP)");
+        // "sending member N the snapshot at 0x... (B bytes) in K chunks": streamed in more than one.
+        var streamed = leader.Log.Messages(1703).Last(m => m.StartsWith($"Replication: sending member {down.Id} ", StringComparison.Ordinal));
+        var figures = System.Text.RegularExpressions.Regex.Match(streamed, @"\((\d+) bytes\) in (\d+) chunks");
+        int bytes = int.Parse(figures.Groups[1].Value), chunks = int.Parse(figures.Groups[2].Value);
+        Assert.True(chunks > 1, streamed);
+        Assert.Equal((bytes + ChunkBytes - 1) / ChunkBytes, chunks);
 
         var onDown = await down.ConnectAsync();
         var children = await onDown.CallAsync(OpCode.GetChildren, new PathWatchRequest("/snap", false));

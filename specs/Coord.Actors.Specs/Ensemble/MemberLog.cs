@@ -20,6 +20,12 @@ internal sealed class MemberLog(long member, ITestOutputHelper? output, Stopwatc
         lock (_gate) return _entries.Any(e => e.EventId == eventId);
     }
 
+    /// <summary>The messages of every entry with this event id, oldest first.</summary>
+    public IReadOnlyList<string> Messages(int eventId)
+    {
+        lock (_gate) return [.. _entries.Where(e => e.EventId == eventId).Select(e => e.Message)];
+    }
+
     /// <summary>Writes a line of the spec's own story (what it does to the ensemble) in the same output.</summary>
     public void Note(string line) => Write($"spec: {line}");
 

@@ -98,8 +98,11 @@ public sealed class PeerSerializerSpecs(ITestOutputHelper output)
             { "leaderInfo", new(1, new LeaderInfo(7, 1, 5)) },
             { "ackEpoch", new(2, new AckEpoch(7, 2, 4, E4 + 16, E4 + 1)) },
             { "trunc", new(1, new Trunc(7, 2, E4 + 9)) },
-            { "snap", new(1, new Snap(7, 3, E4 + 9, Enumerable.Range(0, 1000).Select(i => (byte)(i * 7)).ToArray())) },
-            { "snap, empty", new(1, new Snap(7, 3, 0, Array.Empty<byte>())) },
+            { "snapChunk", new(1, new SnapChunk(7, 3, E4 + 9, 2, 5, Enumerable.Range(0, 1000).Select(i => (byte)(i * 7)).ToArray())) },
+            { "snapChunk, the only one, empty", new(1, new SnapChunk(7, 3, 0, 0, 1, Array.Empty<byte>())) },
+            { "snapChunkAck", new(2, new SnapChunkAck(7, 4, 2)) },
+            { "linkReset", new(1, new LinkReset(7, 11, "message 9 arrived after 7 — gap")) },
+            { "linkReset of a link the leader does not know", new(1, new LinkReset(7, 0, "")) },
             { "proposal of every txn type", new(1, new Proposal(7, 4, Txns(JournalTxns.EveryType().Length, E4 + 1))) },
             { "proposal, empty", new(1, new Proposal(7, 4, [])) },
             { "proposal of 1,000 txns", new(1, new Proposal(7, 5, Txns(1000, E4 + 1))) },
@@ -179,8 +182,12 @@ public sealed class PeerSerializerSpecs(ITestOutputHelper output)
         { "proposal", new(1, new Proposal(7, 10, [new SequencedTxn(new TxnHeader(0x42, 7, 0x1_0000_0001, 1000), new DeleteTxn("/a"))])), "pr",
             "0000000000000001 0000000000000007 000000000000000A 00000001 00000026" +
             "0000000000000042 00000007 0000000100000001 00000000000003E8 00000002 00000002 2F61" },
-        { "snap", new(1, new Snap(7, 2, 0x1_0000_0000, new byte[] { 1, 2, 3 })), "sn",
-            "0000000000000001 0000000000000007 0000000000000002 0000000100000000 00000003 010203" },
+        { "snapChunk", new(1, new SnapChunk(7, 2, 0x1_0000_0000, 1, 3, new byte[] { 1, 2, 3 })), "sc",
+            "0000000000000001 0000000000000007 0000000000000002 0000000100000000 00000001 00000003 00000003 010203" },
+        { "snapChunkAck", new(2, new SnapChunkAck(7, 3, 1)), "sa",
+            "0000000000000002 0000000000000007 0000000000000003 00000001" },
+        { "linkReset", new(1, new LinkReset(7, 4, "gap")), "lr",
+            "0000000000000001 0000000000000007 0000000000000004 00000003 676170" },
         { "forwarded sessionReattached", new(2, new Forwarded(7, 11, new SessionReattached(0x42, 30_000))), "fw",
             "0000000000000002 0000000000000007 000000000000000B 04 0000000000000042 00007530" },
         { "forwarded write", new(2, new Forwarded(7, 12, new ForwardedWrites([new ClientRequest(0x42, 5, 9, OpCode.Delete, new DeleteRequest("/a", -1), [new Id("digest", "u")])]))), "fw",
@@ -230,7 +237,7 @@ public sealed class PeerSerializerSpecs(ITestOutputHelper output)
         var e = Assert.Throws<SerializationException>(() => PeerCodec.ToBytes(new PeerEnvelope(1, new ToMember(1, 1, new Applied(5)))));
         Assert.Contains(typeof(Applied).FullName!, e.Message);
         Assert.Throws<SerializationException>(() => PeerCodec.ToBytes(new PeerEnvelope(1, new Forwarded(1, 1, null!))));
-        var snap = Assert.Throws<SerializationException>(() => PeerCodec.ToBytes(new PeerEnvelope(1, new Snap(1, 1, 0, "not bytes"))));
+        var snap = Assert.Throws<SerializationException>(() => PeerCodec.ToBytes(new PeerEnvelope(1, new SnapChunk(1, 1, 0, 0, 1, "not bytes"))));
         Assert.Contains("System.String", snap.Message);
     }
 
@@ -319,10 +326,40 @@ public sealed class PeerSerializerSpecs(ITestOutputHelper output)
         Assert.Contains("count", Assert.Throws<SerializationException>(() => PeerCodec.FromBytes(proposal, "pr")).Message);
         var writes = Convert.FromHexString("0000000000000001" + "0000000000000007" + "0000000000000001" + "01" + "7FFFFFFF");
         Assert.Throws<SerializationException>(() => PeerCodec.FromBytes(writes, "fw"));
-        var snap = Convert.FromHexString("0000000000000001" + "0000000000000007" + "0000000000000001" + "0000000000000000" + "7FFFFFFF" + "00");
-        Assert.Throws<SerializationException>(() => PeerCodec.FromBytes(snap, "sn"));
+        var snap = Convert.FromHexString("0000000000000001" + "0000000000000007" + "0000000000000001" + "0000000000000000" + "00000000" + "00000001" + "7FFFFFFF" + "00");
+        Assert.Throws<SerializationException>(() => PeerCodec.FromBytes(snap, "sc"));
+        // A chunk outside its own count is not a chunk of any snapshot.
+        foreach (string indexCount in new[] { "00000001" + "00000001", "FFFFFFFF" + "00000002", "00000000" + "00000000" })
+        {
+            var outside = Convert.FromHexString("0000000000000001" + "0000000000000007" + "0000000000000001" + "0000000000000000" + indexCount + "00000000");
+            Assert.Contains("not a chunk", Assert.Throws<SerializationException>(() => PeerCodec.FromBytes(outside, "sc")).Message);
+        }
         var state = Convert.FromHexString("0000000000000001" + new string('0', 64) + "04");
         Assert.Contains("peer state", Assert.Throws<SerializationException>(() => PeerCodec.FromBytes(state, "vo")).Message);
+    }
+
+    [Fact]
+    public void A_snapshot_cut_into_slices_travels_as_the_same_bytes_and_joins_back_whole()
+    {
+        var image = Enumerable.Range(0, 10_000).Select(i => (byte)(i * 31 + 7)).ToArray();
+        var chunks = SnapshotChunks.Split(image, 4096);
+        Assert.Equal(3, chunks.Count);
+        var received = new List<object>();
+        for (int i = 0; i < chunks.Count; i++)
+        {
+            var slice = (ReadOnlyMemory<byte>)chunks[i];
+            var sent = PeerCodec.ToBytes(new PeerEnvelope(1, new SnapChunk(7, 2 + i, E4 + 9, i, chunks.Count, slice)));
+            // A slice is encoded exactly as the same bytes in an array of their own would be.
+            Assert.Equal(PeerCodec.ToBytes(new PeerEnvelope(1, new SnapChunk(7, 2 + i, E4 + 9, i, chunks.Count, slice.ToArray()))), sent);
+            var back = (SnapChunk)PeerCodec.FromBytes(sent, "sc").Message;
+            Assert.Equal((i, 3, E4 + 9), (back.Index, back.Count, back.Zxid));
+            received.Add(back.Chunk);
+        }
+        Assert.Equal(image, SnapshotChunks.Join(received));
+        Assert.Equal(image, SnapshotChunks.Join(chunks)); // a leader's own slices join too
+        var empty = Assert.Single(SnapshotChunks.Split([], 4096));
+        Assert.Empty(SnapshotChunks.Join([empty]));
+        Assert.Single(SnapshotChunks.Split(new byte[4096], 4096));
     }
 
     [Fact]

@@ -61,17 +61,63 @@ public sealed class CoreRegressionSpecs
         core.Step(1, new LeaderInfo(link, 1, 1), 0);
         core.Persisted(0);
         core.TakeEffects();
-        var snap = new SimSnapshot(7, []);
-        core.Step(1, new Snap(link, 2, 7, snap), 0);
-        Assert.Contains(core.TakeEffects(), e => e is InstallSnapshot { Zxid: 7 });
+        var pieces = new SimSnapshot(7, []).Split(2);
+        core.Step(1, new SnapChunk(link, 2, 7, 0, 2, pieces[0]), 0);
+        Assert.Equal([new Send(1, new SnapChunkAck(link, 3, 0))], core.TakeEffects()); // acknowledged (after FollowerInfo and AckEpoch); nothing installed yet
+        core.Step(1, new SnapChunk(link, 3, 7, 1, 2, pieces[1]), 0);
+        var effects = core.TakeEffects();
+        Assert.Contains(effects, e => e is Send { Message: SnapChunkAck { Index: 1 } });
+        var install = Assert.Single(effects.OfType<InstallSnapshot>());
+        Assert.Equal(7L, install.Zxid);
+        Assert.Equal(pieces, install.Chunks);
         Assert.Equal(0, core.CommittedZxid); // a leader not yet established snapshots txns no quorum may have
-        core.Step(1, new NewLeader(link, 3, 1), 0);
+        core.Step(1, new NewLeader(link, 4, 1), 0);
         core.Persisted(0);
         core.Persisted(0);
         Assert.Contains(core.TakeEffects(), e => e is Send { Message: AckNewLeader { LastZxid: 7 } });
-        core.Step(1, new UpToDate(link, 4, 7), 0);
+        core.Step(1, new UpToDate(link, 5, 7), 0);
         Assert.Equal(7, core.CommittedZxid);
         Assert.True(core.Serving);
+    }
+
+    [Fact]
+    public void A_learner_refuses_a_snapshot_chunk_out_of_place_and_looks_again()
+    {
+        var core = Core(2);
+        long link = Follow(core, leader: 1, other: 3, round: 1);
+        core.Step(1, new LeaderInfo(link, 1, 1), 0);
+        core.Persisted(0);
+        core.TakeEffects();
+        var pieces = new SimSnapshot(7, []).Split(3);
+        core.Step(1, new SnapChunk(link, 2, 7, 0, 3, pieces[0]), 0);
+        core.Step(1, new SnapChunk(link, 3, 7, 2, 3, pieces[2]), 0); // chunk 1 skipped with its sequence number intact
+        Assert.Equal(PeerState.Looking, core.State);
+        Assert.DoesNotContain(core.TakeEffects(), e => e is InstallSnapshot);
+    }
+
+    [Fact]
+    public void A_learner_told_its_link_was_reset_stops_serving_and_opens_a_new_one_to_the_same_leader_at_once()
+    {
+        var core = Core(2);
+        long link = Follow(core, leader: 1, other: 3, round: 1);
+        core.Step(1, new LeaderInfo(link, 1, 1), 0);
+        core.Persisted(0);
+        core.Step(1, new NewLeader(link, 2, 1), 0);
+        core.Persisted(0);
+        core.Step(1, new UpToDate(link, 3, 0), 0);
+        Assert.True(core.Serving);
+        core.TakeEffects();
+
+        core.Step(1, new LinkReset(link + 1, 0, "not this member's link"), 10);
+        Assert.True(core.Serving);
+        core.Step(1, new LinkReset(link, 0, "message 5 arrived after 3"), 10); // honoured whatever its sequence number
+        Assert.False(core.Serving);
+        Assert.Equal((PeerState.Following, 1L), (core.State, core.LeaderId));
+        var effects = core.TakeEffects();
+        Assert.Contains(effects, e => e is RoleChanged { Serving: false } r && r.Reason.Contains("message 5 arrived after 3"));
+        var reopen = Assert.Single(effects.OfType<Send>().Select(s => s.Message).OfType<FollowerInfo>());
+        Assert.NotEqual(link, reopen.LinkId);
+        Assert.Equal((1L, 1L), (reopen.Seq, reopen.AcceptedEpoch));
     }
 
     private static ReplicationCore ElectedLeader()
@@ -123,6 +169,82 @@ public sealed class CoreRegressionSpecs
         Assert.Contains(effects, e => e is Apply);
         Assert.Contains(effects, e => e is Send { To: 3, Message: Commit c } && c.Zxid == zxid);
         Assert.Equal(zxid, core.CommittedZxid);
+    }
+
+    /// <summary>An established leader of epoch 1 with member 2 synced; member 3 has opened link 30 and acknowledged the epoch from far behind.</summary>
+    private static ReplicationCore LeaderWithAFarBehindLearner(out long zxid)
+    {
+        var core = new ReplicationCore(new ReplicationConfig(1, Three, SimOptions.Timing, WindowTxnsMax: 1, SnapshotChunksInFlightMax: 2),
+            DurableState.Empty, incarnation: 1, nowMs: 0);
+        core.Step(2, new Vote(1, 0, 0, 1, PeerState.Looking), 0);
+        core.Tick(SimOptions.Timing.FinalizeWaitMs + 1);
+        core.Step(2, new FollowerInfo(20, 1, AcceptedEpoch: 0, Observer: false), 0);
+        core.Persisted(0);
+        core.Step(2, new AckEpoch(20, 2, 0, 0, 0), 0);
+        core.Persisted(0);
+        core.Step(2, new AckNewLeader(20, 3, 1, 0), 0);
+        Assert.True(core.Serving);
+        zxid = 1L << 32;
+        for (int i = 1; i <= 3; i++)
+        {
+            zxid++;
+            core.Propose([new SequencedTxn(new TxnHeader(1, i, zxid, 0), new SetDataTxn("/a", null, i))], 0);
+            core.Persisted(0);
+            core.Step(2, new Ack(20, 3 + i, zxid), 0);
+        }
+        Assert.Equal(zxid, core.CommittedZxid);
+        core.Step(3, new FollowerInfo(30, 1, AcceptedEpoch: 0, Observer: false), 0);
+        core.TakeEffects();
+        core.Step(3, new AckEpoch(30, 2, 0, 0, 0), 0); // empty history, behind the one-txn window: SNAP
+        Assert.Contains(core.TakeEffects(), e => e is TakeSnapshot { Member: 3, LinkId: 30 });
+        return core;
+    }
+
+    [Fact]
+    public void A_leader_streams_a_snapshot_a_window_at_a_time_and_sends_the_diff_and_NEWLEADER_after_the_last_chunk()
+    {
+        var core = LeaderWithAFarBehindLearner(out long zxid);
+        var snapshotAt = zxid - 1; // taken before the last write was applied
+        core.SnapshotTaken(3, 30, snapshotAt, ["a", "b", "c", "d", "e"], 0);
+        var sent = core.TakeEffects().OfType<Send>().Where(s => s.To == 3).Select(s => s.Message).ToList();
+        Assert.Equal(["a", "b"], sent.OfType<SnapChunk>().Select(c => c.Chunk));
+        Assert.Equal(sent.Count, sent.OfType<SnapChunk>().Count());
+
+        // A write while it streams waits for the DIFF behind the snapshot.
+        zxid++;
+        core.Propose([new SequencedTxn(new TxnHeader(1, 9, zxid, 0), new SetDataTxn("/a", null, 9))], 0);
+        Assert.DoesNotContain(core.TakeEffects(), e => e is Send { To: 3 });
+        core.SnapshotTaken(3, 30, snapshotAt, ["late", "answer"], 0); // a second answer for the same link is ignored
+        Assert.DoesNotContain(core.TakeEffects(), e => e is Send { To: 3 });
+
+        core.Step(3, new SnapChunkAck(30, 3, 0), 0);
+        Assert.Equal(["c"], core.TakeEffects().OfType<Send>().Select(s => s.Message).OfType<SnapChunk>().Select(c => c.Chunk));
+        core.Step(3, new SnapChunkAck(30, 4, 1), 0);
+        core.Step(3, new SnapChunkAck(30, 5, 2), 0);
+        var rest = core.TakeEffects().OfType<Send>().Where(s => s.To == 3).Select(s => s.Message).ToList();
+        Assert.Equal(["d", "e"], rest.OfType<SnapChunk>().Select(c => c.Chunk));
+        var diff = rest.OfType<Proposal>().SelectMany(p => p.Txns).Select(t => t.Header.Zxid).ToList();
+        Assert.Equal([zxid - 1, zxid], diff); // everything after the snapshot, the write made while it streamed included
+        Assert.IsType<NewLeader>(rest.SkipWhile(m => m is not NewLeader).First());
+        Assert.True(rest.IndexOf(rest.OfType<SnapChunk>().Last()) < rest.IndexOf(rest.OfType<Proposal>().First()));
+        // LeaderInfo was 1 and chunks a..c 2..4: the rest is numbered on from 5, with no hole.
+        Assert.Equal(Enumerable.Range(5, rest.Count).Select(i => (long)i), rest.Select(m => ((LinkMessage)m).Seq));
+    }
+
+    [Fact]
+    public void A_leader_that_drops_a_link_for_a_gap_or_a_stale_message_tells_the_learner()
+    {
+        var core = LeaderWithAFarBehindLearner(out _);
+        core.Step(2, new Pong(20, 9), 0); // member 2's link was at 6: a gap
+        var reset = Assert.Single(core.TakeEffects().OfType<Send>(), s => s.To == 2).Message;
+        Assert.Equal(20, Assert.IsType<LinkReset>(reset).LinkId);
+        Assert.Contains("arrived after", ((LinkReset)reset).Reason);
+        core.Step(2, new Pong(20, 10), 0); // and again for anything still arriving on the dropped link
+        Assert.IsType<LinkReset>(Assert.Single(core.TakeEffects().OfType<Send>(), s => s.To == 2).Message);
+        core.Step(3, new SnapChunkAck(30, 3, 0), 0); // member 3 acknowledges a chunk it was never sent
+        Assert.Contains(core.TakeEffects(), e => e is Send { To: 3, Message: LinkReset { LinkId: 30 } });
+        core.Step(2, new LinkReset(20, 1, "a leader's notice reaching a leader"), 0);
+        Assert.DoesNotContain(core.TakeEffects(), e => e is Send);
     }
 
     [Fact]

@@ -92,10 +92,41 @@ internal sealed class SimHistory
     }
 }
 
-/// <summary>The snapshot a leader hands the core: its applied txns at a zxid (immutable).</summary>
+/// <summary>The snapshot a leader takes: its applied txns at a zxid (immutable).</summary>
 internal sealed record SimSnapshot(long Zxid, SequencedTxn[] Txns)
 {
     public override string ToString() => $"snapshot at 0x{Zxid:x} ({Txns.Length} txns)";
+
+    /// <summary>Cut into <paramref name="count"/> pieces in order (some may be empty), as the shell cuts its bytes.</summary>
+    public IReadOnlyList<object> Split(int count)
+    {
+        var pieces = new object[count];
+        for (int i = 0; i < count; i++)
+        {
+            int from = (int)((long)Txns.Length * i / count), to = (int)((long)Txns.Length * (i + 1) / count);
+            pieces[i] = new SimSnapshotPiece(Zxid, i, Txns[from..to]);
+        }
+        return pieces;
+    }
+
+    /// <summary>The pieces a learner received joined back; a piece out of place or of another snapshot is a violation.</summary>
+    public static SimSnapshot Join(long zxid, IReadOnlyList<object> chunks)
+    {
+        var txns = new List<SequencedTxn>();
+        for (int i = 0; i < chunks.Count; i++)
+        {
+            if (chunks[i] is not SimSnapshotPiece p || p.Zxid != zxid || p.Index != i)
+                throw new SimViolation("snapshot", $"piece {i} of the snapshot at 0x{zxid:x} is {chunks[i]}");
+            txns.AddRange(p.Txns);
+        }
+        return new SimSnapshot(zxid, [.. txns]);
+    }
+}
+
+/// <summary>One piece of a <see cref="SimSnapshot"/>: what a SnapChunk carries in the simulator.</summary>
+internal sealed record SimSnapshotPiece(long Zxid, int Index, SequencedTxn[] Txns)
+{
+    public override string ToString() => $"piece {Index} of the snapshot at 0x{Zxid:x} ({Txns.Length} txns)";
 }
 
 /// <summary>A write a learner forwards to the leader; the leader answers <see cref="SimWriteReply"/> after the commit.</summary>

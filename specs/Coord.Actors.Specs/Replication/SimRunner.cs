@@ -2,7 +2,7 @@ namespace Coord.Actors.Specs.Replication;
 
 /// <summary>What one or more schedules came to.</summary>
 internal sealed record SimOutcome(int Seed, SimViolation? Violation, int Steps, int Elections, int WritesProposed, int WritesAcked,
-    int Crashes, int Partitions, int Diffs, int Truncs, int Snaps, IReadOnlyList<string> Trace, string State);
+    int Crashes, int Partitions, int Diffs, int Truncs, int Snaps, int ChunkFaults, IReadOnlyList<string> Trace, string State);
 
 /// <summary>
 /// Runs seeded schedules: <see cref="StepsPerSchedule"/> random steps, then the liveness phase. A seed fully decides a
@@ -37,7 +37,7 @@ internal static class SimRunner
             violation = v;
         }
         return new SimOutcome(seed, violation, world.Steps, world.Elections, world.WritesProposed, world.WritesAcked,
-            world.Crashes, world.Partitions, world.SyncsBy("DIFF"), world.SyncsBy("TRUNC"), world.SyncsBy("SNAP"), world.TraceLines, world.Describe());
+            world.Crashes, world.Partitions, world.SyncsBy("DIFF"), world.SyncsBy("TRUNC"), world.SyncsBy("SNAP"), world.ChunkFaults, world.TraceLines, world.Describe());
     }
 
     /// <summary>The failure text for a seed: the violation, the state, and the tail of a traced re-run.</summary>

@@ -140,6 +140,62 @@ public sealed class SimScenarioSpecs
     }
 
     [Fact]
+    public void A_snapshot_streams_in_chunks_within_the_window_and_a_lost_chunk_means_a_new_sync_never_a_hole()
+    {
+        var world = Established(new SimOptions(3, WindowTxnsMax: 4, SyncBatchTxnsMax: 2, SnapshotChunksInFlightMax: 2, SnapshotPieces: 5));
+        var leader = world.ServingLeader()!;
+        var follower = AFollower(world);
+        world.Partition([follower.Id]);
+        for (int i = 0; i < 10; i++) Commit(world, world.ProposeAtLeader(2));
+        Assert.True(world.RunUntil(() => follower.Core!.State == PeerState.Looking, Timing.SyncLimitMs * 2));
+        world.Heal();
+        // The leader answers the snapshot at the end of a round: its first chunks wait in the queue, no more than the window.
+        Assert.True(world.RunUntil(() => world.InFlight(leader.Id, follower.Id).Any(m => m is SnapChunk), 5_000), world.Describe());
+        var chunks = world.InFlight(leader.Id, follower.Id).OfType<SnapChunk>().ToList();
+        Assert.Equal([0, 1], chunks.Select(c => c.Index));
+        Assert.All(chunks, c => Assert.Equal(5, c.Count));
+        Assert.True(world.DropFirst(leader.Id, follower.Id, m => m is SnapChunk { Index: 1 }));
+
+        int before = world.Syncs.Count;
+        Assert.True(world.RunUntil(() => world.AllServing() && follower.Tree.Count == world.Reference.Count, 5_000), world.Describe());
+        // The stream that lost a chunk never finished (no NEWLEADER for it); the next link's SNAP did.
+        var sync = Assert.Single(world.Syncs.Skip(before), s => s.Learner == follower.Id);
+        Assert.Equal("SNAP", sync.Kind);
+        Assert.Equal(20, follower.DurableSnapshotCount + (follower.Durable.Count - follower.DurableSnapshotCount));
+        AssertAllApplyTheCommittedLog(world);
+    }
+
+    [Fact]
+    public void A_learner_whose_message_the_leader_missed_is_told_and_syncs_again_well_within_the_sync_limit()
+    {
+        var world = Established(new SimOptions(3));
+        var leader = world.ServingLeader()!;
+        var follower = AFollower(world);
+        Commit(world, world.ProposeAtLeader(1));
+        long epoch = leader.Core!.Epoch;
+        int elections = world.Elections;
+
+        // The follower's ack of the next write is lost: the leader sees a gap at its next message (a pong) and drops the link.
+        var writes = world.ProposeAtLeader(2);
+        Assert.True(world.RunUntil(() => world.InFlight(follower.Id, leader.Id).Any(m => m is Ack), 1_000, roundMs: 1), world.Describe());
+        Assert.True(world.DropFirst(follower.Id, leader.Id, m => m is Ack));
+        long lostAt = world.Now;
+        Assert.True(world.RunUntil(() => !follower.Core!.Serving, Timing.SyncLimitMs * 2, roundMs: 1), world.Describe());
+        Assert.True(world.RunUntil(world.AllServing, Timing.SyncLimitMs * 4, roundMs: 1), world.Describe());
+        long recoveredMs = world.Now - lostAt;
+
+        // Without the leader's notice the follower would hear nothing until its sync limit ran out, then hold an
+        // election: here it re-opens its link at once, to the same leader in the same epoch.
+        Assert.True(recoveredMs < Timing.SyncLimitMs / 2, $"the follower served again {recoveredMs} ms after the lost ack (sync limit {Timing.SyncLimitMs} ms)");
+        Assert.Equal(PeerState.Following, follower.Core!.State);
+        Assert.Equal((leader.Id, epoch), (follower.Core.LeaderId, follower.Core.Epoch));
+        Assert.Equal(elections, world.Elections);
+        Commit(world, writes);
+        Assert.True(world.RunUntil(() => follower.Tree.Count == world.Reference.Count, 1_000));
+        AssertAllApplyTheCommittedLog(world);
+    }
+
+    [Fact]
     public void A_leader_cut_off_from_the_majority_steps_down_within_the_sync_limit_and_loses_what_it_never_committed()
     {
         var world = Established(new SimOptions(3));

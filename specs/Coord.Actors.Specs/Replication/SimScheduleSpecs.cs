@@ -21,7 +21,7 @@ public abstract class SimScheduleSpecs(ITestOutputHelper output)
             Assert.True(one.Violation is null, one.Violation is null ? "" : SimRunner.Explain(options, one));
             return;
         }
-        int steps = 0, elections = 0, proposed = 0, acked = 0, crashes = 0, partitions = 0, diffs = 0, truncs = 0, snaps = 0;
+        int steps = 0, elections = 0, proposed = 0, acked = 0, crashes = 0, partitions = 0, diffs = 0, truncs = 0, snaps = 0, chunkFaults = 0;
         int first = SimSchedules.FirstSeed;
         for (int seed = first; seed < first + schedules; seed++)
         {
@@ -41,9 +41,13 @@ public abstract class SimScheduleSpecs(ITestOutputHelper output)
             diffs += outcome.Diffs;
             truncs += outcome.Truncs;
             snaps += outcome.Snaps;
+            chunkFaults += outcome.ChunkFaults;
         }
         output.WriteLine($"{options}: {schedules} schedules (seeds {first}..{first + schedules - 1}), {steps} steps, {elections} elections, {proposed} writes proposed, " +
-                         $"{acked} acknowledged, {crashes} crashes, {partitions} partitions, syncs by DIFF {diffs} / TRUNC {truncs} / SNAP {snaps}, violations = 0");
+                         $"{acked} acknowledged, {crashes} crashes, {partitions} partitions, syncs by DIFF {diffs} / TRUNC {truncs} / SNAP {snaps}, " +
+                         $"{chunkFaults} snapshot chunks or acks dropped, duplicated or held, violations = 0");
+        // A soak of a handful of schedules may miss them; CI's thousands must not.
+        if (schedules >= 100) Assert.True(snaps > 0 && chunkFaults > 0, $"the schedules streamed {snaps} snapshots and hit {chunkFaults} chunks: SNAP went unexercised");
     }
 }
 

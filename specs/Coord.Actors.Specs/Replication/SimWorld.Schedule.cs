@@ -7,7 +7,7 @@ namespace Coord.Actors.Specs.Replication;
 // and a fault-free run must reach one serving leader and every member applying the same committed log.
 internal sealed partial class SimWorld
 {
-    private enum Ev { Deliver, Tick, Fsync, Propose, Forward, Snapshot, Drop, Duplicate, Hold, Release, Partition, Heal, Crash, Restart, SlowDisk }
+    private enum Ev { Deliver, Tick, Fsync, Propose, Forward, Snapshot, Drop, Duplicate, Hold, Release, Partition, Heal, Crash, Restart, SlowDisk, ChunkFault }
 
     private (Ev Kind, int Weight)[]? _weights;
     private int _weightTotal;
@@ -21,6 +21,7 @@ internal sealed partial class SimWorld
             (Ev.Deliver, 500), (Ev.Tick, 150), (Ev.Fsync, 170), (Ev.Propose, 40), (Ev.Forward, 15), (Ev.Snapshot, 15),
             (Ev.Drop, (int)(12 * f)), (Ev.Duplicate, (int)(4 * f)), (Ev.Hold, (int)(5 * f)), (Ev.Release, 12),
             (Ev.Partition, (int)(2 * f)), (Ev.Heal, 5), (Ev.Crash, (int)(2 * f)), (Ev.Restart, 8), (Ev.SlowDisk, (int)(3 * f)),
+            (Ev.ChunkFault, (int)(30 * f)),
         ];
         _weightTotal = _weights.Sum(w => w.Weight);
     }
@@ -174,6 +175,8 @@ internal sealed partial class SimWorld
                 Trace($"n{n.Id} disk stalls until {n.DiskStalledUntilMs}ms");
                 return true;
             }
+            case Ev.ChunkFault:
+                return ChunkFault() || Do(Ev.Deliver); // mostly no chunk is in flight: then the network carries on
             case Ev.Restart:
             {
                 var n = RandomNode(x => !x.Up);
@@ -181,6 +184,41 @@ internal sealed partial class SimWorld
                 Restart(n);
                 return true;
             }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// A fault aimed at SNAP's stream (a chunk or its acknowledgement at the head of a queue): drop it, duplicate it,
+    /// or hold its pair back. The general faults hit chunks only as often as any message; these make every seed that
+    /// streams a snapshot likely to see one.
+    /// </summary>
+    private bool ChunkFault()
+    {
+        int start = _rng.Next(_queues.Length);
+        for (int k = 0; k < _queues.Length; k++)
+        {
+            int q = (start + k) % _queues.Length;
+            if (_queues[q].Count == 0 || _queues[q].Peek() is not (SnapChunk or SnapChunkAck)) continue;
+            var m = _queues[q].Peek();
+            string pair = $"n{q / Nodes.Length + 1} => n{q % Nodes.Length + 1}";
+            ChunkFaults++;
+            switch (_rng.Next(3))
+            {
+                case 0:
+                    _queues[q].Dequeue();
+                    Trace($"DROP {pair}: {m}");
+                    break;
+                case 1:
+                    _queues[q] = new Queue<PeerMessage>(_queues[q].Prepend(m));
+                    Trace($"DUPLICATE {pair}: {m}");
+                    break;
+                default:
+                    _held[q] = true;
+                    Trace($"HOLD {pair} at {m}");
+                    break;
+            }
+            return true;
         }
         return false;
     }

@@ -5,8 +5,10 @@ using Coord.Actors.Txns;
 namespace Coord.Actors.Specs.Replication;
 
 /// <summary>The members of one simulated ensemble and the core's knobs.</summary>
+/// <param name="SnapshotChunksInFlightMax">Small, so that snapshots of up to six pieces wait on acknowledgements.</param>
+/// <param name="SnapshotPieces">How many pieces a leader cuts each snapshot into; 0 = 1 to 6, drawn per snapshot.</param>
 internal sealed record SimOptions(int Voters, int Observers = 0, int WindowTxnsMax = 100_000, int SyncBatchTxnsMax = 1_000,
-    PlantedBug Bug = PlantedBug.None)
+    PlantedBug Bug = PlantedBug.None, int SnapshotChunksInFlightMax = 2, int SnapshotPieces = 0)
 {
     /// <summary>tickTime 100 ms, initLimit 10, syncLimit 5: init 1000 ms, sync 500 ms, heartbeat 50 ms, election 20 ms.</summary>
     public static ReplicationTiming Timing { get; } = ReplicationTiming.FromTicks(100, 10, 5);
@@ -49,6 +51,7 @@ internal sealed partial class SimWorld
     public int WritesAcked { get; private set; }
     public int Crashes { get; private set; }
     public int Partitions { get; private set; }
+    public int ChunkFaults { get; private set; }
     public int SyncsBy(string kind) => Syncs.Count(x => x.Kind == kind);
 
     public SimWorld(SimOptions options, int seed, bool trace = false)
@@ -58,7 +61,8 @@ internal sealed partial class SimWorld
         _trace = trace ? new List<string>() : null;
         int n = options.Members;
         var members = Enumerable.Range(1, n).Select(i => new ReplicationMember(i, i > options.Voters)).ToArray();
-        _configs = members.Select(m => new ReplicationConfig(m.Id, members, SimOptions.Timing, options.WindowTxnsMax, options.SyncBatchTxnsMax)).ToArray();
+        _configs = members.Select(m => new ReplicationConfig(m.Id, members, SimOptions.Timing, options.WindowTxnsMax, options.SyncBatchTxnsMax,
+            SnapshotChunksInFlightMax: options.SnapshotChunksInFlightMax)).ToArray();
         Nodes = members.Select(m => new SimNode(m.Id, m.Observer)).ToArray();
         _queues = new Queue<PeerMessage>[n * n];
         for (int i = 0; i < _queues.Length; i++) _queues[i] = new Queue<PeerMessage>();
@@ -156,7 +160,7 @@ internal sealed partial class SimWorld
             case Trunc when _syncing.TryGetValue((from, to), out var k):
                 _syncing[(from, to)] = ("TRUNC", k.Txns);
                 break;
-            case Snap when _syncing.TryGetValue((from, to), out var k):
+            case SnapChunk { Index: 0 } when _syncing.TryGetValue((from, to), out var k):
                 _syncing[(from, to)] = ("SNAP", k.Txns);
                 break;
             case Proposal p when _syncing.TryGetValue((from, to), out var k):
@@ -200,7 +204,7 @@ internal sealed partial class SimWorld
                 node.Tree.CutAfter(t.TreeThroughZxid);
                 break;
             case InstallSnapshot i:
-                var snap = (SimSnapshot)i.Snapshot;
+                var snap = SimSnapshot.Join(i.Zxid, i.Chunks);
                 if (snap.Zxid != i.Zxid || (snap.Txns.Length > 0 ? snap.Txns[^1].Header.Zxid : 0) != i.Zxid)
                     throw new SimViolation("snapshot", $"n{node.Id} installs {snap} as 0x{i.Zxid:x}");
                 node.Journal.ReplaceWith(snap.Txns);
@@ -239,7 +243,7 @@ internal sealed partial class SimWorld
                 node.Durable.CutAfter(t.Zxid);
                 break;
             case InstallSnapshot i:
-                var snap = (SimSnapshot)i.Snapshot;
+                var snap = SimSnapshot.Join(i.Zxid, i.Chunks);
                 node.Durable.ReplaceWith(snap.Txns);
                 node.DurableSnapshotZxid = i.Zxid;
                 node.DurableSnapshotCount = snap.Txns.Length;
@@ -256,13 +260,17 @@ internal sealed partial class SimWorld
         while (node.Up && node.Pending.Count > 0) Fsync(node);
     }
 
+    /// <summary>A snapshot is handed over in 1 to this many pieces (more than the window of unacknowledged ones).</summary>
+    private const int SnapshotPiecesMax = 6;
+
     private void AnswerSnapshot(SimNode node, int index)
     {
         var (member, linkId) = node.SnapshotRequests[index];
         node.SnapshotRequests.RemoveAt(index);
         var snap = new SimSnapshot(node.Tree.LastZxid, node.Tree.Txns.ToArray());
-        Trace($"n{node.Id} snapshot for n{member}: {snap}");
-        Call(node, () => node.Core!.SnapshotTaken(member, linkId, snap.Zxid, snap, Now));
+        var pieces = snap.Split(_options.SnapshotPieces > 0 ? _options.SnapshotPieces : 1 + _rng.Next(SnapshotPiecesMax));
+        Trace($"n{node.Id} snapshot for n{member}: {snap} in {pieces.Count} pieces");
+        Call(node, () => node.Core!.SnapshotTaken(member, linkId, snap.Zxid, pieces, Now));
     }
 
     // ---- clients ----
@@ -366,6 +374,22 @@ internal sealed partial class SimWorld
     }
 
     public int Queued(long from, long to) => _queues[Pair(from, to)].Count;
+
+    /// <summary>The messages waiting from one member to another, oldest first.</summary>
+    public IReadOnlyList<PeerMessage> InFlight(long from, long to) => [.. _queues[Pair(from, to)]];
+
+    /// <summary>Loses the first message from <paramref name="from"/> to <paramref name="to"/> that matches; false when none does.</summary>
+    public bool DropFirst(long from, long to, Func<PeerMessage, bool> match)
+    {
+        var q = _queues[Pair(from, to)];
+        var kept = q.ToList();
+        int i = kept.FindIndex(m => match(m));
+        if (i < 0) return false;
+        Trace($"DROP n{from} => n{to}: {kept[i]}");
+        kept.RemoveAt(i);
+        _queues[Pair(from, to)] = new Queue<PeerMessage>(kept);
+        return true;
+    }
 
     public void Advance(long ms)
     {

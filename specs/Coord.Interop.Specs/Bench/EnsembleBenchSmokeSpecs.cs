@@ -7,8 +7,9 @@ namespace Coord.Interop.Specs.Bench;
 /// The ensemble benchmarks work end to end, tiny (issue 12's targets are measured with the same commands, longer):
 /// `coord-bench --compare --ensemble 3 --smoke` starts a three-member ZooKeeper and a three-member Coord ensemble from
 /// zoo.cfg files and runs create, set, get and mixed with every driver; `coord-bench --failover --smoke` kills each
-/// ensemble's leader under kazoo writers. Checks the harness, not speed: every row measured something without errors,
-/// and across the kill no acknowledged write went missing on either server.
+/// ensemble's leader under kazoo writers; `coord-bench --sync-fresh --compare --smoke` starts a member with an empty data
+/// folder next to a loaded ensemble. Checks the harness, not speed: every row measured something without errors, across
+/// the kill no acknowledged write went missing on either server, and the fresh member ends with every znode.
 /// </summary>
 public sealed class EnsembleBenchSmokeSpecs
 {
@@ -58,6 +59,31 @@ public sealed class EnsembleBenchSmokeSpecs
                     $"{server}: '{figure}' is '{Cell(figure, server)}'\n{result}");
             }
         }
+        Assert.Equal(0, result.ExitCode);
+    }
+
+    [Fact]
+    public async Task Sync_fresh_smoke_brings_a_member_with_an_empty_data_folder_to_every_znode_on_both_servers()
+    {
+        var result = await Tools.RunAsync("dotnet",
+            [BenchSmokeSpecs.BenchDll(), "--sync-fresh", "--compare", "--smoke", "--znodes", "2000", "--markdown", "--coord-dll", RepoPaths.CoordDll],
+            TimeSpan.FromSeconds(120));
+
+        var table = FigureTable(result.Stdout);
+        string Cell(string figure, string server) =>
+            table.TryGetValue(figure, out var row) ? row[server] : throw new Xunit.Sdk.XunitException($"no '{figure}' row\n{result}");
+        foreach (var server in new[] { "zk", "coord" })
+        {
+            Assert.True(Cell("failed_runs", server) == "0", $"{server}: the run failed\n{result}");
+            Assert.True(double.TryParse(Cell("synced_ms", server), CultureInfo.InvariantCulture, out double ms) && ms > 0,
+                $"{server}: synced_ms is '{Cell("synced_ms", server)}'\n{result}");
+            // 2,000 children, their 2 parents and the root on top of what the server holds from the start.
+            long expected = long.Parse(Cell("znodes_expected", server), CultureInfo.InvariantCulture);
+            Assert.InRange(expected, 2003 + 1, 2003 + 10);
+            Assert.True(Cell("znodes_fresh", server) == Cell("znodes_expected", server), $"{server}: the fresh member misses znodes\n{result}");
+            Assert.True(Cell("znodes_leader", server) == Cell("znodes_expected", server), $"{server}: the leader misses znodes\n{result}");
+        }
+        Assert.Contains("member 3 held back with an empty dataDir", result.Stdout);
         Assert.Equal(0, result.ExitCode);
     }
 
