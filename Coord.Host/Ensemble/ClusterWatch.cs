@@ -37,6 +37,7 @@ public sealed partial class ClusterWatch : ReceiveActor, IWithTimers
     private ClusterView _view = ClusterView.Empty;
     private ClusterFigures? _published;
     private bool _ending;
+    private bool _selfRemoved;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -49,7 +50,12 @@ public sealed partial class ClusterWatch : ReceiveActor, IWithTimers
         _cluster = Cluster.Get(Context.System);
         _selfKey = _cluster.SelfUniqueAddress.ToString();
 
-        Receive<MemberRemoved>(e => Update(_view.Without(e.Member.UniqueAddress.ToString())));
+        Receive<MemberRemoved>(e =>
+        {
+            var key = e.Member.UniqueAddress.ToString();
+            if (key == _selfKey) _selfRemoved = true;
+            Update(_view.Without(key));
+        });
         Receive<IMemberEvent>(e =>
         {
             if (ClusterPlan.MemberIdOf(e.Member.Roles) is { } id)
@@ -88,7 +94,7 @@ public sealed partial class ClusterWatch : ReceiveActor, IWithTimers
 
     protected override void PostStop() => _cluster.Unsubscribe(Self);
 
-    private string SelfStatus => _view.Members.TryGetValue(_selfKey, out var self) ? self.Status : "joining";
+    private string SelfStatus => _view.Members.TryGetValue(_selfKey, out var self) ? self.Status : _selfRemoved ? "removed" : "joining";
 
     private void Update(ClusterView view)
     {
