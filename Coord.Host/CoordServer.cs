@@ -55,6 +55,7 @@ public sealed partial class CoordServer : IAsyncDisposable
     private readonly Func<string, ILogger, IJournal> _openJournal;
     private readonly AkkaConfig? _akka;
     private readonly EnsembleRole? _ensembleRole;
+    private ClusterMembership? _cluster;
 
     /// <param name="openJournal">Opens the journal in a data folder; the SQLite journal unless a spec injects faults.</param>
     /// <param name="akka">The configuration's <c>akka { }</c> section (and anything else Akka reads); Akka's defaults otherwise.</param>
@@ -163,6 +164,8 @@ public sealed partial class CoordServer : IAsyncDisposable
         var akka = ConfigurationFactory.ParseString($"{AkkaLogBridge.KeyPath} = \"{_logKey}\"")
             .WithFallback(_akka ?? AkkaConfig.Empty).WithFallback(AkkaDefaults);
         var ensemble = _settings.Ensemble is { IsStandalone: false } e ? e : null;
+        // The cluster system (if any) takes the same file and logging, without the core's remoting.
+        var clusterFallback = akka;
         // A member of an ensemble: Akka.Remote on its peer port, peer messages through the binary serializer.
         if (ensemble is not null) akka = EnsembleBoot.RemoteConfig(ensemble).WithFallback(akka);
         _system = ActorSystem.Create(EnsembleBoot.SystemName, akka);
@@ -184,6 +187,14 @@ public sealed partial class CoordServer : IAsyncDisposable
         _core.Counters.ObserveBatches(_metrics.BatchDurable);
         // A member's dropped association (its process died) starts an election now, not after the sync limit.
         if (parts.Ensemble is { } member) _system.ActorOf(PeerLossHints.Props(_core.Sequencer, member.Peers.Paths), "peer-loss-hints");
+        // Akka.Cluster on the election port, in its own ActorSystem: failure-detection hints (a frozen leader keeps
+        // its connections) and status; downed, it starts afresh while the core serves on.
+        if (ensemble is { UsesCluster: true })
+        {
+            _cluster = new ClusterMembership(ensemble, _settings.TickMs, clusterFallback, _core.Sequencer,
+                _loggers.CreateLogger("Coord.Cluster"), _ensembleRole is { } clusterRole ? clusterRole.PublishCluster : null);
+            _cluster.Start();
+        }
         RegisterShutdownTasks(_system);
 
         var address = IPAddress.TryParse(_settings.Client.Host, out var ip)
@@ -277,6 +288,12 @@ public sealed partial class CoordServer : IAsyncDisposable
             Task[] tasks;
             lock (_tasksGate) tasks = _connectionTasks.ToArray();
             await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromSeconds(4)).ContinueWith(_ => { });
+            return Done.Instance;
+        });
+        // The cluster is left while the core stops (the others see a member leave, not fail).
+        shutdown.AddTask(CoordinatedShutdown.PhaseServiceStop, "leave-cluster", async () =>
+        {
+            if (_cluster is { } cluster) await cluster.DisposeAsync();
             return Done.Instance;
         });
         shutdown.AddTask(CoordinatedShutdown.PhaseServiceStop, "stop-core", async () =>

@@ -31,7 +31,7 @@ public static partial class CoordSettingsValidation
             Require(m.PeerPort is >= 1 and <= 65535,
                 $"{Named(Key(m, "peer-port"))} ({m.PeerPort}) must be between 1 and 65535: it is the port the member's peers connect to");
             Require(m.ElectionPort is >= 0 and <= 65535,
-                $"{Named(Key(m, "election-port"))} ({m.ElectionPort}) must be between 1 and 65535, or left out (Coord reads it and does not use it)");
+                $"{Named(Key(m, "election-port"))} ({m.ElectionPort}) must be between 1 and 65535, or left out (Akka.Cluster membership listens on it)");
             Require(m.ClientPort is >= 0 and <= 65535,
                 $"{Named(Key(m, "client-port"))} ({m.ClientPort}) must be between 1 and 65535, or left out");
             Require(m.ClientHost is null || IsHost(m.ClientHost),
@@ -67,6 +67,7 @@ public static partial class CoordSettingsValidation
             else bound[at] = key;
         }
         foreach (var m in e.Members) Bind(m.Host, m.PeerPort, Key(m, "peer-port"));
+        if (e.UsesCluster) foreach (var m in e.Members) Bind(m.Host, m.ElectionPort, Key(m, "election-port"));
         foreach (var m in e.Members.Where(m => m.ClientPort != 0)) Bind(m.ClientHost ?? m.Host, m.ClientPort, Key(m, "client-port"));
 
         // The own member's client address, when listed, is where clients and tools will look for this server.
@@ -80,12 +81,31 @@ public static partial class CoordSettingsValidation
                 + "make them equal, or leave client-host out");
         }
 
+        ValidateCluster(e, source, errors);
+
         Require(e.InitLimitTicks >= 1,
             $"coord.ensemble.init-limit-ticks ({e.InitLimitTicks}){source("coord:ensemble:init-limit-ticks")} must be at least 1: "
             + "it is how many ticks a follower has to connect to a new leader and sync (ZooKeeper's initLimit; 10 is usual)");
         Require(e.SyncLimitTicks >= 1,
             $"coord.ensemble.sync-limit-ticks ({e.SyncLimitTicks}){source("coord:ensemble:sync-limit-ticks")} must be at least 1: "
             + "it is how many ticks a follower may fall behind before the leader drops it (ZooKeeper's syncLimit; 5 is usual)");
+    }
+
+    private static void ValidateCluster(EnsembleSettings e, Func<string, string> source, List<string> errors)
+    {
+        var c = e.Cluster;
+        const string Enabled = "coord:ensemble:cluster:enabled";
+        if (c.Enabled == ClusterMode.On && e.Members.Where(m => m.ElectionPort == 0).Select(m => m.Id).ToList() is { Count: > 0 } missing)
+            errors.Add($"coord.ensemble.cluster.enabled = on{source(Enabled)}, but members {string.Join(", ", missing)} name no election-port: "
+                + "Akka.Cluster listens on each member's election port; give every member an election-port, or set enabled = auto or off");
+        const string Pause = "coord:ensemble:cluster:acceptable-heartbeat-pause-ms";
+        if (c.AcceptableHeartbeatPauseMs != 0 && c.AcceptableHeartbeatPauseMs is < EnsembleClusterSettings.PauseMsMin or > EnsembleClusterSettings.PauseMsMax)
+            errors.Add($"coord.ensemble.cluster.acceptable-heartbeat-pause-ms ({c.AcceptableHeartbeatPauseMs}){source(Pause)} must be 0 (derived from the tick "
+                + $"and sync limit) or between {EnsembleClusterSettings.PauseMsMin} and {EnsembleClusterSettings.PauseMsMax}");
+        const string Stable = "coord:ensemble:cluster:stable-after-ms";
+        if (c.StableAfterMs != 0 && c.StableAfterMs is < EnsembleClusterSettings.StableAfterMsMin or > EnsembleClusterSettings.StableAfterMsMax)
+            errors.Add($"coord.ensemble.cluster.stable-after-ms ({c.StableAfterMs}){source(Stable)} must be 0 (derived from the tick and init limit) "
+                + $"or between {EnsembleClusterSettings.StableAfterMsMin} and {EnsembleClusterSettings.StableAfterMsMax}");
     }
 
     private static bool IsWildcard(string host) => host is "0.0.0.0" or "::" or "[::]";

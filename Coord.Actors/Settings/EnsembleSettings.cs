@@ -7,8 +7,8 @@ namespace Coord.Actors.Settings;
 /// <param name="Host">Where the member's peer port listens (an IP address or a host name).</param>
 /// <param name="PeerPort">ZooKeeper's quorum port; Coord's Akka.Remote endpoint, which carries every peer message
 /// (election included).</param>
-/// <param name="ElectionPort">ZooKeeper's election port: read so a zoo.cfg keeps its meaning, never bound (election
-/// traffic goes over the peer port); 0 = not given.</param>
+/// <param name="ElectionPort">ZooKeeper's election port: where the member's Akka.Cluster membership listens when
+/// <see cref="EnsembleSettings.UsesCluster"/> (election traffic itself goes over the peer port); 0 = not given.</param>
 /// <param name="Observer">A non-voting member (<c>role = observer</c>, ZooKeeper's <c>:observer</c>).</param>
 /// <param name="ClientHost">The member's client address, when the configuration names it (<c>;host:port</c>);
 /// null = not given.</param>
@@ -49,6 +49,20 @@ public sealed record EnsembleSettings(long SelfId, IReadOnlyList<EnsembleMember>
     public const long MemberIdMax = 254;
 
     public const int InitLimitTicksDefault = 10;
+
+    /// <summary>coord.ensemble.cluster: Akka.Cluster membership on the election ports (hints and status only).</summary>
+    public EnsembleClusterSettings Cluster { get; init; } = EnsembleClusterSettings.Default;
+
+    /// <summary>
+    /// Whether this member runs Akka.Cluster: never standalone; with enabled = auto, when every member names an
+    /// election port (the cluster's seed nodes are every member's election address).
+    /// </summary>
+    public bool UsesCluster => !IsStandalone && Cluster.Enabled switch
+    {
+        ClusterMode.On => true,
+        ClusterMode.Off => false,
+        _ => Members.All(m => m.ElectionPort != 0),
+    };
     public const int SyncLimitTicksDefault = 5;
 
     /// <summary>This server's member; throws when the list does not hold <see cref="SelfId"/> (validation says so first).</summary>
@@ -68,11 +82,11 @@ public sealed record EnsembleSettings(long SelfId, IReadOnlyList<EnsembleMember>
     // Records compare lists by reference; settings compare by content so "same config" means equal.
     public bool Equals(EnsembleSettings? other) =>
         other is not null && SelfId == other.SelfId && InitLimitTicks == other.InitLimitTicks
-        && SyncLimitTicks == other.SyncLimitTicks && Members.SequenceEqual(other.Members);
+        && SyncLimitTicks == other.SyncLimitTicks && Cluster == other.Cluster && Members.SequenceEqual(other.Members);
 
     public override int GetHashCode() =>
-        Members.Aggregate(HashCode.Combine(SelfId, InitLimitTicks, SyncLimitTicks), HashCode.Combine);
+        Members.Aggregate(HashCode.Combine(SelfId, InitLimitTicks, SyncLimitTicks, Cluster), HashCode.Combine);
 
     public override string ToString() =>
-        $"ensemble self={SelfId} init-limit-ticks={InitLimitTicks} sync-limit-ticks={SyncLimitTicks} [{string.Join(", ", Members)}]";
+        $"ensemble self={SelfId} init-limit-ticks={InitLimitTicks} sync-limit-ticks={SyncLimitTicks} [{string.Join(", ", Members)}] cluster={Cluster.Enabled.ToString().ToLowerInvariant()}";
 }

@@ -26,6 +26,7 @@ public static class SettingsBinder
         "coord:logging:level", "coord:logging:format",
         "coord:snapshot:every-txns", "coord:snapshot:every-mib", "coord:snapshot:retain", "coord:snapshot:min-txns-per-znode",
         "coord:ensemble:init-limit-ticks", "coord:ensemble:sync-limit-ticks",
+        "coord:ensemble:cluster:enabled", "coord:ensemble:cluster:acceptable-heartbeat-pause-ms", "coord:ensemble:cluster:stable-after-ms",
         "coord:admin:enabled", "coord:admin:host", "coord:admin:port",
     ];
 
@@ -38,7 +39,7 @@ public static class SettingsBinder
     private const string WhitelistKey = "coord:four-letter-words:whitelist";
 
     private static readonly string[] Sections =
-        ["coord:client", "coord:session", "coord:znode", "coord:auth", "coord:four-letter-words", "coord:logging", "coord:snapshot", "coord:ensemble", "coord:admin"];
+        ["coord:client", "coord:session", "coord:znode", "coord:auth", "coord:four-letter-words", "coord:logging", "coord:snapshot", "coord:ensemble", "coord:ensemble:cluster", "coord:admin"];
 
     /// <summary>The dotted HOCON spelling of a configuration key, as operators write it.</summary>
     public static string Dotted(string key) => key.Replace(':', '.');
@@ -117,9 +118,14 @@ public static class SettingsBinder
                 ClientHost: r.Optional(key + ":client-host") is { } clientHost ? Unbracket(clientHost) : null,
                 ClientPort: r.Int(key + ":client-port", 0)));
         }
+        var d = EnsembleClusterSettings.Default;
+        var cluster = new EnsembleClusterSettings(
+            r.Cluster("coord:ensemble:cluster:enabled", d.Enabled),
+            r.Int("coord:ensemble:cluster:acceptable-heartbeat-pause-ms", d.AcceptableHeartbeatPauseMs),
+            r.Int("coord:ensemble:cluster:stable-after-ms", d.StableAfterMs));
         return members.Count == 0
             ? null
-            : new EnsembleSettings(serverId, [.. members.OrderBy(m => m.Id)], initLimitTicks, syncLimitTicks);
+            : new EnsembleSettings(serverId, [.. members.OrderBy(m => m.Id)], initLimitTicks, syncLimitTicks) { Cluster = cluster };
     }
 
     /// <summary>IPv6 may be written in brackets, as in a zoo.cfg; the settings hold the bare address.</summary>
@@ -252,6 +258,22 @@ public static class SettingsBinder
             }
             Errors.Add(Bad(key, raw, "participant (a voting member) or observer (a non-voting member that serves reads)"));
             return false;
+        }
+
+        /// <summary>coord.ensemble.cluster.enabled: auto, or a boolean (on/off, true/false, yes/no).</summary>
+        public ClusterMode Cluster(string key, ClusterMode fallback)
+        {
+            var raw = Raw(key, out var explicitNull);
+            if (explicitNull) { Errors.Add($"{Dotted(key)} must not be null{Source(key)}: expected auto, on or off"); return fallback; }
+            if (raw is null) return fallback;
+            switch (raw.Trim().ToLowerInvariant())
+            {
+                case "auto": return ClusterMode.Auto;
+                case "true" or "yes" or "on": return ClusterMode.On;
+                case "false" or "no" or "off": return ClusterMode.Off;
+            }
+            Errors.Add(Bad(key, raw, "auto (on when every member names an election-port), on or off"));
+            return fallback;
         }
 
         /// <summary>The name of some key set under <paramref name="section"/>, so a message can say where that section came from.</summary>

@@ -14,8 +14,8 @@ namespace Coord.Host.Config;
 /// when it disagrees with the server list (the list wins); the own member's client port (the <c>;2181</c> suffix)
 /// becomes the client port, and must agree with clientPort when both are given. Not supported, and so errors rather
 /// than silently different: several addresses per member (<c>a:1:2|b:1:2</c>), hierarchical quorums (group.N,
-/// weight.N), and a dynamicConfigFile holding the server lines. The election port is read and never bound: Coord's
-/// election messages travel over Akka.Remote on the quorum port.
+/// weight.N), and a dynamicConfigFile holding the server lines. Coord's election messages travel over Akka.Remote on the
+/// quorum port; the election port carries the member's Akka.Cluster membership (coord.ensemble.cluster, on by default).
 /// </remarks>
 public static partial class ZooCfg
 {

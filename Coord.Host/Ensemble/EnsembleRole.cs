@@ -12,8 +12,14 @@ namespace Coord.Host.Ensemble;
 public sealed class EnsembleRole(EnsembleSettings ensemble) : IMemberRole
 {
     private volatile EnsembleStatus? _status;
+    private volatile ClusterFigures? _cluster;
 
     public void Publish(EnsembleStatus status) => _status = status;
+
+    /// <summary>The cluster membership's figures (absent when the member runs no cluster).</summary>
+    public void PublishCluster(ClusterFigures figures) => _cluster = figures;
+
+    public ClusterFigures? Cluster => _cluster;
 
     public EnsembleStatus? Status => _status;
 
@@ -38,8 +44,14 @@ public sealed class EnsembleRole(EnsembleSettings ensemble) : IMemberRole
             m.ClientPort == 0 ? "" : $"{m.ClientHost ?? m.Host}:{m.ClientPort}", "participant")),
     ];
 
-    /// <summary>ZooKeeper 3.8's leader lines (zk_learners, zk_synced_followers, ...; zk_followers as 3.4 named it), and everyone's peer state.</summary>
-    public IReadOnlyList<(string Key, object Value)> MonitorLines
+    /// <summary>
+    /// ZooKeeper 3.8's leader lines (zk_learners, zk_synced_followers, ...; zk_followers as 3.4 named it), everyone's
+    /// peer state, and the cluster membership's coord_cluster_* lines when it runs.
+    /// </summary>
+    public IReadOnlyList<(string Key, object Value)> MonitorLines =>
+        _cluster is { } cluster ? [.. ReplicationLines, .. cluster.MonitorLines] : ReplicationLines;
+
+    private IReadOnlyList<(string Key, object Value)> ReplicationLines
     {
         get
         {

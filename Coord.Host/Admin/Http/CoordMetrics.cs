@@ -84,17 +84,23 @@ public sealed class CoordMetrics
         _pendingSyncs = f.CreateGauge("pending_syncs", "Leader: learners still being synced");
         _epoch = f.CreateGauge("coord_epoch", "The epoch this member follows or leads (its zxids' upper half)");
         _elections = f.CreateGauge("coord_elections", "Times this member started looking for a leader since start");
+        _clusterUp = f.CreateGauge("coord_cluster_members_up", "Akka.Cluster members up in this member's view (reachable or not); absent without the cluster");
+        _clusterUnreachable = f.CreateGauge("coord_cluster_unreachable", "Akka.Cluster members this member's failure detector finds unreachable");
+        _clusterSelfUp = f.CreateGauge("coord_cluster_self_up", "1 while this member is up in its Akka.Cluster, else 0");
+        _clusterRejoins = f.CreateGauge("coord_cluster_rejoins", "Fresh cluster systems this member started after the first (downed, removed, quarantined, or a join given up)");
         _followerLag = f.CreateGauge("coord_follower_lag_txns", "Leader: how many txns of its epoch each learner's acknowledgement trails its log",
             new GaugeConfiguration { LabelNames = ["server_id"] });
     }
 
     private readonly Gauge _learners, _syncedFollowers, _syncedObservers, _pendingSyncs, _epoch, _elections, _followerLag;
+    private readonly Gauge _clusterUp, _clusterUnreachable, _clusterSelfUp, _clusterRejoins;
 
     /// <summary>The role's mntr lines (<see cref="IMemberRole.MonitorLines"/>) as gauges; a learner's lag by its server id.</summary>
     private void CollectEnsemble(IMemberRole role)
     {
         foreach (var (key, value) in role.MonitorLines)
         {
+            if (key == "coord_cluster_self_status") _clusterSelfUp.Set(value is "up" ? 1 : 0);
             if (value is not long n) continue;
             switch (key)
             {
@@ -104,6 +110,9 @@ public sealed class CoordMetrics
                 case "zk_pending_syncs": _pendingSyncs.Set(n); break;
                 case "coord_epoch": _epoch.Set(n); break;
                 case "coord_elections": _elections.Set(n); break;
+                case "coord_cluster_members_up": _clusterUp.Set(n); break;
+                case "coord_cluster_unreachable": _clusterUnreachable.Set(n); break;
+                case "coord_cluster_rejoins": _clusterRejoins.Set(n); break;
                 default:
                     if (key.StartsWith("coord_learner_", StringComparison.Ordinal) && key.EndsWith("_lag", StringComparison.Ordinal))
                         _followerLag.WithLabels(key["coord_learner_".Length..^"_lag".Length]).Set(n);

@@ -72,7 +72,7 @@ public class EnsembleValidationSpecs
     [Theory]
     [InlineData("peer-port = 0", "coord.ensemble.members.2.peer-port (from FILE) (0) must be between 1 and 65535: it is the port the member's peers connect to")]
     [InlineData("peer-port = 65536", "coord.ensemble.members.2.peer-port (from FILE) (65536) must be between 1 and 65535")]
-    [InlineData("peer-port = 2889, election-port = 70000", "coord.ensemble.members.2.election-port (from FILE) (70000) must be between 1 and 65535, or left out (Coord reads it and does not use it)")]
+    [InlineData("peer-port = 2889, election-port = 70000", "coord.ensemble.members.2.election-port (from FILE) (70000) must be between 1 and 65535, or left out (Akka.Cluster membership listens on it)")]
     [InlineData("peer-port = 2889, client-port = 70000", "coord.ensemble.members.2.client-port (from FILE) (70000) must be between 1 and 65535, or left out")]
     [InlineData("peer-port = 2889, client-port = -1", "coord.ensemble.members.2.client-port (from FILE) (-1) must be between 1 and 65535, or left out")]
     public void Ports_out_of_range_are_refused(string ports, string expected)

@@ -44,6 +44,9 @@ public class ReferenceConfSpecs
         ["coord:admin:port"] = "0",
         ["coord:ensemble:init-limit-ticks"] = "20",
         ["coord:ensemble:sync-limit-ticks"] = "2",
+        ["coord:ensemble:cluster:enabled"] = "off",
+        ["coord:ensemble:cluster:acceptable-heartbeat-pause-ms"] = "1500",
+        ["coord:ensemble:cluster:stable-after-ms"] = "7000",
     };
 
     /// <summary>What a key needs beside it to mean anything: the ensemble's limits exist only with members.</summary>
@@ -51,6 +54,9 @@ public class ReferenceConfSpecs
     {
         ["coord:ensemble:init-limit-ticks"] = OneMember(),
         ["coord:ensemble:sync-limit-ticks"] = OneMember(),
+        ["coord:ensemble:cluster:enabled"] = OneMember(),
+        ["coord:ensemble:cluster:acceptable-heartbeat-pause-ms"] = OneMember(),
+        ["coord:ensemble:cluster:stable-after-ms"] = OneMember(),
     };
 
     private static Dictionary<string, string?> OneMember() => new()
@@ -147,6 +153,8 @@ public class ReferenceConfSpecs
         {
             // SelfId is coord.server-id; Members is the members object, whose keys have their own spec above.
             keys.AddRange([prefix + ":init-limit-ticks", prefix + ":sync-limit-ticks"]);
+            // Cluster is an init property beside the constructor's data.
+            Collect(typeof(EnsembleClusterSettings), prefix + ":cluster", keys);
             return;
         }
         var ctor = type.GetConstructors().OrderByDescending(c => c.GetParameters().Length).First();

@@ -12,6 +12,8 @@ internal sealed partial class EnsembleMember(int id, string dir, int clientPort,
 {
     private readonly Lock _gate = new();
     private readonly List<(Func<MemberRole, bool> Match, TaskCompletionSource<MemberRole> Done)> _waiters = new();
+    private readonly List<string> _lines = new();
+    private readonly List<(Func<string, bool> Match, TaskCompletionSource<string> Done)> _lineWaiters = new();
     private Task? _pump;
 
     public int Id { get; } = id;
@@ -44,14 +46,45 @@ internal sealed partial class EnsembleMember(int id, string dir, int clientPort,
     public async Task StartAsync()
     {
         Role = null;
+        lock (_gate) _lines.Clear();
         // `ip netns exec` execs the command in place, so the pid is dotnet's and signals reach the server itself.
         var env = Environment?.ToDictionary();
         var process = NetNamespace is { } ns
             ? ChildProcess.Start("ip", ["netns", "exec", ns, "dotnet", RepoPaths.CoordDll, "serve", "--config", ConfigFile], Dir, env)
             : ChildProcess.Start("dotnet", [RepoPaths.CoordDll, "serve", "--config", ConfigFile], Dir, env);
         Process = process;
-        await process.WaitForLineAsync(l => ListeningLine().IsMatch(l), TimeSpan.FromSeconds(30), $"member {Id} to listen");
+        await process.WaitForLineAsync(l => { Record(l); return ListeningLine().IsMatch(l); }, TimeSpan.FromSeconds(30), $"member {Id} to listen");
         _pump = PumpRolesAsync(process);
+    }
+
+    /// <summary>Keeps every stdout line of the current process and completes the line waiters it matches.</summary>
+    private void Record(string line)
+    {
+        lock (_gate)
+        {
+            _lines.Add(line);
+            foreach (var w in _lineWaiters.Where(w => w.Match(line)).ToList())
+            {
+                _lineWaiters.Remove(w);
+                w.Done.TrySetResult(line);
+            }
+        }
+    }
+
+    /// <summary>How many stdout lines the current process has written so far (a mark for <see cref="WhenLineAsync"/>).</summary>
+    public int LineCount { get { lock (_gate) return _lines.Count; } }
+
+    /// <summary>Completes with the first stdout line of the current process, from line <paramref name="from"/> on, that matches.</summary>
+    public Task<string> WhenLineAsync(Func<string, bool> match, int from = 0)
+    {
+        lock (_gate)
+        {
+            for (int i = from; i < _lines.Count; i++)
+                if (match(_lines[i])) return Task.FromResult(_lines[i]);
+            var tcs = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _lineWaiters.Add((match, tcs));
+            return tcs.Task;
+        }
     }
 
     private async Task PumpRolesAsync(ChildProcess process)
@@ -60,7 +93,7 @@ internal sealed partial class EnsembleMember(int id, string dir, int clientPort,
         {
             while (true)
             {
-                var line = await process.WaitForLineAsync(l => RoleLine().IsMatch(l), TimeSpan.FromDays(1), "role lines");
+                var line = await process.WaitForLineAsync(l => { Record(l); return RoleLine().IsMatch(l); }, TimeSpan.FromDays(1), "role lines");
                 var m = RoleLine().Match(line);
                 var role = new MemberRole(m.Groups["state"].Value, long.Parse(m.Groups["leader"].Value, CultureInfo.InvariantCulture),
                     long.Parse(m.Groups["epoch"].Value, CultureInfo.InvariantCulture), m.Groups["serving"].Value == "yes");
@@ -82,6 +115,8 @@ internal sealed partial class EnsembleMember(int id, string dir, int clientPort,
                 Role = null;
                 foreach (var w in _waiters) w.Done.TrySetException(new InvalidOperationException($"member {Id} exited\n{process.Describe()}"));
                 _waiters.Clear();
+                foreach (var w in _lineWaiters) w.Done.TrySetException(new InvalidOperationException($"member {Id} exited\n{process.Describe()}"));
+                _lineWaiters.Clear();
             }
         }
     }
