@@ -9,11 +9,13 @@ namespace Coord.Chaos;
 /// <summary>
 /// coord-chaos: <c>check HISTORY.jsonl [--budget-seconds N]</c> prints the checker's verdict (exit 0 ok, 1 violation,
 /// 3 budget exceeded, 2 bad usage or input); <c>faults [coord|zookeeper] [SEED]</c> runs one fault schedule on a fresh
-/// ensemble and prints its timeline; <c>plan [FROM] [TO]</c> prints the schedules of those seeds without running them.
+/// ensemble and prints its timeline; <c>plan [FROM] [TO]</c> prints the schedules of those seeds without running them;
+/// <c>run</c> runs schedules with the workload and the checker (and, with <c>--hours</c>, is the soak; see RunCommand).
 /// </summary>
 public static class Program
 {
-    private const string Usage = "usage: coord-chaos check HISTORY.jsonl [--budget-seconds N] | faults [coord|zookeeper] [SEED] | plan [FROM] [TO]";
+    private const string Usage = "usage: coord-chaos run coord|zookeeper [--seed S] [--schedules N | --hours H] [--report DIR] [--keep-passing]\n"
+        + "       coord-chaos check HISTORY.jsonl [--budget-seconds N] | faults [coord|zookeeper] [SEED] | plan [FROM] [TO]";
 
     public static async Task<int> Main(string[] args)
     {
@@ -23,6 +25,16 @@ public static class Program
                 return Check(args);
             case "faults":
                 return await FaultsAsync(args);
+            case "run":
+                try
+                {
+                    return await Runs.RunCommand.MainAsync(args);
+                }
+                catch (Exception e) when (e is ArgumentException or FormatException)
+                {
+                    Console.Error.WriteLine($"coord-chaos: {e.Message}\n{Usage}");
+                    return 2;
+                }
             case "plan":
             {
                 long from = args.Length > 1 ? long.Parse(args[1], CultureInfo.InvariantCulture) : 1;

@@ -13,6 +13,16 @@ public sealed record WorkloadOptions(int Clients = 8, int Keys = 4, int OpsPerCl
 {
     public TimeSpan SessionTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// After the clients stop: for each of these hosts (a member's host:port), a session on it alone syncs and reads
+    /// every key and the queue's children, recorded in the same history — so a write acknowledged during the run
+    /// and missing on any member after the faults healed is a violation.
+    /// </summary>
+    public IReadOnlyList<string> FinalReadHosts { get; init; } = [];
+
+    /// <summary>A client whose session expired or closed connects again with a new session and goes on (chaos runs).</summary>
+    public bool Reconnect { get; init; }
+
     /// <summary>How long one op may take before the client gives up on it (outcome unknown).</summary>
     public TimeSpan OpTimeout { get; init; } = TimeSpan.FromSeconds(15);
 }
@@ -54,14 +64,63 @@ public static class RegisterWorkload
         try
         {
             for (var i = 0; i < options.Clients; i++) clients.Add(await CoordClient.ConnectAsync(connectString, clientOptions, ct).ConfigureAwait(false));
-            await Task.WhenAll(clients.Select((c, i) => Task.Run(() => RunClientAsync(c, i, recorder, keys, queue, options, ct), ct))).ConfigureAwait(false);
+            await Task.WhenAll(clients.Select((c, i) => Task.Run(async () =>
+            {
+                var client = c;
+                while (true)
+                {
+                    await RunClientAsync(client, i, recorder, keys, queue, options, ct).ConfigureAwait(false);
+                    if (!options.Reconnect || ct.IsCancellationRequested) return;
+                    // The session is gone (expired while a member was frozen or cut off): a new one carries on.
+                    await client.DisposeAsync().ConfigureAwait(false);
+                    try
+                    {
+                        client = await CoordClient.ConnectAsync(connectString, clientOptions, ct).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) { return; }
+                    lock (clients) clients[i] = client;
+                }
+            }, CancellationToken.None))).ConfigureAwait(false);
         }
         finally
         {
             foreach (var c in clients) await c.DisposeAsync().ConfigureAwait(false);
         }
 
+        foreach (var host in options.FinalReadHosts) await FinalReadsAsync(host, recorder, keys, queue, clientOptions).ConfigureAwait(false);
         return recorder.Snapshot();
+    }
+
+    /// <summary>On <paramref name="host"/> alone: sync, then every key's data and the queue's children, recorded.</summary>
+    private static async Task FinalReadsAsync(string host, HistoryRecorder recorder, string[] keys, string queue, CoordClientOptions clientOptions)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var client = await CoordClient.ConnectAsync(host, clientOptions, timeout.Token).ConfigureAwait(false);
+        var session = client.SessionId;
+        foreach (var key in keys)
+        {
+            var synced = await Run(recorder.Invoke(Op(session, OpKind.Sync, key)), async () =>
+            {
+                await client.SyncAsync(key, timeout.Token).ConfigureAwait(false);
+                return null;
+            }).ConfigureAwait(false);
+            if (synced.Outcome != Outcome.Ok) throw new InvalidOperationException($"final sync on {host} failed: {synced}");
+            await Run(recorder.Invoke(Op(session, OpKind.GetData, key)), async () =>
+            {
+                var r = await client.GetDataAsync(key, ct: timeout.Token).ConfigureAwait(false);
+                return new OpReturn { Data = Encoding.UTF8.GetString(r.Data), Stat = StatView.From(r.Stat) };
+            }).ConfigureAwait(false);
+        }
+        await Run(recorder.Invoke(Op(session, OpKind.Sync, queue)), async () =>
+        {
+            await client.SyncAsync(queue, timeout.Token).ConfigureAwait(false);
+            return null;
+        }).ConfigureAwait(false);
+        await Run(recorder.Invoke(Op(session, OpKind.GetChildren, queue)), async () =>
+        {
+            var names = await client.GetChildrenAsync(queue, ct: timeout.Token).ConfigureAwait(false);
+            return new OpReturn { Children = [.. names] };
+        }).ConfigureAwait(false);
     }
 
     private static async Task RunClientAsync(CoordClient client, int index, HistoryRecorder recorder, string[] keys, string queue,
