@@ -8,7 +8,8 @@ public sealed partial class Preparer
 {
     /// <summary>
     /// All ops under one zxid, each seeing the staged effects of the ones before. Only writes and check may
-    /// appear (anything else fails the whole request with MARSHALLINGERROR, as ZooKeeper's decoder does).
+    /// appear (anything else fails the whole request with MARSHALLINGERROR, as ZooKeeper's decoder does, and so
+    /// does a TTL mode on a create that carries no TTL).
     /// On the first failing op the result is a MultiTxn of ErrorTxns: Ok before, the real code, then
     /// RUNTIMEINCONSISTENCY; the staged changes are discarded by the caller.
     /// </summary>
@@ -22,7 +23,14 @@ public sealed partial class Preparer
         var txns = new List<Txn>(m.Ops.Count);
         for (int i = 0; i < m.Ops.Count; i++)
         {
-            var txn = PrepareOp(m.Ops[i].Type, m.Ops[i].Request, s, zxid, inMulti: true);
+            // Creates are typed by their flags, as ZooKeeper's decoder does (MultiOp.EffectiveType). A TTL mode
+            // without a TTL fails the whole multi, but only once prep reaches it (ZooKeeper: a ClassCastException
+            // in pRequest2TxnCreate), not after an earlier op failed.
+            if (m.Ops[i].EffectiveType is not { } type) return Fail(ErrorCode.MarshallingError);
+            var request = m.Ops[i].Request is CreateTtlRequest t && type != OpCode.CreateTtl
+                ? new CreateRequest(t.Path, t.Data, t.Acl, t.Flags)
+                : (object)m.Ops[i].Request;
+            var txn = PrepareOp(type, request, s, zxid, inMulti: true);
             if (txn is ErrorTxn failed)
             {
                 var errors = new List<Txn>(m.Ops.Count);

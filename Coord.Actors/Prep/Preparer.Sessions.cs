@@ -20,16 +20,26 @@ public sealed partial class Preparer
         TakeZxid(zxid);
         if (!SessionLive(sessionId)) return Fail(ErrorCode.SessionExpired);
 
-        // Creation order stands in for the insertion order of ZooKeeper's per-session set.
-        var created = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var path in _tree.EphemeralsOf(sessionId)) created[path] = _tree.Get(path)!.Stat.Czxid;
-        foreach (var (path, rec) in _latest)
+        // Creation order stands in for the insertion order of ZooKeeper's per-session set; pending creates and
+        // deletes are applied to its clone in the order they were prepared.
+        var applied = _tree.EphemeralsOf(sessionId).OrderBy(p => _tree.Get(p)!.Stat.Czxid).ToList();
+        var held = new HashSet<string>(applied, StringComparer.Ordinal);
+        var gone = new HashSet<string>(StringComparer.Ordinal);
+        var added = new List<string>();
+        foreach (var (path, rec) in _latest.OrderBy(kv => kv.Value.Zxid))
         {
-            if (rec.Exists && rec.EphemeralOwner == sessionId) created.TryAdd(path, rec.Zxid);
-            else created.Remove(path);
+            if (rec.Exists && rec.EphemeralOwner == sessionId)
+            {
+                if (held.Add(path)) added.Add(path);
+                gone.Remove(path);
+            }
+            else
+            {
+                gone.Add(path);
+            }
         }
-        var paths = JavaHashOrder.HashSetCopyOrder(
-            created.OrderBy(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key).ToList());
+        var paths = JavaHashOrder.HashSetCloneOrder(applied, _tree.EphemeralsHighWater(sessionId), added)
+            .Where(p => !gone.Contains(p)).ToList();
 
         _staged.Clear();
         foreach (var path in paths)

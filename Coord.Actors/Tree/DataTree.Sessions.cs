@@ -29,6 +29,7 @@ public sealed partial class DataTree
         if (_ephemerals.TryGetValue(c.SessionId, out var left) && left.Count > 0)
             throw Broken($"close of 0x{c.SessionId:x} leaves ephemerals {string.Join(",", left)}");
         _sessions.Remove(c.SessionId);
+        _ephemeralsHighWater.Remove(c.SessionId);
         return new OpResult(OpCode.CloseSession, ErrorCode.Ok, null, default);
     }
 
@@ -38,6 +39,7 @@ public sealed partial class DataTree
             _ephemerals[owner] = set = new SortedSet<string>(StringComparer.Ordinal);
         set.Add(path);
         EphemeralCount++;
+        if (set.Count > _ephemeralsHighWater.GetValueOrDefault(owner)) _ephemeralsHighWater[owner] = set.Count;
     }
 
     private void RemoveEphemeral(long owner, string path)

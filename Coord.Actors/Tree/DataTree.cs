@@ -12,6 +12,10 @@ public sealed partial class DataTree
     private readonly Dictionary<string, Node> _nodes;
     private readonly Dictionary<long, SessionRecord> _sessions = [];
     private readonly Dictionary<long, SortedSet<string>> _ephemerals = [];
+    // Per live session, the most ephemerals it ever held at once: ZooKeeper's per-session HashSet never shrinks,
+    // and its table size decides the order a closing session's ephemerals are deleted in (JavaHashOrder).
+    // In memory only, like ZooKeeper's (a restart rebuilds both from what is left).
+    private readonly Dictionary<long, int> _ephemeralsHighWater = [];
     private readonly SortedSet<string> _containers = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _ttls = new(StringComparer.Ordinal);
     private readonly AclCache _acls = new();
@@ -57,6 +61,10 @@ public sealed partial class DataTree
 
     public IReadOnlyCollection<string> EphemeralsOf(long sessionId) =>
         _ephemerals.TryGetValue(sessionId, out var set) ? set : NoPaths;
+
+    /// <summary>The most ephemerals the session has held at once since it was created (or since this tree was loaded).</summary>
+    public int EphemeralsHighWater(long sessionId) =>
+        _ephemeralsHighWater.TryGetValue(sessionId, out var n) ? n : EphemeralsOf(sessionId).Count;
 
     public int EphemeralCount { get; private set; }
 

@@ -28,7 +28,7 @@ public static class TreeResponses
         for (int i = 0; i < results.Count; i++)
         {
             var r = results[i];
-            var op = request.Ops[i].Type;
+            var op = request.Ops[i].EffectiveType ?? request.Ops[i].Type;
             list.Add(r.Type == OpCode.Error ? MultiResult.Error(r.Err) : new MultiResult(op, ErrorCode.Ok, ForOp(op, r)));
         }
         return new MultiResponse(list);

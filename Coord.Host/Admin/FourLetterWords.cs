@@ -17,10 +17,10 @@ public sealed class FourLetterWords(AdminFigures figures)
     public const string Version = AdminFigures.Version;
 
     public static readonly IReadOnlyList<string> Supported =
-        ["ruok", "srvr", "stat", "envi", "mntr", "conf", "cons", "crst", "srst", "wchs", "wchc", "wchp", "dump", "isro"];
+        ["ruok", "srvr", "stat", "envi", "mntr", "conf", "cons", "crst", "srst", "wchs", "wchc", "wchp", "dump", "isro", "dirs"];
 
     private static readonly string[] Known =
-        [.. Supported, "dirs", "gtmk", "stmk", "hash"];
+        [.. Supported, "gtmk", "stmk", "hash"];
 
     private ServerFacts facts => figures.Facts;
 
@@ -51,6 +51,12 @@ public sealed class FourLetterWords(AdminFigures figures)
             case "conf": return Conf();
             case "envi": return Envi();
             case "cons": return Cons();
+            case "dirs":
+            {
+                // ZooKeeper: the bytes under dataDir (snapshots) and dataLogDir (txn logs); Coord keeps both in one folder.
+                long size = AdminFigures.DirectorySize(facts.DataDir);
+                return $"datadir_size: {size}\nlogdir_size: {size}\n";
+            }
         }
         if (!Supported.Contains(word)) return $"{word} is not supported by this server.\n";
         switch (word)
@@ -72,7 +78,7 @@ public sealed class FourLetterWords(AdminFigures figures)
                     sb.Append("0x").Append(sid.ToString("x", CultureInfo.InvariantCulture)).Append('\n');
                     foreach (var p in paths) sb.Append('\t').Append(p).Append('\n');
                 }
-                return sb.ToString();
+                return sb.Append('\n').ToString(); // ZooKeeper ends the dump with an empty line
             }
             case "wchp":
             {
@@ -83,7 +89,7 @@ public sealed class FourLetterWords(AdminFigures figures)
                     sb.Append(path).Append('\n');
                     foreach (var sid in sessions) sb.Append("\t0x").Append(sid.ToString("x", CultureInfo.InvariantCulture)).Append('\n');
                 }
-                return sb.ToString();
+                return sb.Append('\n').ToString(); // ZooKeeper ends the dump with an empty line
             }
             case "dump": return await Dump(ct);
         }

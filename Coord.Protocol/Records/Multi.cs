@@ -3,6 +3,28 @@ namespace Coord.Protocol.Records;
 /// <summary>One sub-operation of multi (14) or multiRead (22).</summary>
 public sealed record MultiOp(OpCode Type, IPathRequest Request)
 {
+    /// <summary>
+    /// The type ZooKeeper gives this op inside a multi: MultiOperationRecord rebuilds every create through
+    /// Op.create, which picks the opcode from the flags, not from the header. A TTL mode is createTTL, CONTAINER
+    /// is createContainer, anything else is create — so create2 answers with the path only, createContainer with
+    /// flags 1 makes an ephemeral, and createTTL with a non-TTL mode drops its TTL. Null for a TTL mode sent as
+    /// create, create2 or createContainer (no TTL to give it): ZooKeeper fails the whole multi with
+    /// MARSHALLINGERROR then. Other ops keep their type.
+    /// </summary>
+    public OpCode? EffectiveType => Request switch
+    {
+        CreateTtlRequest t => ByFlags(t.Flags, ttlAllowed: true),
+        CreateRequest c when Type is OpCode.Create or OpCode.Create2 or OpCode.CreateContainer => ByFlags(c.Flags, ttlAllowed: false),
+        _ => Type,
+    };
+
+    private static OpCode? ByFlags(int flags, bool ttlAllowed) => flags switch
+    {
+        (int)CreateMode.PersistentWithTtl or (int)CreateMode.PersistentSequentialWithTtl => ttlAllowed ? OpCode.CreateTtl : null,
+        (int)CreateMode.Container => OpCode.CreateContainer,
+        _ => OpCode.Create, // invalid flags included: prep answers BADARGUMENTS for that op
+    };
+
     public override string ToString() => $"{Type} {Request.Path}";
 }
 

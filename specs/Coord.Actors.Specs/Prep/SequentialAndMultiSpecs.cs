@@ -78,15 +78,56 @@ public sealed class SequentialAndMultiSpecs
     [Fact]
     public void Multi_responses_are_kazoo_compatible()
     {
-        var req = Multi((OpCode.Create, Create("/a")), (OpCode.Create2, Create("/b")), (OpCode.SetData, SetData("/a", "x")),
-            (OpCode.Check, new CheckVersionRequest("/a", 1)), (OpCode.Delete, Delete("/b")));
+        var req = Multi((OpCode.Create, Create("/a")), (OpCode.CreateContainer, Create("/b", mode: CreateMode.Container)),
+            (OpCode.SetData, SetData("/a", "x")), (OpCode.Check, new CheckVersionRequest("/a", 1)), (OpCode.Delete, Delete("/b")));
         _h.PrepareOnly(OpCode.Multi, req, _s);
         var resp = TreeResponses.ForMulti(req, _h.ApplyNext().Results);
         Assert.Equal(new CreateResponse("/a"), resp.Results[0].Body);
         Assert.Equal("/b", Assert.IsType<Create2Response>(resp.Results[1].Body).Path);
         Assert.Equal(1, Assert.IsType<StatResponse>(resp.Results[2].Body).Stat.Version);
         Assert.Null(resp.Results[3].Body);
-        Assert.Equal([OpCode.Create, OpCode.Create2, OpCode.SetData, OpCode.Check, OpCode.Delete], resp.Results.Select(x => x.Type));
+        Assert.Equal([OpCode.Create, OpCode.CreateContainer, OpCode.SetData, OpCode.Check, OpCode.Delete], resp.Results.Select(x => x.Type));
+    }
+
+    /// <summary>As measured against ZooKeeper 3.8.0 by the differential spec: inside a multi a create's opcode
+    /// comes from its flags (MultiOperationRecord rebuilds it with Op.create), whatever the header said.</summary>
+    [Theory]
+    [InlineData(OpCode.Create2, CreateMode.Persistent, OpCode.Create, false)]            // path only, no stat
+    [InlineData(OpCode.CreateContainer, CreateMode.Persistent, OpCode.Create, false)]    // a plain node, not a container
+    [InlineData(OpCode.CreateContainer, CreateMode.Ephemeral, OpCode.Create, true)]      // an ephemeral
+    [InlineData(OpCode.Create, CreateMode.Container, OpCode.CreateContainer, false)]     // a container, answered with a stat
+    [InlineData(OpCode.CreateTtl, CreateMode.Persistent, OpCode.Create, false)]          // the TTL is dropped
+    [InlineData(OpCode.CreateTtl, CreateMode.Container, OpCode.CreateContainer, false)]
+    public void A_create_in_a_multi_is_typed_by_its_flags(OpCode sent, CreateMode mode, OpCode answered, bool ephemeral)
+    {
+        IPathRequest body = sent == OpCode.CreateTtl
+            ? new CreateTtlRequest("/t", [], Acl.OpenAclUnsafe, (int)mode, -5)
+            : Create("/t", mode: mode);
+        var req = Multi((sent, body));
+        Assert.False(((MultiTxn)_h.PrepareOnly(OpCode.Multi, req, _s)).Failed);
+        var result = Assert.Single(TreeResponses.ForMulti(req, _h.ApplyNext().Results).Results);
+        Assert.Equal(answered, result.Type);
+        Assert.Equal(answered == OpCode.Create ? typeof(CreateResponse) : typeof(Create2Response), result.Body!.GetType());
+        Assert.Equal(ephemeral, _h.StatOf("/t").EphemeralOwner == _s.SessionId);
+        Assert.Equal(mode == CreateMode.Container, _h.Tree.Get("/t")!.EphemeralOwnerRaw == EphemeralOwners.Container);
+    }
+
+    [Theory]
+    [InlineData(OpCode.Create)]
+    [InlineData(OpCode.Create2)]
+    [InlineData(OpCode.CreateContainer)]
+    public void A_TTL_mode_without_a_TTL_fails_the_whole_multi(OpCode sent)
+    {
+        var req = Multi((sent, Create("/t", mode: CreateMode.PersistentWithTtl)), (OpCode.Check, new CheckVersionRequest("/q", -1)));
+        Assert.Equal(new ErrorTxn(ErrorCode.MarshallingError), _h.PrepareOnly(OpCode.Multi, req, _s));
+    }
+
+    [Fact]
+    public void A_TTL_mode_without_a_TTL_after_a_failed_op_is_only_inconsistent()
+    {
+        var req = Multi((OpCode.Delete, Delete("/missing")), (OpCode.Create, Create("/t", mode: CreateMode.PersistentWithTtl)));
+        var txn = Assert.IsType<MultiTxn>(_h.PrepareOnly(OpCode.Multi, req, _s));
+        Assert.Equal([new ErrorTxn(ErrorCode.NoNode), new ErrorTxn(ErrorCode.RuntimeInconsistency)], txn.Txns);
     }
 
     [Fact]

@@ -108,8 +108,8 @@ public sealed class ServerSpecs
         Assert.Contains($"clientPort={s.Port}\n", await s.WordAsync("conf"));
         Assert.Matches(@"zookeeper\.version=3\.9\.4-", await s.WordAsync("envi"));
         Assert.Equal("1 connections watching 1 paths\nTotal watches:1\n", await s.WordAsync("wchs"));
-        Assert.Equal($"0x{c.Handshake!.SessionId:x}\n\t/zookeeper\n", await s.WordAsync("wchc"));
-        Assert.Equal($"/zookeeper\n\t0x{c.Handshake!.SessionId:x}\n", await s.WordAsync("wchp"));
+        Assert.Equal($"0x{c.Handshake!.SessionId:x}\n\t/zookeeper\n\n", await s.WordAsync("wchc"));
+        Assert.Equal($"/zookeeper\n\t0x{c.Handshake!.SessionId:x}\n\n", await s.WordAsync("wchp"));
         Assert.Contains("SessionTracker dump:", await s.WordAsync("dump"));
         Assert.Contains("sid=0x", await s.WordAsync("cons"));
         Assert.Equal("Server stats reset.\n", await s.WordAsync("srst"));

@@ -10,8 +10,13 @@ internal readonly record struct NodeState(bool Exists, string Data, int Version)
 
 /// <summary>One write a writer sent: the keys it touches, each with its acknowledged state before and
 /// the state the write leaves. A multi touches two keys and must land on both or on neither.</summary>
+/// Names: create, set, delete; multi-create, multi-set, multi-delete (two keys); multi-check-set (check the first
+/// key's version, set the second); multi-fail (set the first key with its right version, check the second with a
+/// wrong one: the server must refuse it whole, so both keys stay as they were).
 internal sealed record ModelOp(string Name, IReadOnlyList<(int Key, NodeState Before, NodeState After)> Effects)
 {
+    public bool MustFail => Name == "multi-fail";
+
     public override string ToString() => $"{Name} on {string.Join(", ", Effects.Select(e => $"k{e.Key}: {e.Before} -> {e.After}"))}";
 }
 
@@ -54,11 +59,24 @@ internal sealed class WriterModel(int writer, int keyCount)
                     ? Multi("multi-create", key, partners[random.Next(partners.Count)], (_, k) => new NodeState(true, $"{tag}/k{k}", 0))
                     : new ModelOp("create", [(key, before, new NodeState(true, tag, 0))]);
             }
-            else if (roll < 30 && partners.Count > 0)
+            else if (roll < 20 && partners.Count > 0)
             {
                 op = Multi("multi-set", key, partners[random.Next(partners.Count)], (b, k) => b with { Data = $"{tag}/k{k}", Version = b.Version + 1 });
             }
-            else if (roll < 50)
+            else if (roll < 27 && partners.Count > 0)
+            {
+                op = Multi("multi-delete", key, partners[random.Next(partners.Count)], (_, _) => NodeState.Absent);
+            }
+            else if (roll < 34 && partners.Count > 0)
+            {
+                op = Multi("multi-check-set", key, partners[random.Next(partners.Count)],
+                    (b, k) => k == key ? b : b with { Data = $"{tag}/k{k}", Version = b.Version + 1 });
+            }
+            else if (roll < 40 && partners.Count > 0)
+            {
+                op = Multi("multi-fail", key, partners[random.Next(partners.Count)], (b, _) => b);
+            }
+            else if (roll < 55)
             {
                 op = new ModelOp("delete", [(key, before, NodeState.Absent)]);
             }

@@ -21,6 +21,7 @@ public sealed class KillNineSpecs(ITestOutputHelper output)
     private const int KeysPerWriter = 16;
     private const int LanesPerWriter = 4;
     private const int SessionTimeoutMs = 4000;
+    private const int EphemeralSessionTimeoutMs = 10_000; // the most tick 500 allows: a slow restart must not expire them
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(15);
 
     [Fact]
@@ -34,6 +35,8 @@ public sealed class KillNineSpecs(ITestOutputHelper output)
         // Snapshots every 500 txns, so kills also land during snapshot writes, purges and recoveries from a snapshot.
         var options = new ServerOptions(TickMs: 500, DataDir: dataDir, ExtraHocon: ["snapshot.every-txns = 500", "snapshot.min-txns-per-znode = 0"]);
         var models = Enumerable.Range(0, Writers).Select(w => new WriterModel(w, KeysPerWriter)).ToArray();
+        var sequences = Enumerable.Range(0, Writers).Select(w => new SequenceModel(w)).ToArray();
+        var sessions = Enumerable.Range(0, Writers).Select(w => new SessionModel(w, EphemeralSessionTimeoutMs)).ToArray();
         var restartMs = new List<double>();
         long acked = 0;
         var total = Stopwatch.StartNew();
@@ -53,6 +56,9 @@ public sealed class KillNineSpecs(ITestOutputHelper output)
                     else
                     {
                         var problems = await ReconcileAsync(server.Port, models);
+                        problems.AddRange(await ReconcileSequencesAsync(server.Port, sequences));
+                        problems.AddRange(await ReconcileSessionsAsync(server.Port, sessions));
+
                         Assert.True(problems.Count == 0,
                             $"after kill {cycle} (seed {seed}) the tree differs from the acknowledged history:\n" + string.Join("\n", problems));
                     }
@@ -62,7 +68,7 @@ public sealed class KillNineSpecs(ITestOutputHelper output)
                         break;
                     }
 
-                    acked += await LoadThenKillAsync(server, models, cycle, random.Next(), random.Next(20, 401));
+                    acked += await LoadThenKillAsync(server, models, sequences, sessions, cycle, random.Next(), random.Next(20, 401));
                 }
                 finally
                 {
@@ -84,7 +90,8 @@ public sealed class KillNineSpecs(ITestOutputHelper output)
 
     /// <summary>Runs the writers against the server, kills it -9 after <paramref name="loadMs"/>, and
     /// returns how many writes were acknowledged.</summary>
-    private static async Task<long> LoadThenKillAsync(IServerProcess server, WriterModel[] models, int cycle, int seed, int loadMs)
+    private static async Task<long> LoadThenKillAsync(IServerProcess server, WriterModel[] models, SequenceModel[] sequences,
+        SessionModel[] sessions, int cycle, int seed, int loadMs)
     {
         var clients = await Task.WhenAll(models.Select(_ => PipelinedClient.ConnectAsync(server.Port, CallTimeout, SessionTimeoutMs)));
         try
@@ -111,6 +118,24 @@ public sealed class KillNineSpecs(ITestOutputHelper output)
                         }
                     }));
                 }
+            }
+
+            for (int w = 0; w < Writers; w++)
+            {
+                var (sequence, client, session, tag) = (sequences[w], clients[w], sessions[w], $"c{cycle}w{w}");
+                lanes.Add(Task.Run(async () =>
+                {
+                    var (n, failure) = await RunSequenceLaneAsync(client, sequence);
+                    var (m, failure2) = failure is null ? await RunSessionLaneAsync(server.Port, session, tag) : (0, null);
+                    Interlocked.Add(ref acked, n + m);
+                    if ((failure ?? failure2) is { } f)
+                    {
+                        lock (failures)
+                        {
+                            failures.Add(f);
+                        }
+                    }
+                }));
             }
 
             await Task.Delay(loadMs);
@@ -152,9 +177,10 @@ public sealed class KillNineSpecs(ITestOutputHelper output)
                 return (acked, null); // the write stays in flight in the model: it may or may not have landed
             }
 
-            if (err != ErrorCode.Ok || (op.Effects.Count > 1 && FirstMultiError(body) is not null))
+            bool failed = err != ErrorCode.Ok || (op.Effects.Count > 1 && FirstMultiError(body) is not null);
+            if (failed != op.MustFail)
             {
-                return (acked, $"{op} answered {err}{(op.Effects.Count > 1 ? $" ({FirstMultiError(body)})" : "")}");
+                return (acked, $"{op} answered {err}{(op.Effects.Count > 1 && err == ErrorCode.Ok ? $" ({FirstMultiError(body) ?? "every op applied"})" : "")}");
             }
 
             model.Acknowledge(op);
@@ -180,10 +206,19 @@ public sealed class KillNineSpecs(ITestOutputHelper output)
             _ => throw new InvalidOperationException(op.Name),
         };
 
+        MultiOp Check((int Key, NodeState Before, NodeState After) e, int wrongBy) =>
+            new(OpCode.Check, new CheckVersionRequest(model.PathOf(e.Key), e.Before.Version + wrongBy));
+        MultiOp Set((int Key, NodeState Before, NodeState After) e, string data) =>
+            new(OpCode.SetData, new SetDataRequest(model.PathOf(e.Key), Encoding.UTF8.GetBytes(data), e.Before.Version));
+
         return op.Name switch
         {
             "multi-create" => new MultiRequest(op.Effects.Select(e => new MultiOp(OpCode.Create, One(e))).ToList()),
             "multi-set" => new MultiRequest(op.Effects.Select(e => new MultiOp(OpCode.SetData, One(e))).ToList()),
+            "multi-delete" => new MultiRequest(op.Effects.Select(e => new MultiOp(OpCode.Delete, new DeleteRequest(model.PathOf(e.Key), e.Before.Version))).ToList()),
+            "multi-check-set" => new MultiRequest([Check(op.Effects[0], 0), Set(op.Effects[1], op.Effects[1].After.Data)]),
+            // Applied, the set would be visible; the wrong version in the check must undo it.
+            "multi-fail" => new MultiRequest([Set(op.Effects[0], "must-not-land"), Check(op.Effects[1], 7)]),
             _ => (IJuteWritable)One(op.Effects[0]),
         };
     }
@@ -198,7 +233,7 @@ public sealed class KillNineSpecs(ITestOutputHelper output)
     private static async Task CreateRootsAsync(int port)
     {
         await using var c = await PipelinedClient.ConnectAsync(port, CallTimeout, SessionTimeoutMs);
-        foreach (var path in new[] { "/crash" }.Concat(Enumerable.Range(0, Writers).Select(w => $"/crash/w{w}")))
+        foreach (var path in new[] { "/crash" }.Concat(Enumerable.Range(0, Writers).SelectMany(w => new[] { $"/crash/w{w}", $"/crash/q{w}", $"/crash/e{w}" })))
         {
             var (err, _) = await c.CallAsync(OpCode.Create, new CreateRequest(path, [], Acl.OpenAclUnsafe, 0), CallTimeout);
             Assert.Equal(ErrorCode.Ok, err);
@@ -212,7 +247,7 @@ public sealed class KillNineSpecs(ITestOutputHelper output)
         var problems = new List<string>();
         var (rootErr, rootBody) = await c.CallAsync(OpCode.GetChildren, new PathWatchRequest("/crash", false), CallTimeout);
         var roots = rootErr == ErrorCode.Ok ? Children(rootBody) : [];
-        if (!roots.Order(StringComparer.Ordinal).SequenceEqual(models.Select(m => $"w{m.Writer}").Order(StringComparer.Ordinal)))
+        if (!roots.Order(StringComparer.Ordinal).SequenceEqual(models.SelectMany(m => new[] { $"w{m.Writer}", $"q{m.Writer}", $"e{m.Writer}" }).Order(StringComparer.Ordinal)))
         {
             problems.Add($"/crash: {rootErr}, children [{string.Join(",", roots)}]");
         }
@@ -241,6 +276,174 @@ public sealed class KillNineSpecs(ITestOutputHelper output)
         }
 
         return problems;
+    }
+
+    /// <summary>Sequential creates one at a time, every third op a delete of the oldest acknowledged child.</summary>
+    private static async Task<(long Acked, string? Failure)> RunSequenceLaneAsync(PipelinedClient client, SequenceModel model)
+    {
+        long acked = 0;
+        for (int n = 0; ; n++)
+        {
+            bool delete = n % 3 == 2 && model.OldestPresent is not null;
+            long target = delete ? model.OldestPresent!.Value : -1;
+            model.Sending(!delete, target);
+            ErrorCode err;
+            byte[] body;
+            try
+            {
+                (err, body) = delete
+                    ? await client.CallAsync(OpCode.Delete, new DeleteRequest($"{model.Prefix}{target:D10}", -1), CallTimeout)
+                    : await client.CallAsync(OpCode.Create, new CreateRequest(model.Prefix, [], Acl.OpenAclUnsafe, (int)CreateMode.PersistentSequential), CallTimeout);
+            }
+            catch (ConnectionLossException)
+            {
+                return (acked, null);
+            }
+
+            if (err != ErrorCode.Ok)
+            {
+                return (acked, $"{model.Parent}: {(delete ? $"delete of n-{target:D10}" : "sequential create")} answered {err}");
+            }
+
+            acked++;
+            if (delete)
+            {
+                model.Deleted(target);
+            }
+            else
+            {
+                var r = new JuteReader(body);
+                if (model.Created(SequenceModel.NumberOf(CreateResponse.Read(ref r).Path)) is { } problem)
+                {
+                    return (acked, problem);
+                }
+            }
+        }
+    }
+
+    /// <summary>Up to two sessions a cycle: each opens and creates 1-2 ephemerals; the first closes.</summary>
+    private static async Task<(long Acked, string? Failure)> RunSessionLaneAsync(int port, SessionModel model, string tag)
+    {
+        long acked = 0;
+        for (int i = 0; i < 2; i++)
+        {
+            PipelinedClient client;
+            try
+            {
+                client = await PipelinedClient.ConnectAsync(port, CallTimeout, model.SessionTimeoutMs);
+            }
+            catch (SessionRefusedException e)
+            {
+                return (acked, $"{model.Parent}: a new session was refused: {e.Message}");
+            }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException)
+            {
+                return (acked, null); // the server is gone: nothing was acknowledged
+            }
+
+            await using (client)
+            {
+                var session = model.Opened(client.SessionId, client.Password, $"{tag}s{i}");
+                try
+                {
+                    for (int k = 0; k <= i; k++)
+                    {
+                        string name = $"{session.Tag}-{k}";
+                        session.InFlight = name;
+                        var (err, _) = await client.CallAsync(OpCode.Create,
+                            new CreateRequest($"{model.Parent}/{name}", [], Acl.OpenAclUnsafe, (int)CreateMode.Ephemeral), CallTimeout);
+                        if (err != ErrorCode.Ok)
+                        {
+                            return (acked, $"{model.Parent}/{name}: ephemeral create answered {err}");
+                        }
+
+                        session.Acked.Add(name);
+                        session.InFlight = null;
+                        SessionModel.Answered(session);
+                        acked++;
+                    }
+
+                    if (i % 2 == 0)
+                    {
+                        session.State = SessionModel.State.Closing;
+                        await client.CallAsync(OpCode.CloseSession, NoBody.Instance, CallTimeout);
+                        session.State = SessionModel.State.Closed;
+                        acked++;
+                    }
+                }
+                catch (ConnectionLossException)
+                {
+                    return (acked, null);
+                }
+            }
+        }
+
+        return (acked, null);
+    }
+
+    private static async Task<List<string>> ReconcileSequencesAsync(int port, SequenceModel[] models)
+    {
+        await using var c = await PipelinedClient.ConnectAsync(port, CallTimeout, SessionTimeoutMs);
+        var problems = new List<string>();
+        foreach (var model in models)
+        {
+            var (err, body) = await c.CallAsync(OpCode.GetChildren2, new PathWatchRequest(model.Parent, false), CallTimeout);
+            Assert.Equal(ErrorCode.Ok, err);
+            var r = new JuteReader(body);
+            var reply = GetChildren2Response.Read(ref r);
+            problems.AddRange(model.Reconcile(reply.Children, reply.Stat.Cversion));
+        }
+
+        return problems;
+    }
+
+    private static async Task<List<string>> ReconcileSessionsAsync(int port, SessionModel[] models)
+    {
+        var attached = new Dictionary<long, PipelinedClient>();
+        await using var reader = await PipelinedClient.ConnectAsync(port, CallTimeout, SessionTimeoutMs);
+        var problems = new List<string>();
+        try
+        {
+            foreach (var model in models)
+            {
+                problems.AddRange(await ReconcileAsync(model));
+            }
+
+            return problems;
+        }
+        finally
+        {
+            foreach (var c in attached.Values)
+            {
+                await c.DisposeAsync();
+            }
+        }
+
+        Task<List<string>> ReconcileAsync(SessionModel model) =>
+            model.ReconcileAsync(
+                async s =>
+                {
+                    try
+                    {
+                        attached[s.Id] = await PipelinedClient.ConnectAsync(port, CallTimeout, model.SessionTimeoutMs, s.Id, s.Password);
+                        return true;
+                    }
+                    catch (SessionRefusedException)
+                    {
+                        return false;
+                    }
+                },
+                async () =>
+                {
+                    var (err, body) = await reader.CallAsync(OpCode.GetChildren, new PathWatchRequest(model.Parent, false), CallTimeout);
+                    Assert.Equal(ErrorCode.Ok, err);
+                    return Children(body).ToList();
+                },
+                async s =>
+                {
+                    var (err, _) = await attached[s.Id].CallAsync(OpCode.CloseSession, NoBody.Instance, CallTimeout);
+                    Assert.Equal(ErrorCode.Ok, err);
+                });
     }
 
     private static NodeState ReadState(byte[] body)

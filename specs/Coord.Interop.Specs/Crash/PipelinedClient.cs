@@ -25,7 +25,13 @@ internal sealed class PipelinedClient : IAsyncDisposable
 
     public long SessionId { get; private set; }
 
-    public static async Task<PipelinedClient> ConnectAsync(int port, TimeSpan timeout, int sessionTimeoutMs)
+    /// <summary>The session's password, to attach to it again from another connection.</summary>
+    public byte[] Password { get; private set; } = [];
+
+    /// <summary>Opens a new session, or attaches to <paramref name="sessionId"/> with its password; throws
+    /// <see cref="SessionRefusedException"/> when the server answers that the session is gone.</summary>
+    public static async Task<PipelinedClient> ConnectAsync(int port, TimeSpan timeout, int sessionTimeoutMs,
+        long sessionId = 0, byte[]? password = null)
     {
         var c = new PipelinedClient();
         try
@@ -33,16 +39,17 @@ internal sealed class PipelinedClient : IAsyncDisposable
             using var cts = new CancellationTokenSource(timeout);
             await c.tcp.ConnectAsync("127.0.0.1", port, cts.Token);
             c.stream = c.tcp.GetStream();
-            await c.WriteFrameAsync(new ConnectRequest(0, 0, sessionTimeoutMs, 0, new byte[16], false), null, cts.Token);
+            await c.WriteFrameAsync(new ConnectRequest(0, 0, sessionTimeoutMs, sessionId, password ?? new byte[16], false), null, cts.Token);
             var payload = await ReadFrameAsync(c.stream, cts.Token) ?? throw new IOException("closed during the handshake");
             var r = new JuteReader(payload);
             var handshake = ConnectResponse.Read(ref r);
             if (handshake.TimeOut <= 0)
             {
-                throw new InvalidOperationException($"session refused (timeOut {handshake.TimeOut})");
+                throw new SessionRefusedException($"session 0x{sessionId:x} refused (timeOut {handshake.TimeOut})");
             }
 
             c.SessionId = handshake.SessionId;
+            c.Password = handshake.Passwd ?? [];
             c.readLoop = c.ReadLoopAsync();
             return c;
         }
@@ -190,3 +197,16 @@ internal sealed class PipelinedClient : IAsyncDisposable
 
 /// <summary>The connection ended while a request was in flight: it may or may not have been applied.</summary>
 internal sealed class ConnectionLossException(string message, Exception inner) : IOException(message, inner);
+
+/// <summary>The server answered a (re)connect with timeOut 0: the session does not exist (closed or expired).</summary>
+internal sealed class SessionRefusedException(string message) : IOException(message);
+
+/// <summary>A request without a body (closeSession).</summary>
+internal sealed class NoBody : IJuteWritable
+{
+    public static readonly NoBody Instance = new();
+
+    public void Write(JuteWriter w)
+    {
+    }
+}

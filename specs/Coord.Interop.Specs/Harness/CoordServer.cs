@@ -80,6 +80,11 @@ internal sealed partial class CoordServer(ChildProcess process, string workDir, 
             sb.AppendLine(CultureInfo.InvariantCulture, $"  session.timeout-ms-max = {max}");
         }
 
+        if (options.ContainerCheckIntervalMs is { } interval)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"  znode.container-check-interval-ms = {interval}");
+        }
+
         foreach (var line in options.ExtraHocon ?? [])
         {
             sb.AppendLine(CultureInfo.InvariantCulture, $"  {line}");

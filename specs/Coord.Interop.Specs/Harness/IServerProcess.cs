@@ -34,6 +34,8 @@ public interface IServerProcess : IAsyncDisposable
 /// <param name="DataDir">Coord only: an existing data folder to serve from instead of a fresh one; it is not deleted
 /// when the server is disposed, so a spec can restart coord on it (durability).</param>
 /// <param name="ExtraHocon">Coord only: extra lines inside <c>coord { }</c>, e.g. "snapshot.every-txns = 500".</param>
+/// <param name="ContainerCheckIntervalMs">How often empty containers and expired TTL nodes are reaped
+/// (znode.container.checkIntervalMs / coord.znode.container-check-interval-ms); null = the default, 60 s.</param>
 public sealed record ServerOptions(
     int TickMs = 2000,
     bool ExtendedTypes = true,
@@ -42,4 +44,5 @@ public sealed record ServerOptions(
     bool ExistsRequiresRead = true,
     int? ConnectionsPerIpMax = null,
     string? DataDir = null,
-    IReadOnlyList<string>? ExtraHocon = null);
+    IReadOnlyList<string>? ExtraHocon = null,
+    int? ContainerCheckIntervalMs = null);

@@ -4,6 +4,9 @@ namespace Coord.Interop.Specs.Harness;
 internal abstract class ServerProcessBase(ChildProcess process, string workDir, string host, int port) : IServerProcess
 {
     protected ChildProcess Process { get; } = process;
+
+    /// <summary>The server process's output (for specs that watch its log).</summary>
+    internal ChildProcess Child => Process;
     protected string WorkDir { get; } = workDir;
 
     public abstract string Kind { get; }

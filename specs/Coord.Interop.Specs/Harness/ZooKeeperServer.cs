@@ -82,6 +82,11 @@ internal sealed class ZooKeeperServer(ChildProcess process, string workDir, int 
             args.Add($"-Dzookeeper.DigestAuthenticationProvider.superDigest={digest}");
         }
 
+        if (options.ContainerCheckIntervalMs is { } interval)
+        {
+            args.Add($"-Dznode.container.checkIntervalMs={interval}");
+        }
+
         args.Add("org.apache.zookeeper.server.ZooKeeperServerMain");
         args.Add(cfgPath);
         return new ZooKeeperServer(ChildProcess.Start(Tools.Java, args, workDir), workDir, port);
