@@ -27,5 +27,6 @@ out=$work/findings-$target
 input=$here/corpus/$target
 # Resume where an earlier run stopped (afl-fuzz -i -), else start from the committed corpus.
 if [ -d "$out/default/queue" ]; then input=-; fi
-afl-fuzz -i "$input" -o "$out" -t 5000 -m none -V "$seconds" -- dotnet "$bin/coord-fuzz.dll" "$target"
+# The dictionary holds the tokens afl cannot guess from coverage alone: opcodes, manifests, txn types, special lengths.
+afl-fuzz -i "$input" -o "$out" -x "$here/dict/$target.dict" -t 5000 -m none -V "$seconds" -- dotnet "$bin/coord-fuzz.dll" "$target"
 grep -E "execs_done|execs_per_sec|corpus_count|saved_crashes|saved_hangs|run_time" "$out/default/fuzzer_stats" || true
