@@ -64,6 +64,16 @@ public sealed class FrameCorpusSpecs(ITestOutputHelper output)
     }
 
     [Fact]
+    public void The_allocation_bound_fails_a_decode_that_allocates_past_its_input()
+    {
+        FuzzBounds.CheckAllocation(64L * 100 + 16 * 1024, 100, "at the bound");
+        var e = Assert.Throws<FuzzFinding>(() => FuzzBounds.CheckAllocation(64L * 100 + 16 * 1024 + 1, 100, "past the bound"));
+        Assert.Contains("past the bound", e.Message);
+        // What an unchecked length of int.MaxValue would ask for, against a 20-byte frame.
+        Assert.Throws<FuzzFinding>(() => FuzzBounds.CheckAllocation(int.MaxValue, 20, "huge"));
+    }
+
+    [Fact]
     public void Structural_comparison_sees_a_changed_field_inside_lists_and_arrays()
     {
         var a = new SetAclRequest("/a", [new Acl(Perms.All, new Id("digest", "u:h"))], 1);
