@@ -1,7 +1,7 @@
 using Coord.Fuzz;
 
 // coord-fuzz: afl-fuzz targets for the client frame decoder and the peer-message decoder (README.md).
-//   coord-fuzz frame|peer                  under afl-fuzz: SharpFuzz's fork server, one input per run from stdin
+//   coord-fuzz frame|frame-core|peer       under afl-fuzz: SharpFuzz's fork server, one input per run from stdin
 //                                          (without afl-fuzz: runs stdin once)
 //   coord-fuzz replay frame|peer [PATH...] runs files or folders (default: the committed corpus) through the
 //                                          target; prints how each ended, exit 1 on any finding
@@ -10,7 +10,7 @@ using Coord.Fuzz;
 return args switch
 {
     [var target] when Target(target) is { } run => Afl(run),
-    ["replay", var target, .. var paths] when Target(target) is { } run => Replay(target, run, paths),
+    ["replay", var target, .. var paths] when Target(target) is { } run => Replay(Corpus(target), run, paths),
     ["seed", var target, var dir] when target is FuzzCorpusFiles.Frame or FuzzCorpusFiles.Peer => Seed(target, dir),
     _ => Usage(),
 };
@@ -18,9 +18,13 @@ return args switch
 static Func<byte[], string>? Target(string name) => name switch
 {
     FuzzCorpusFiles.Frame => input => FrameTarget.Run(input).ToString(),
+    "frame-core" => input => FrameCoreTarget.Run(input).ToString(),
     FuzzCorpusFiles.Peer => input => PeerTarget.Run(input).ToString(),
     _ => null,
 };
+
+// frame-core reads the frame target's inputs: one corpus for both.
+static string Corpus(string target) => target == "frame-core" ? FuzzCorpusFiles.Frame : target;
 
 static int Afl(Func<byte[], string> run)
 {

@@ -43,7 +43,8 @@ public static class FrameTarget
     /// <summary>coord.client.frame-bytes-max's default (CoordSettings): the largest frame the server reads.</summary>
     public const int FrameBytesMax = 1_048_575;
 
-    public static FrameOutcome Run(ReadOnlySpan<byte> connection)
+    /// <param name="onRequest">Given every request that decoded and round-tripped, in order (the core target's hook).</param>
+    public static FrameOutcome Run(ReadOnlySpan<byte> connection, Action<DecodedRequest>? onRequest = null)
     {
         if (connection.Length >= 4 && FourLetterWords.TryParse(new ReadOnlySequence<byte>(connection[..4].ToArray()), out _))
             return new(0, FrameEnd.FourLetterWord);
@@ -62,8 +63,9 @@ public static class FrameTarget
             }
             else
             {
-                if (TryRequest(payload) is not { } op) return new(frames, FrameEnd.Malformed, last);
-                last = op;
+                if (TryRequest(payload) is not { } request) return new(frames, FrameEnd.Malformed, last);
+                last = request.Op;
+                onRequest?.Invoke(request);
             }
             frames++;
         }
@@ -95,7 +97,7 @@ public static class FrameTarget
         return true;
     }
 
-    private static OpCode? TryRequest(ReadOnlySpan<byte> payload)
+    private static DecodedRequest? TryRequest(ReadOnlySpan<byte> payload)
     {
         long before = GC.GetAllocatedBytesForCurrentThread();
         DecodedRequest request;
@@ -126,6 +128,6 @@ public static class FrameTarget
             throw new FuzzFinding($"a request header changed through re-encoding: {request} vs {again}");
         if (Structural.Difference(request.Record, again.Record, $"{request.Op} record") is { } d)
             throw new FuzzFinding($"a {request.Op} request changed through re-encoding: {d}");
-        return request.Op;
+        return request;
     }
 }

@@ -43,6 +43,23 @@ public sealed class FrameCorpusSpecs(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Every_request_the_corpus_decodes_is_prepared_applied_or_read_by_the_core_without_an_exception()
+    {
+        var findings = new List<string>();
+        int frames = 0;
+        await Task.Run(() =>
+        {
+            foreach (var file in FuzzCorpusFiles.Files(FuzzCorpusFiles.Frame))
+            {
+                try { frames += FrameCoreTarget.Run(File.ReadAllBytes(file)).Frames; }
+                catch (Exception e) { findings.Add($"{Path.GetFileName(file)}: {e.GetType().Name}: {e.Message}"); }
+            }
+        }).WaitAsync(TimeSpan.FromMinutes(2));
+        Assert.True(findings.Count == 0, string.Join("\n", findings));
+        Assert.True(frames > 200, $"only {frames} frames reached the core");
+    }
+
+    [Fact]
     public void The_target_ends_a_connection_the_way_the_server_does()
     {
         byte[] connect = Frame(w => new ConnectRequest(0, 0, 30_000, 0, new byte[16], false).Write(w));
