@@ -173,8 +173,23 @@ public sealed class ChaosEnsemble : IAsyncDisposable
     {
         if (Kind != ServerKind.Coord) throw new InvalidOperationException("failpoints are Coord's");
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var r = await http.PutAsync($"http://{m.Address}:{m.AdminPort}/failpoints/{point}", new StringContent(spec, Encoding.UTF8));
+        HttpResponseMessage r;
+        try
+        {
+            r = await http.PutAsync($"http://{m.Address}:{m.AdminPort}/failpoints/{point}", new StringContent(spec, Encoding.UTF8));
+        }
+        catch (HttpRequestException) when (m.Process is { } p)
+        {
+            if (await Exited(p)) return; // armed, and it crashed the member before the answer went out
+            throw;
+        }
         if (!r.IsSuccessStatusCode) throw new InvalidOperationException($"arming {point}={spec} on member {m.Id}: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}");
+
+        static async Task<bool> Exited(Proc p)
+        {
+            try { await p.Exited.WaitAsync(TimeSpan.FromSeconds(5)); return true; }
+            catch (TimeoutException) { return false; }
+        }
     }
 
     /// <summary>Coord only: moves <paramref name="m"/>'s wall clock by <paramref name="offsetMs"/> (0 puts it back).</summary>

@@ -9,7 +9,7 @@ namespace Coord.Chaos.Nemesis;
 /// the schedule's gap passes; at the end everything is healed (links, frozen and dead members) and the ensemble must
 /// become healthy again. Every step is logged with its time since the start (the report's fault timeline).
 /// </summary>
-public sealed class NemesisRunner(ChaosEnsemble ensemble, Schedule schedule)
+public sealed class NemesisRunner(ChaosEnsemble ensemble, Schedule schedule, Action<string>? live = null)
 {
     private readonly Random _rng = new(unchecked((int)schedule.Seed * 7919 + 17));
     private readonly Dictionary<(int From, int To), int> _drops = new();
@@ -24,7 +24,9 @@ public sealed class NemesisRunner(ChaosEnsemble ensemble, Schedule schedule)
     private void Log(string what)
     {
         var ms = Stopwatch.GetElapsedTime(_start).TotalMilliseconds;
-        lock (_timeline) _timeline.Add(string.Create(CultureInfo.InvariantCulture, $"{ms,8:0} ms  {what}"));
+        var line = string.Create(CultureInfo.InvariantCulture, $"{ms,8:0} ms  {what}");
+        lock (_timeline) _timeline.Add(line);
+        live?.Invoke(line);
     }
 
     public async Task RunAsync(CancellationToken ct)
@@ -157,8 +159,9 @@ public sealed class NemesisRunner(ChaosEnsemble ensemble, Schedule schedule)
                     }
                     else
                     {
+                        int code = await m.Process!.Exited;
                         await ensemble.StartAsync(m);
-                        Log($"member {m.Id} had exited at {fp.Point} (code {await m.Process!.Exited}); restarted");
+                        Log($"member {m.Id} had exited at {fp.Point} (code {code}); restarted");
                     }
                 };
             case ClockJump jump:
@@ -181,6 +184,7 @@ public sealed class NemesisRunner(ChaosEnsemble ensemble, Schedule schedule)
         {
             await AddDropsAsync(pairs);
             try { await Task.Delay(periodMs / 2, stop); }
+            catch (OperationCanceledException) { }
             finally { await RemoveDropsAsync(pairs); }
             try { await Task.Delay(periodMs / 2, stop); }
             catch (OperationCanceledException) { }

@@ -23,6 +23,9 @@ public sealed record WorkloadOptions(int Clients = 8, int Keys = 4, int OpsPerCl
     /// <summary>A client whose session expired or closed connects again with a new session and goes on (chaos runs).</summary>
     public bool Reconnect { get; init; }
 
+    /// <summary>A pause between a client's ops (chaos runs: keeps a run's history to a size the checker decides quickly).</summary>
+    public TimeSpan ThinkTime { get; init; }
+
     /// <summary>How long one op may take before the client gives up on it (outcome unknown).</summary>
     public TimeSpan OpTimeout { get; init; } = TimeSpan.FromSeconds(15);
 }
@@ -226,6 +229,11 @@ public static class RegisterWorkload
             if (done.Outcome == Outcome.Ok && done.Kind is OpKind.GetData or OpKind.Exists or OpKind.SetData && done.Result?.Stat?.Version is { } sv)
                 seen[key] = sv;
             if (done.Outcome == Outcome.Unknown && client.State is ConnectionState.Expired or ConnectionState.Closed) return;
+            if (options.ThinkTime > TimeSpan.Zero)
+            {
+                try { await Task.Delay(options.ThinkTime, ct).ConfigureAwait(false); }
+                catch (OperationCanceledException) { return; }
+            }
         }
     }
 

@@ -26,7 +26,7 @@ public static class RunCommand
         int schedules = 10;
         double? hours = null;
         string report = Path.Combine(Environment.CurrentDirectory, "chaos-reports");
-        bool keepPassing = false;
+        bool keepPassing = false, verbose = false;
         for (int i = 2; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -37,13 +37,21 @@ public static class RunCommand
                 case "--hours": hours = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--report": report = Next(); break;
                 case "--keep-passing": keepPassing = true; break;
+                case "--verbose": verbose = true; break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
         }
         Console.WriteLine($"coord-chaos: {kind}, first seed {seed}, " + (hours is { } h ? $"for {h} h" : $"{schedules} schedules") + $", reports in {report}");
-        var options = new RunOptions(TimeSpan.FromSeconds(4), KeepReports: report, KeepPassing: keepPassing);
+        var options = new RunOptions(TimeSpan.FromSeconds(4), KeepReports: report, KeepPassing: keepPassing)
+        {
+            Live = verbose ? line => Console.WriteLine("  " + line) : null,
+        };
         var until = hours is { } hh ? Stopwatch.GetTimestamp() + (long)(hh * 3600 * Stopwatch.Frequency) : long.MaxValue;
-        var totals = await RunManyAsync(kind, seed, hours is null ? schedules : int.MaxValue, until, options, r => Console.WriteLine(r), CancellationToken.None);
+        // Ctrl-C or SIGTERM stops after cleaning up (processes, namespaces, folders), with the totals so far.
+        using var stop = new CancellationTokenSource();
+        using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        var totals = await RunManyAsync(kind, seed, hours is null ? schedules : int.MaxValue, until, options, r => Console.WriteLine(r), stop.Token);
         Console.WriteLine("total: " + totals);
         File.AppendAllText(Path.Combine(Directory.CreateDirectory(report).FullName, "summary.txt"),
             $"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ} {kind} first seed {seed}: {totals}\n");
@@ -60,9 +68,8 @@ public static class RunCommand
         ChaosEnsemble? ensemble = null;
         try
         {
-            for (long seed = firstSeed; runs < count && Stopwatch.GetTimestamp() < untilTimestamp; seed++)
+            for (long seed = firstSeed; runs < count && Stopwatch.GetTimestamp() < untilTimestamp && !ct.IsCancellationRequested; seed++)
             {
-                ct.ThrowIfCancellationRequested();
                 ensemble ??= await ChaosEnsemble.StartAsync(kind);
                 runs++;
                 try
@@ -76,7 +83,12 @@ public static class RunCommand
                     else if (r.Verdict.Kind != VerdictKind.Ok) unknown++;
                     report(r.Line() + (r.Verdict.IsOk ? "" : "\n" + r.Verdict));
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                {
+                    runs--;
+                    report($"{kind} seed {seed}: stopped");
+                }
+                catch (Exception e)
                 {
                     // The ensemble did not come back healthy, or the workload could not run: a failed run, kept.
                     failed++;

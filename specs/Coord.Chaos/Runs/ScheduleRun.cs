@@ -28,8 +28,12 @@ public sealed record ScheduleResult(ServerKind Kind, Schedule Schedule, IReadOnl
 /// <paramref name="KeepPassing"/>.</param>
 public sealed record RunOptions(TimeSpan SessionTimeout, int Clients = 8, string? KeepReports = null, bool KeepPassing = false)
 {
+    /// <summary>Each fault step as it happens (the timeline, live), or null.</summary>
+    public Action<string>? Live { get; init; }
     public TimeSpan CheckBudget { get; init; } = TimeSpan.FromSeconds(90);
     public int FaultsPerSchedule { get; init; } = 3;
+    /// <summary>Each client's pause between ops: about 8 × 1/(op time + this) ops per second in all.</summary>
+    public TimeSpan ThinkTime { get; init; } = TimeSpan.FromMilliseconds(10);
 }
 
 /// <summary>
@@ -52,11 +56,12 @@ public static class ScheduleRun
             SessionTimeout = options.SessionTimeout,
             OpTimeout = options.SessionTimeout,
             Reconnect = true,
+            ThinkTime = options.ThinkTime,
             FinalReadHosts = [.. ensemble.Members.Select(m => m.HostPort)],
         };
         using var stopWorkload = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var workload = RegisterWorkload.RunAsync(ensemble.ConnectString, workloadOptions, stopWorkload.Token);
-        var nemesis = new NemesisRunner(ensemble, schedule);
+        var nemesis = new NemesisRunner(ensemble, schedule, options.Live);
         Exception? faultError = null;
         try
         {
@@ -69,6 +74,7 @@ public static class ScheduleRun
             faultError = e;
         }
         await stopWorkload.CancelAsync();
+        options.Live?.Invoke("workload stopping; final reads on every member");
         OpHistory history;
         try
         {

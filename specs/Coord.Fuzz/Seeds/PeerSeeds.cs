@@ -30,7 +30,10 @@ public static class PeerSeeds
         yield return ("leaderInfo", new(1, new LeaderInfo(7, 1, 5)));
         yield return ("ackEpoch", new(2, new AckEpoch(7, 2, 4, E4 + 16, E4 + 1)));
         yield return ("trunc", new(1, new Trunc(7, 2, E4 + 9)));
-        yield return ("snap", new(1, new Snap(7, 3, E4 + 9, new byte[] { 1, 2, 3, 4, 5, 6, 7, 8 })));
+        yield return ("snapChunk", new(1, new SnapChunk(7, 3, E4 + 9, 0, 2, new byte[] { 1, 2, 3, 4, 5, 6, 7, 8 })));
+        yield return ("snapChunk-last", new(1, new SnapChunk(7, 4, E4 + 9, 1, 2, new byte[] { 9, 10 })));
+        yield return ("snapChunkAck", new(2, new SnapChunkAck(7, 3, 1)));
+        yield return ("linkReset", new(1, new LinkReset(7, 11, "gap: 5 after 3")));
         yield return ("proposal-empty", new(1, new Proposal(7, 4, [])));
         int i = 0;
         foreach (var body in EveryTxn())
