@@ -1,0 +1,50 @@
+using Coord.Chaos.Checking;
+using Coord.Chaos.Cluster;
+using Coord.Chaos.Runs;
+using Xunit.Abstractions;
+
+namespace Coord.Chaos.Specs;
+
+/// <summary>
+/// Issue 13's CI run: fault schedules on a real three-member Coord ensemble (as root in network namespaces, so
+/// partitions are real) under the register workload, every history checked — and a few of the same schedules on
+/// Apache ZooKeeper's ensemble as the control (if the checker rejected ZooKeeper, the checker would be wrong). The
+/// first seed is fresh each run and printed; <c>COORD_CHAOS_SEED=S</c> replays from S, <c>COORD_CHAOS_SCHEDULES=N</c>
+/// changes how many run. A failing schedule keeps its report (schedule, timeline, history, verdict, member logs)
+/// in the folder printed.
+/// </summary>
+[Collection(nameof(ChaosCollection))]
+public sealed class ChaosScheduleSpecs(ITestOutputHelper output)
+{
+    private static long FirstSeed() =>
+        long.TryParse(Environment.GetEnvironmentVariable("COORD_CHAOS_SEED"), out var s) ? s : Random.Shared.NextInt64(1, 1_000_000_000);
+
+    private static int Count(int byDefault) =>
+        int.TryParse(Environment.GetEnvironmentVariable("COORD_CHAOS_SCHEDULES"), out var n) && n > 0 ? n : byDefault;
+
+    [Theory]
+    [InlineData(ServerKind.Coord, 20)]
+    [InlineData(ServerKind.ZooKeeper, 2)]
+    public async Task Fault_schedules_under_load_leave_a_history_the_checker_accepts(ServerKind kind, int schedules)
+    {
+        long seed = FirstSeed();
+        int count = kind == ServerKind.Coord ? Count(schedules) : schedules;
+        var reports = Path.Combine(Path.GetTempPath(), $"coord-chaos-reports-{Guid.NewGuid():N}");
+        output.WriteLine($"{kind}: {count} schedules from seed {seed} (replay: COORD_CHAOS_SEED={seed}); partitions {(NetLab.Unavailable() ?? "on")}");
+        var lines = new List<string>();
+        var totals = await RunCommand.RunManyAsync(kind, seed, count, long.MaxValue,
+            new RunOptions(TimeSpan.FromSeconds(4), KeepReports: reports), line => { lock (lines) lines.Add(line); output.WriteLine(line); },
+            CancellationToken.None);
+        output.WriteLine($"{kind} total: {totals}");
+        Assert.Equal(count, totals.Schedules);
+        Assert.True(totals.Violations == 0, $"{totals.Violations} schedules broke the consistency model; reports in {reports}\n{string.Join("\n", lines)}");
+        Assert.True(totals.Failed == 0, $"{totals.Failed} schedules left the ensemble broken or the workload unable to run; reports in {reports}");
+        Assert.True(totals.Unknown == 0, $"{totals.Unknown} histories were too big for the checker's budget; reports in {reports}");
+        Assert.True(totals.OkOps >= count * 1000L, $"only {totals.OkOps} ops succeeded over {count} schedules: the workload did not run");
+        if (Directory.Exists(reports) && !Directory.EnumerateFileSystemEntries(reports).Any()) Directory.Delete(reports);
+    }
+}
+
+/// <summary>Chaos runs start whole ensembles and time faults against the sync limit: one at a time.</summary>
+[CollectionDefinition(nameof(ChaosCollection), DisableParallelization = true)]
+public sealed class ChaosCollection;
