@@ -10,7 +10,8 @@ namespace Coord.Chaos.Specs;
 /// partitions are real) under the register workload, every history checked — and a few of the same schedules on
 /// Apache ZooKeeper's ensemble as the control (if the checker rejected ZooKeeper, the checker would be wrong). The
 /// first seed is fresh each run and printed; <c>COORD_CHAOS_SEED=S</c> replays from S, <c>COORD_CHAOS_SCHEDULES=N</c>
-/// changes how many run. A failing schedule keeps its report (schedule, timeline, history, verdict, member logs)
+/// changes how many run, <c>COORD_CHAOS_SUMMARY=FILE</c> appends each schedule's line and the totals there (CI prints
+/// it). A failing schedule keeps its report (schedule, timeline, history, verdict, member logs)
 /// in the folder printed.
 /// </summary>
 [Collection(nameof(ChaosCollection))]
@@ -36,6 +37,10 @@ public sealed class ChaosScheduleSpecs(ITestOutputHelper output)
             new RunOptions(TimeSpan.FromSeconds(4), KeepReports: reports), line => { lock (lines) lines.Add(line); output.WriteLine(line); },
             CancellationToken.None);
         output.WriteLine($"{kind} total: {totals}");
+        // CI prints this file after the run (xunit shows a passing test's output only in detailed logs).
+        if (Environment.GetEnvironmentVariable("COORD_CHAOS_SUMMARY") is { Length: > 0 } summary)
+            File.AppendAllText(summary, $"{kind}: {count} schedules from seed {seed} (replay: COORD_CHAOS_SEED={seed})\n"
+                + string.Join("\n", lines.Select(l => l.Split('\n')[0])) + $"\n{kind} total: {totals}\n");
         Assert.Equal(count, totals.Schedules);
         Assert.True(totals.Violations == 0, $"{totals.Violations} schedules broke the consistency model; reports in {reports}\n{string.Join("\n", lines)}");
         Assert.True(totals.Failed == 0, $"{totals.Failed} schedules left the ensemble broken or the workload unable to run; reports in {reports}");
