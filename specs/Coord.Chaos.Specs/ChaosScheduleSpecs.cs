@@ -9,19 +9,19 @@ namespace Coord.Chaos.Specs;
 /// Issue 13's CI run: fault schedules on a real three-member Coord ensemble (as root in network namespaces, so
 /// partitions are real) under the register workload, every history checked — and a few of the same schedules on
 /// Apache ZooKeeper's ensemble as the control (if the checker rejected ZooKeeper, the checker would be wrong). The
-/// first seed is fresh each run and printed; <c>COORD_CHAOS_SEED=S</c> replays from S, <c>COORD_CHAOS_SCHEDULES=N</c>
-/// changes how many run, <c>COORD_CHAOS_SUMMARY=FILE</c> appends each schedule's line and the totals there (CI prints
+/// first seed is fresh each run and printed; <c>CHAOS_SEED=S</c> replays from S, <c>CHAOS_SCHEDULES=N</c>
+/// changes how many run, <c>CHAOS_SUMMARY=FILE</c> appends each schedule's line and the totals there (CI prints
 /// it). A failing schedule keeps its report (schedule, timeline, history, verdict, member logs)
-/// in the folder printed.
+/// in the folder printed. (Not COORD_*: `coord serve` reads every COORD_* variable as a configuration key.)
 /// </summary>
 [Collection(nameof(ChaosCollection))]
 public sealed class ChaosScheduleSpecs(ITestOutputHelper output)
 {
     private static long FirstSeed() =>
-        long.TryParse(Environment.GetEnvironmentVariable("COORD_CHAOS_SEED"), out var s) ? s : Random.Shared.NextInt64(1, 1_000_000_000);
+        long.TryParse(Environment.GetEnvironmentVariable("CHAOS_SEED"), out var s) ? s : Random.Shared.NextInt64(1, 1_000_000_000);
 
     private static int Count(int byDefault) =>
-        int.TryParse(Environment.GetEnvironmentVariable("COORD_CHAOS_SCHEDULES"), out var n) && n > 0 ? n : byDefault;
+        int.TryParse(Environment.GetEnvironmentVariable("CHAOS_SCHEDULES"), out var n) && n > 0 ? n : byDefault;
 
     [Theory]
     [InlineData(ServerKind.Coord, 20)]
@@ -31,15 +31,15 @@ public sealed class ChaosScheduleSpecs(ITestOutputHelper output)
         long seed = FirstSeed();
         int count = kind == ServerKind.Coord ? Count(schedules) : schedules;
         var reports = Path.Combine(Path.GetTempPath(), $"coord-chaos-reports-{Guid.NewGuid():N}");
-        output.WriteLine($"{kind}: {count} schedules from seed {seed} (replay: COORD_CHAOS_SEED={seed}); partitions {(NetLab.Unavailable() ?? "on")}");
+        output.WriteLine($"{kind}: {count} schedules from seed {seed} (replay: CHAOS_SEED={seed}); partitions {(NetLab.Unavailable() ?? "on")}");
         var lines = new List<string>();
         var totals = await RunCommand.RunManyAsync(kind, seed, count, long.MaxValue,
             new RunOptions(TimeSpan.FromSeconds(4), KeepReports: reports), line => { lock (lines) lines.Add(line); output.WriteLine(line); },
             CancellationToken.None);
         output.WriteLine($"{kind} total: {totals}");
         // CI prints this file after the run (xunit shows a passing test's output only in detailed logs).
-        if (Environment.GetEnvironmentVariable("COORD_CHAOS_SUMMARY") is { Length: > 0 } summary)
-            File.AppendAllText(summary, $"{kind}: {count} schedules from seed {seed} (replay: COORD_CHAOS_SEED={seed})\n"
+        if (Environment.GetEnvironmentVariable("CHAOS_SUMMARY") is { Length: > 0 } summary)
+            File.AppendAllText(summary, $"{kind}: {count} schedules from seed {seed} (replay: CHAOS_SEED={seed})\n"
                 + string.Join("\n", lines.Select(l => l.Split('\n')[0])) + $"\n{kind} total: {totals}\n");
         Assert.Equal(count, totals.Schedules);
         Assert.True(totals.Violations == 0, $"{totals.Violations} schedules broke the consistency model; reports in {reports}\n{string.Join("\n", lines)}");

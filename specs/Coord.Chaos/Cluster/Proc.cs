@@ -39,9 +39,6 @@ public sealed class Proc : IDisposable
             WorkingDirectory = workDir,
         };
         foreach (var a in args) info.ArgumentList.Add(a);
-        // The runner's own switches (COORD_CHAOS_SEED, ...) are not the server's: coord serve reads COORD_* as its keys.
-        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("COORD_CHAOS_", StringComparison.OrdinalIgnoreCase)).ToList())
-            info.Environment.Remove(key);
         foreach (var (k, v) in env ?? new Dictionary<string, string>()) info.Environment[k] = v;
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var proc = new Proc(process, name);
