@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace Coord.Bench;
 
 /// <summary>The figures of one kill -9 of a leader under writers (failover/writers.py's result line, plus the member-side time).</summary>
-public sealed record FailoverResult(string Server, int Round, IReadOnlyDictionary<string, double> Figures, string? Failure, string Json)
+public sealed record FailoverResult(string Server, int Round, IReadOnlyDictionary<string, double> Figures, string? Failure, string Json) : IFigureRun
 {
     public bool Clean => Failure is null && Figures.GetValueOrDefault("lost") == 0 && Figures.GetValueOrDefault("unexpected") == 0;
 }
@@ -24,11 +24,10 @@ public static class Failover
     private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(120);
 
     /// <summary>Table rows: (figure, how rounds combine). Counts of lost or unexpected writes are summed, never medianed.</summary>
-    private static readonly (string Name, bool Sum)[] Rows =
+    private static readonly FigureRow[] Rows =
     [
-        ("pause_ms", false), ("new_leader_ms", false), ("all_resumed_ms", false), ("worst_writer_gap_ms", false),
-        ("writes_per_s_before", false), ("acknowledged", false), ("in_doubt", false), ("lost", true), ("unexpected", true),
-        ("sessions_expired", true),
+        new("pause_ms"), new("new_leader_ms"), new("all_resumed_ms"), new("worst_writer_gap_ms"), new("writes_per_s_before"),
+        new("acknowledged"), new("in_doubt"), new("lost", Sum: true), new("unexpected", Sum: true), new("sessions_expired", Sum: true),
     ];
 
     public static async Task<int> RunAsync(BenchOptions o, CancellationToken ct)
@@ -55,23 +54,9 @@ public static class Failover
             }
         }
 
-        Console.WriteLine();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"failover over {o.Rounds} round(s): medians (lost, unexpected, sessions_expired: sums); ratio = coord/zk"));
-        Print(Console.Out, results, markdown: false);
-        if (o.Markdown)
-        {
-            Console.WriteLine();
-            Console.WriteLine("markdown:");
-            Print(Console.Out, results, markdown: true);
-        }
-        var bad = results.Where(r => !r.Clean).ToList();
-        if (bad.Count > 0)
-        {
-            Console.WriteLine($"{bad.Count} run(s) failed or lost acknowledged writes:");
-            foreach (var r in bad) Console.WriteLine("  " + Line(r));
-        }
-        return bad.Count == 0 ? 0 : 1;
+        return FigureTable.Finish(string.Create(CultureInfo.InvariantCulture,
+                $"failover over {o.Rounds} round(s): medians (lost, unexpected, sessions_expired: sums); ratio = coord/zk"),
+            results, Rows, o.Markdown, "failed or lost acknowledged writes", Line);
     }
 
     private static string Line(FailoverResult r)
@@ -236,43 +221,6 @@ public static class Failover
             j.WriteEndObject();
         }
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
-    }
-
-    private static void Print(TextWriter output, IReadOnlyList<FailoverResult> results, bool markdown)
-    {
-        string[] header = ["figure", "zk", "coord", "ratio"];
-        var rows = new List<string[]>();
-        foreach (var (name, sum) in Rows)
-        {
-            double? Combine(string server)
-            {
-                var values = results.Where(r => r.Server == server && r.Failure is null && r.Figures.ContainsKey(name))
-                    .Select(r => r.Figures[name]).Order().ToList();
-                if (values.Count == 0) return null;
-                if (sum) return values.Sum();
-                int n = values.Count;
-                return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-            }
-            double? z = Combine("zookeeper"), c = Combine("coord");
-            string F(double? v) => v is { } d ? d.ToString("0.#", CultureInfo.InvariantCulture) : "-";
-            string ratio = !sum && z is > 0 && c is { } cv ? (cv / z.Value).ToString("0.00", CultureInfo.InvariantCulture) : "-";
-            rows.Add([name, F(z), F(c), ratio]);
-        }
-        rows.Add(["failed_runs",
-            results.Count(r => r.Server == "zookeeper" && r.Failure is not null).ToString(CultureInfo.InvariantCulture),
-            results.Count(r => r.Server == "coord" && r.Failure is not null).ToString(CultureInfo.InvariantCulture), "-"]);
-
-        if (markdown)
-        {
-            output.WriteLine("| " + string.Join(" | ", header) + " |");
-            output.WriteLine("|---|---:|---:|---:|");
-            foreach (var row in rows) output.WriteLine("| " + string.Join(" | ", row) + " |");
-            return;
-        }
-        var widths = header.Select((h, i) => Math.Max(h.Length, rows.Max(r => r[i].Length))).ToArray();
-        string Format(string[] cells) => string.Join("  ", cells.Select((c, i) => i == 0 ? c.PadRight(widths[i]) : c.PadLeft(widths[i])));
-        output.WriteLine(Format(header));
-        foreach (var row in rows) output.WriteLine(Format(row));
     }
 }
 

@@ -7,7 +7,7 @@ using Coord.Protocol.Records;
 namespace Coord.Bench;
 
 /// <summary>The figures of one fresh follower's sync (one server, one round).</summary>
-public sealed record SyncFreshResult(string Server, int Round, IReadOnlyDictionary<string, double> Figures, string? Failure, string Json)
+public sealed record SyncFreshResult(string Server, int Round, IReadOnlyDictionary<string, double> Figures, string? Failure, string Json) : IFigureRun
 {
     public bool Clean => Failure is null;
 }
@@ -28,10 +28,10 @@ public static class SyncFresh
     private const int PerParent = 1000;
 
     /// <summary>Table rows: (figure, whether coord/zk means something for it).</summary>
-    private static readonly (string Name, bool Ratio)[] Rows =
+    private static readonly FigureRow[] Rows =
     [
-        ("synced_ms", true), ("coord_role_line_ms", false), ("fill_creates_per_s", true), ("znodes_expected", false),
-        ("znodes_leader", false), ("znodes_fresh", false), ("fresh_rss_mib", true), ("coord_synced_by_snapshot", false),
+        new("synced_ms"), new("coord_role_line_ms", Ratio: false), new("fill_creates_per_s"), new("znodes_expected", Ratio: false),
+        new("znodes_leader", Ratio: false), new("znodes_fresh", Ratio: false), new("fresh_rss_mib"), new("coord_synced_by_snapshot", Ratio: false),
     ];
 
     public static async Task<int> RunAsync(BenchOptions o, CancellationToken ct)
@@ -58,22 +58,8 @@ public static class SyncFresh
             }
         }
 
-        Console.WriteLine();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sync-fresh over {o.Rounds} round(s): medians; ratio = coord/zk"));
-        Print(Console.Out, results, markdown: false);
-        if (o.Markdown)
-        {
-            Console.WriteLine();
-            Console.WriteLine("markdown:");
-            Print(Console.Out, results, markdown: true);
-        }
-        var bad = results.Where(r => !r.Clean).ToList();
-        if (bad.Count > 0)
-        {
-            Console.WriteLine($"{bad.Count} run(s) failed:");
-            foreach (var r in bad) Console.WriteLine("  " + Line(r));
-        }
-        return bad.Count == 0 ? 0 : 1;
+        return FigureTable.Finish(string.Create(CultureInfo.InvariantCulture, $"sync-fresh over {o.Rounds} round(s): medians; ratio = coord/zk"),
+            results, Rows, o.Markdown, "failed", Line);
     }
 
     private static string Line(SyncFreshResult r)
@@ -221,40 +207,5 @@ public static class SyncFresh
             j.WriteEndObject();
         }
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
-    }
-
-    private static void Print(TextWriter output, IReadOnlyList<SyncFreshResult> results, bool markdown)
-    {
-        string[] header = ["figure", "zk", "coord", "ratio"];
-        var rows = new List<string[]>();
-        foreach (var (name, ratio) in Rows)
-        {
-            double? Median(string server)
-            {
-                var values = results.Where(r => r.Server == server && r.Failure is null && r.Figures.ContainsKey(name))
-                    .Select(r => r.Figures[name]).Order().ToList();
-                int n = values.Count;
-                return n == 0 ? null : n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-            }
-            double? z = Median("zookeeper"), c = Median("coord");
-            string F(double? v) => v is { } d ? d.ToString("0.#", CultureInfo.InvariantCulture) : "-";
-            string r = ratio && z is > 0 && c is { } cv ? (cv / z.Value).ToString("0.00", CultureInfo.InvariantCulture) : "-";
-            rows.Add([name, F(z), F(c), r]);
-        }
-        rows.Add(["failed_runs",
-            results.Count(r => r.Server == "zookeeper" && r.Failure is not null).ToString(CultureInfo.InvariantCulture),
-            results.Count(r => r.Server == "coord" && r.Failure is not null).ToString(CultureInfo.InvariantCulture), "-"]);
-
-        if (markdown)
-        {
-            output.WriteLine("| " + string.Join(" | ", header) + " |");
-            output.WriteLine("|---|---:|---:|---:|");
-            foreach (var row in rows) output.WriteLine("| " + string.Join(" | ", row) + " |");
-            return;
-        }
-        var widths = header.Select((h, i) => Math.Max(h.Length, rows.Max(row => row[i].Length))).ToArray();
-        string Format(string[] cells) => string.Join("  ", cells.Select((c, i) => i == 0 ? c.PadRight(widths[i]) : c.PadLeft(widths[i])));
-        output.WriteLine(Format(header));
-        foreach (var row in rows) output.WriteLine(Format(row));
     }
 }
