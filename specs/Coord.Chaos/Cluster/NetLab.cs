@@ -29,6 +29,7 @@ public sealed class NetLab : IAsyncDisposable
     public string Tag { get; }
     public string Subnet { get; }
     public int Members { get; }
+    public string BridgeAddress => $"{Subnet}.1";
     public string AddressOf(int id) => $"{Subnet}.{10 + id}";
     public string NamespaceOf(int id) => $"chaos{Tag}m{id}";
 
@@ -53,7 +54,7 @@ public sealed class NetLab : IAsyncDisposable
             var bridge = $"chb{tag}";
             await IpAsync("link", "add", bridge, "type", "bridge");
             lab._bridge = bridge;
-            await IpAsync("addr", "add", $"{lab.Subnet}.1/24", "dev", bridge);
+            await IpAsync("addr", "add", $"{lab.BridgeAddress}/24", "dev", bridge);
             await IpAsync("link", "set", bridge, "up");
             for (int id = 1; id <= members; id++)
             {
@@ -78,6 +79,10 @@ public sealed class NetLab : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>The drops that cut <paramref name="id"/> off from <paramref name="others"/> in both directions.</summary>
+    public static HashSet<(int From, int To)> Isolating(int id, IEnumerable<int> others) =>
+        [.. others.SelectMany(o => new[] { (id, o), (o, id) })];
 
     /// <summary>Makes the network drop exactly <paramref name="drops"/> (from → to) between members; an empty set heals all.</summary>
     public async Task ApplyAsync(IReadOnlySet<(int From, int To)> drops)

@@ -1,3 +1,4 @@
+using Coord.Chaos.Cluster;
 using System.Diagnostics;
 using System.Globalization;
 using Xunit.Abstractions;
@@ -6,12 +7,12 @@ using Coord.Interop.Specs.Harness;
 
 namespace Coord.Interop.Specs.Ensemble;
 
-/// <summary>A fact that is skipped, with the reason, where <see cref="NetnsLab"/> cannot run (not root, no ip or nft).</summary>
+/// <summary>A fact that is skipped, with the reason, where <see cref="NetLab"/> cannot run (not root, no ip or nft).</summary>
 public sealed class NetnsFactAttribute : FactAttribute
 {
     public NetnsFactAttribute()
     {
-        if (NetnsLab.Unavailable() is { } reason) Skip = reason;
+        if (NetLab.Unavailable() is { } reason) Skip = reason;
     }
 }
 
@@ -35,7 +36,7 @@ public sealed class EnsemblePartitionSpecs(ITestOutputHelper output)
     [NetnsFact]
     public async Task Leader_cut_off_stops_acknowledging_the_majority_carries_on_and_it_rejoins_as_a_follower()
     {
-        await using var lab = await NetnsLab.CreateAsync(3);
+        await using var lab = await NetLab.CreateAsync(3);
         output.WriteLine($"lab {lab.Tag}: bridge {lab.BridgeAddress}, members {string.Join(", ", Enumerable.Range(1, 3).Select(lab.AddressOf))}");
         await using var ensemble = await EnsembleProcesses.StartAsync(new EnsembleLayout(TickMs: TickMs, SyncLimit: SyncLimit)
         {
@@ -53,7 +54,7 @@ public sealed class EnsemblePartitionSpecs(ITestOutputHelper output)
         await majority.WhenEachAckedAsync(20, Phase, "before the cut", ensemble.Describe);
         await minority.WhenEachAckedAsync(20, Phase, "before the cut", ensemble.Describe);
 
-        await lab.CutAsync(leader.Id, others.Select(m => m.Id));
+        await lab.ApplyAsync(NetLab.Isolating(leader.Id, others.Select(m => m.Id)));
         var cutAt = Stopwatch.GetTimestamp();
         long healAt;
         EnsembleMember newLeader;
@@ -70,7 +71,7 @@ public sealed class EnsemblePartitionSpecs(ITestOutputHelper output)
         }
         finally
         {
-            await lab.HealAsync(leader.Id);
+            await lab.ApplyAsync(new HashSet<(int, int)>());
             healAt = Stopwatch.GetTimestamp();
         }
 
