@@ -8,14 +8,14 @@ namespace Coord.Chaos;
 
 /// <summary>
 /// coord-chaos: <c>check HISTORY.jsonl [--budget-seconds N]</c> prints the checker's verdict (exit 0 ok, 1 violation,
-/// 3 budget exceeded, 2 bad usage or input); <c>faults [coord|zookeeper] [SEED]</c> runs one fault schedule on a fresh
+/// 3 budget exceeded, 2 bad usage or input); <c>faults [coord|zookeeper] [SEED] [MEMBERS]</c> runs one fault schedule on a fresh
 /// ensemble and prints its timeline; <c>plan [FROM] [TO]</c> prints the schedules of those seeds without running them;
 /// <c>run</c> runs schedules with the workload and the checker (and, with <c>--hours</c>, is the soak; see RunCommand).
 /// </summary>
 public static class Program
 {
-    private const string Usage = "usage: coord-chaos run coord|zookeeper [--seed S] [--schedules N | --hours H] [--report DIR] [--keep-passing]\n"
-        + "       coord-chaos check HISTORY.jsonl [--budget-seconds N] | faults [coord|zookeeper] [SEED] | plan [FROM] [TO]";
+    private const string Usage = "usage: coord-chaos run coord|zookeeper [--members 3|5] [--seed S] [--schedules N | --hours H] [--report DIR] [--keep-passing]\n"
+        + "       coord-chaos check HISTORY.jsonl [--budget-seconds N] | faults [coord|zookeeper] [SEED] [MEMBERS] | plan [FROM] [TO]";
 
     public static async Task<int> Main(string[] args)
     {
@@ -53,7 +53,8 @@ public static class Program
     {
         var kind = args.Length > 1 && args[1] == "zookeeper" ? ServerKind.ZooKeeper : ServerKind.Coord;
         long seed = args.Length > 2 ? long.Parse(args[2], CultureInfo.InvariantCulture) : Random.Shared.NextInt64(1, 1_000_000);
-        await using var ensemble = await ChaosEnsemble.StartAsync(kind);
+        int members = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 3;
+        await using var ensemble = await ChaosEnsemble.StartAsync(kind, members);
         var schedule = Schedule.Generate(seed, kind, ensemble.CanPartition, ensemble.TickMs, sessionTimeoutMs: 4000);
         Console.WriteLine(schedule.Describe());
         var runner = new NemesisRunner(ensemble, schedule);

@@ -2,8 +2,11 @@ using System.Globalization;
 
 namespace Coord.Chaos.Nemesis;
 
-/// <summary>Whom a fault hits: the member leading when it starts, one that follows, or a fixed member.</summary>
+/// <summary>Whom a fault hits: the member leading when it starts, or one that follows.</summary>
 public enum Target { Leader, Follower }
+
+/// <summary>Which side of a majority/minority split the leader (when it starts) ends up on.</summary>
+public enum Side { Majority, Minority }
 
 /// <summary>
 /// One fault of a schedule, held for <see cref="HoldMs"/> and then undone (healed, thawed, restarted, disarmed).
@@ -19,6 +22,26 @@ public abstract record Fault(int HoldMs)
 public sealed record Isolate(Target Who, int HoldMs) : Fault(HoldMs)
 {
     public override string Name => $"isolate the {Who.ToString().ToLowerInvariant()}";
+}
+
+/// <summary>
+/// The members split in two: a minority of (n-1)/2 (one of three, two of five) cut off from the majority both ways,
+/// with the leader on <see cref="LeaderSide"/>; the other members of each side are chosen by the schedule's random
+/// numbers. With the leader in the minority the majority must elect a new one and the old one must stop acknowledging.
+/// </summary>
+public sealed record Split(Side LeaderSide, int HoldMs) : Fault(HoldMs)
+{
+    public override string Name => $"split the members with the leader in the {LeaderSide.ToString().ToLowerInvariant()}";
+}
+
+/// <summary>
+/// A bridge (Jepsen's "bridge" partition): the other members in two halves that cannot reach each other, the target
+/// alone reaching both. Each half with the bridge is a majority, so a protocol that trusts reachability instead of
+/// quorums and epochs could end up with two leaders.
+/// </summary>
+public sealed record Bridge(Target Who, int HoldMs) : Fault(HoldMs)
+{
+    public override string Name => $"bridge: the others split in halves, only the {Who.ToString().ToLowerInvariant()} reaches both";
 }
 
 /// <summary>The target's packets to the others dropped, theirs to it delivered (one-way loss).</summary>

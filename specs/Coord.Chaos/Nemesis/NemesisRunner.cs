@@ -96,6 +96,7 @@ public sealed class NemesisRunner(ChaosEnsemble ensemble, Schedule schedule, Act
 
     private async Task<Func<Task>?> BeginAsync(Fault fault)
     {
+        if (fault is Split split) return await BeginSplitAsync(split);
         var who = fault switch
         {
             Isolate f => f.Who,
@@ -105,6 +106,7 @@ public sealed class NemesisRunner(ChaosEnsemble ensemble, Schedule schedule, Act
             Freeze f => f.Who,
             FailpointFault f => f.Who,
             ClockJump f => f.Who,
+            Bridge f => f.Who,
             _ => throw new InvalidOperationException($"unknown fault {fault}"),
         };
         var m = await ResolveAsync(who);
@@ -164,6 +166,16 @@ public sealed class NemesisRunner(ChaosEnsemble ensemble, Schedule schedule, Act
                         Log($"member {m.Id} had exited at {fp.Point} (code {code}); restarted");
                     }
                 };
+            case Bridge:
+            {
+                var others = Shuffled(ensemble.Members.Where(o => o.Id != m.Id).Select(o => o.Id));
+                var half = others.Take(others.Count / 2).ToList();
+                var rest = others.Skip(others.Count / 2).ToList();
+                var pairs = Between(half, rest);
+                Log($"bridge member {m.Id}: [{string.Join(",", half)}] cannot reach [{string.Join(",", rest)}]");
+                await AddDropsAsync(pairs);
+                return async () => { await RemoveDropsAsync(pairs); Log($"healed the bridge at member {m.Id}"); };
+            }
             case ClockJump jump:
                 await ensemble.SetWallClockOffsetAsync(m, jump.OffsetMs);
                 return async () =>
@@ -175,6 +187,39 @@ public sealed class NemesisRunner(ChaosEnsemble ensemble, Schedule schedule, Act
                 throw new InvalidOperationException($"unknown fault {fault}");
         }
     }
+
+    /// <summary>A majority/minority split with the leader (when it starts) on the side the fault asks for.</summary>
+    private async Task<Func<Task>?> BeginSplitAsync(Split split)
+    {
+        var leader = await ensemble.LeaderAsync();
+        var ids = ensemble.Members.Select(o => o.Id).ToList();
+        int minoritySize = (ids.Count - 1) / 2;
+        var rest = Shuffled(ids.Where(id => id != leader?.Id));
+        var minority = new List<int>();
+        if (leader is not null && split.LeaderSide == Side.Minority) minority.Add(leader.Id);
+        minority.AddRange(rest.Take(minoritySize - minority.Count));
+        var majority = ids.Except(minority).ToList();
+        var pairs = Between(minority, majority);
+        Log($"start {split.Describe()}{(leader is null ? " (no leader now)" : $" (leader {leader.Id})")} → minority [{string.Join(",", minority)}], " +
+            $"majority [{string.Join(",", majority)}]");
+        await AddDropsAsync(pairs);
+        return async () => { await RemoveDropsAsync(pairs); Log($"healed the split [{string.Join(",", minority)}] | [{string.Join(",", majority)}]"); };
+    }
+
+    private List<int> Shuffled(IEnumerable<int> ids)
+    {
+        var list = ids.ToList();
+        for (int i = list.Count - 1; i > 0; i--)
+        {
+            int j = _rng.Next(i + 1);
+            (list[i], list[j]) = (list[j], list[i]);
+        }
+        return list;
+    }
+
+    /// <summary>Both directions between every member of <paramref name="a"/> and every member of <paramref name="b"/>.</summary>
+    private static List<(int, int)> Between(IReadOnlyList<int> a, IReadOnlyList<int> b) =>
+        [.. a.SelectMany(x => b.SelectMany(y => new[] { (x, y), (y, x) }))];
 
     /// <summary>Cuts and heals <paramref name="m"/>'s links every half period until stopped; ends healed.</summary>
     private async Task FlapAsync(ChaosMember m, int periodMs, CancellationToken stop)

@@ -36,7 +36,7 @@ public sealed record Schedule(long Seed, IReadOnlyList<Fault> Faults, int GapMs)
 
         Fault One(bool allowBoth)
         {
-            int pick = rng.Next(allowBoth ? 9 : 8);
+            int pick = rng.Next(allowBoth ? 11 : 10);
             Fault f = pick switch
             {
                 0 when partitions => new Isolate(Who(), Hold(2, 5)),
@@ -47,7 +47,9 @@ public sealed record Schedule(long Seed, IReadOnlyList<Fault> Faults, int GapMs)
                 5 => new Freeze(Target.Follower, Hold(1, 3)),
                 6 => FailpointOrKill(),
                 7 => ClockJumpOrKill(),
-                8 => new Both(One(false), One(false)),
+                8 when partitions => new Split(rng.Next(2) == 0 ? Side.Majority : Side.Minority, Hold(2, 5)),
+                9 when partitions => new Bridge(Who(), Hold(2, 5)),
+                10 => new Both(One(false), One(false)),
                 _ => new KillRestart(Who(), Hold(1, 3)),
             };
             return f;

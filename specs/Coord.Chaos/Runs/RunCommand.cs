@@ -6,7 +6,7 @@ using Coord.Chaos.Cluster;
 namespace Coord.Chaos.Runs;
 
 /// <summary>
-/// <c>coord-chaos run coord|zookeeper [--seed S] [--schedules N | --hours H] [--report DIR] [--keep-passing]</c>:
+/// <c>coord-chaos run coord|zookeeper [--members 3|5] [--seed S] [--schedules N | --hours H] [--report DIR] [--keep-passing]</c>:
 /// schedules seeds S, S+1, ... on one ensemble (started again if a schedule leaves it broken), one line per schedule,
 /// totals at the end (the soak's report); exit 1 if any schedule's history is a violation or a schedule failed.
 /// </summary>
@@ -23,7 +23,7 @@ public static class RunCommand
     {
         var kind = args.Length > 1 && args[1] == "zookeeper" ? ServerKind.ZooKeeper : ServerKind.Coord;
         long seed = Random.Shared.NextInt64(1, 1_000_000_000);
-        int schedules = 10;
+        int schedules = 10, members = 3;
         double? hours = null;
         string report = Path.Combine(Environment.CurrentDirectory, "chaos-reports");
         bool keepPassing = false, verbose = false;
@@ -36,15 +36,20 @@ public static class RunCommand
                 case "--schedules": schedules = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--hours": hours = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--report": report = Next(); break;
+                case "--members":
+                    members = int.Parse(Next(), CultureInfo.InvariantCulture);
+                    if (members is not (3 or 5)) throw new ArgumentException("--members is 3 or 5");
+                    break;
                 case "--keep-passing": keepPassing = true; break;
                 case "--verbose": verbose = true; break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
         }
-        Console.WriteLine($"coord-chaos: {kind}, first seed {seed}, " + (hours is { } h ? $"for {h} h" : $"{schedules} schedules") + $", reports in {report}");
+        Console.WriteLine($"coord-chaos: {kind}, {members} members, first seed {seed}, " + (hours is { } h ? $"for {h} h" : $"{schedules} schedules") + $", reports in {report}");
         var options = new RunOptions(TimeSpan.FromSeconds(4), KeepReports: report, KeepPassing: keepPassing)
         {
             Live = verbose ? line => Console.WriteLine("  " + line) : null,
+            Members = members,
         };
         var until = hours is { } hh ? Stopwatch.GetTimestamp() + (long)(hh * 3600 * Stopwatch.Frequency) : long.MaxValue;
         // Ctrl-C or SIGTERM stops after cleaning up (processes, namespaces, folders), with the totals so far.
@@ -54,7 +59,7 @@ public static class RunCommand
         var totals = await RunManyAsync(kind, seed, hours is null ? schedules : int.MaxValue, until, options, r => Console.WriteLine(r), stop.Token);
         Console.WriteLine("total: " + totals);
         File.AppendAllText(Path.Combine(Directory.CreateDirectory(report).FullName, "summary.txt"),
-            $"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ} {kind} first seed {seed}: {totals}\n");
+            $"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ} {kind} {members} members, first seed {seed}: {totals}\n");
         return totals.Violations + totals.Failed > 0 ? 1 : 0;
     }
 
@@ -70,7 +75,7 @@ public static class RunCommand
         {
             for (long seed = firstSeed; runs < count && Stopwatch.GetTimestamp() < untilTimestamp && !ct.IsCancellationRequested; seed++)
             {
-                ensemble ??= await ChaosEnsemble.StartAsync(kind);
+                ensemble ??= await ChaosEnsemble.StartAsync(kind, options.Members);
                 runs++;
                 try
                 {

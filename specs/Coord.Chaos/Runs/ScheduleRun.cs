@@ -10,7 +10,7 @@ using Coord.Chaos.Recording;
 namespace Coord.Chaos.Runs;
 
 /// <summary>What one schedule on one ensemble came to: its faults' timeline, the history, the checker's verdict.</summary>
-public sealed record ScheduleResult(ServerKind Kind, Schedule Schedule, IReadOnlyList<string> Timeline, OpHistory History, Verdict Verdict,
+public sealed record ScheduleResult(ServerKind Kind, int Members, Schedule Schedule, IReadOnlyList<string> Timeline, OpHistory History, Verdict Verdict,
     TimeSpan Elapsed, string? ReportDir)
 {
     public int Ops => History.Ops.Count;
@@ -18,7 +18,7 @@ public sealed record ScheduleResult(ServerKind Kind, Schedule Schedule, IReadOnl
     public int UnknownOps => History.Ops.Count(o => o.Outcome == Outcome.Unknown);
 
     public string Line() => string.Create(CultureInfo.InvariantCulture,
-        $"{Kind} seed {Schedule.Seed}: {Verdict.Summary}; {Ops} ops ({OkOps} ok, {UnknownOps} unknown), {Schedule.Faults.Count} faults, " +
+        $"{Kind} seed {Schedule.Seed}{(Members == 3 ? "" : $" ({Members} members)")}: {Verdict.Summary}; {Ops} ops ({OkOps} ok, {UnknownOps} unknown), {Schedule.Faults.Count} faults, " +
         $"{Elapsed.TotalSeconds:0.0} s{(ReportDir is null ? "" : $"; report {ReportDir}")}");
 }
 
@@ -34,6 +34,8 @@ public sealed record RunOptions(TimeSpan SessionTimeout, int Clients = 8, string
     public int FaultsPerSchedule { get; init; } = 3;
     /// <summary>Each client's pause between ops: about 8 × 1/(op time + this) ops per second in all.</summary>
     public TimeSpan ThinkTime { get; init; } = TimeSpan.FromMilliseconds(10);
+    /// <summary>Ensemble size for <see cref="RunCommand.RunManyAsync"/> (3 or 5; splits leave a minority of (n-1)/2).</summary>
+    public int Members { get; init; } = 3;
 }
 
 /// <summary>
@@ -94,7 +96,7 @@ public static class ScheduleRun
             dir = Path.Combine(root, string.Create(CultureInfo.InvariantCulture, $"{ensemble.Kind.ToString().ToLowerInvariant()}-seed-{seed}"));
             WriteReport(dir, ensemble, schedule, nemesis.Timeline, history, verdict, elapsed);
         }
-        return new ScheduleResult(ensemble.Kind, schedule, nemesis.Timeline, history, verdict, elapsed, dir);
+        return new ScheduleResult(ensemble.Kind, ensemble.Members.Count, schedule, nemesis.Timeline, history, verdict, elapsed, dir);
     }
 
     private static void WriteReport(string dir, ChaosEnsemble ensemble, Schedule schedule, IReadOnlyList<string> timeline, OpHistory history,
@@ -102,7 +104,7 @@ public static class ScheduleRun
     {
         Directory.CreateDirectory(dir);
         File.WriteAllText(Path.Combine(dir, "schedule.txt"), schedule.Describe() + "\n" +
-            $"replay: coord-chaos run {ensemble.Kind.ToString().ToLowerInvariant()} --seed {schedule.Seed} --schedules 1\n");
+            $"replay: coord-chaos run {ensemble.Kind.ToString().ToLowerInvariant()} --members {ensemble.Members.Count} --seed {schedule.Seed} --schedules 1\n");
         File.WriteAllLines(Path.Combine(dir, "timeline.txt"), timeline);
         HistoryJson.WriteFile(Path.Combine(dir, "history.jsonl"), history);
         File.WriteAllText(Path.Combine(dir, "verdict.txt"), verdict + "\n" +
