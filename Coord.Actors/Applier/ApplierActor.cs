@@ -156,7 +156,7 @@ public sealed partial class ApplierActor : ReceiveActor
     }
 
     private CoreStats Stats() => new(
-        _tree.LastAppliedZxid, _tree.NodeCount, _watches.Count, _watches.PathCount, _watches.WatcherCount,
+        _tree.LastAppliedZxid, _tree.NodeCount, _watches.Count,
         _tree.Sessions.Count, _tree.EphemeralCount, _tree.ApproximateDataSize,
         _sessions.Values.Sum(s => s.Outstanding.Count), _expiredSessions);
 

@@ -45,13 +45,20 @@ public sealed record EphemeralsQuery
 
 /// <summary>Figures for srvr/stat/mntr.</summary>
 public sealed record CoreStats(
-    long LastZxid, int NodeCount, int WatchCount, int WatchedPaths, int Watchers, int SessionCount,
+    long LastZxid, int NodeCount, int WatchCount, int SessionCount,
     int EphemeralCount, long ApproximateDataSize, int OutstandingRequests, long ExpiredSessions);
 
-/// <summary>wchc / wchp: watched paths by session, and sessions by path.</summary>
+/// <summary>
+/// wchc / wchp / wchs: watched paths by session, and sessions by path — as ZooKeeper lists them, getData/exists,
+/// persistent and recursive watches, not getChildren-only ones (those count in mntr's zk_watch_count only).
+/// </summary>
 public sealed record WatchReport(
     IReadOnlyList<(long SessionId, IReadOnlyList<string> Paths)> BySession,
-    IReadOnlyList<(string Path, IReadOnlyList<long> Sessions)> ByPath);
+    IReadOnlyList<(string Path, IReadOnlyList<long> Sessions)> ByPath)
+{
+    /// <summary>wchs: "N connections watching M paths", "Total watches:K".</summary>
+    public (int Connections, int Paths, int Watches) Summary => (BySession.Count, ByPath.Count, ByPath.Sum(p => p.Sessions.Count));
+}
 
 /// <summary>dump, second half: ephemerals by session.</summary>
 public sealed record EphemeralsReport(IReadOnlyList<(long SessionId, IReadOnlyList<string> Ephemerals)> Ephemerals);

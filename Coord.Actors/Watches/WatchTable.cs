@@ -41,10 +41,19 @@ public sealed class WatchTable
     private readonly Stack<Dictionary<long, WatchBits>> _spareWatcherMaps = new();
     private readonly List<(long WatcherId, WatchBits Had, WatchBits Now)> _changes = new();
 
-    /// <summary>Total (path, watcher, kind) registrations.</summary>
+    /// <summary>
+    /// Registrations as ZooKeeper's mntr counts them (zk_watch_count): its data-watch manager's (path, watcher) pairs
+    /// plus its child-watch manager's. getData/exists watches and recursive ones live in the first, getChildren
+    /// watches in the second, persistent ones in both.
+    /// </summary>
     public int Count => _count;
     public int PathCount => _byPath.Count;
     public int WatcherCount => _byWatcher.Count;
+
+    private const WatchBits DataManager = WatchBits.Data | WatchBits.Persistent | WatchBits.Recursive;
+    private const WatchBits ChildManager = WatchBits.Child | WatchBits.Persistent;
+
+    private static int Weight(WatchBits bits) => ((bits & DataManager) != 0 ? 1 : 0) + ((bits & ChildManager) != 0 ? 1 : 0);
 
     public void Add(string path, long watcherId, WatchBits bits)
     {
@@ -54,7 +63,7 @@ public sealed class WatchTable
         var now = had | bits;
         if (now == had) return;
         watchers[watcherId] = now;
-        _count += BitCount(now) - BitCount(had);
+        _count += Weight(now) - Weight(had);
         if ((bits & WatchBits.Recursive) != 0 && (had & WatchBits.Recursive) == 0) _recursiveRegistrations++;
         if (!_byWatcher.TryGetValue(watcherId, out var paths))
             _byWatcher[watcherId] = paths = _sparePathSets.TryPop(out var spare) ? spare : new HashSet<string>(StringComparer.Ordinal);
@@ -86,7 +95,7 @@ public sealed class WatchTable
 
     private void Set(string path, Dictionary<long, WatchBits> watchers, long watcherId, WatchBits had, WatchBits now)
     {
-        _count += BitCount(now) - BitCount(had);
+        _count += Weight(now) - Weight(had);
         if ((had & WatchBits.Recursive) != 0 && (now & WatchBits.Recursive) == 0) _recursiveRegistrations--;
         if (now == WatchBits.None)
         {
@@ -166,17 +175,21 @@ public sealed class WatchTable
         return slash <= 0 ? "/" : path[..slash];
     }
 
-    private static int BitCount(WatchBits bits) => System.Numerics.BitOperations.PopCount((uint)bits);
+    // wchc, wchp and wchs show ZooKeeper's data-watch manager only (getData/exists, persistent and recursive
+    // watches): a watch set by getChildren alone is in none of them, though mntr's zk_watch_count counts it.
 
-    /// <summary>Paths a watcher watches (wchc), sorted.</summary>
+    /// <summary>Paths a watcher watches as wchc lists them (not getChildren-only watches), sorted.</summary>
     public IReadOnlyList<string> PathsOf(long watcherId) =>
-        _byWatcher.TryGetValue(watcherId, out var p) ? p.Order(StringComparer.Ordinal).ToList() : [];
+        _byWatcher.TryGetValue(watcherId, out var p)
+            ? p.Where(path => (_byPath[path][watcherId] & DataManager) != 0).Order(StringComparer.Ordinal).ToList()
+            : [];
 
-    /// <summary>Watchers by path (wchp), sorted by path.</summary>
+    /// <summary>Watchers by path as wchp lists them (not getChildren-only watches), sorted by path.</summary>
     public IEnumerable<(string Path, IReadOnlyList<long> Watchers)> ByPath() =>
         _byPath.OrderBy(kv => kv.Key, StringComparer.Ordinal)
-            .Select(kv => (kv.Key, (IReadOnlyList<long>)kv.Value.Keys.Order().ToList()));
+            .Select(kv => (kv.Key, (IReadOnlyList<long>)kv.Value.Where(w => (w.Value & DataManager) != 0).Select(w => w.Key).Order().ToList()))
+            .Where(x => x.Item2.Count > 0);
 
-    /// <summary>Watcher ids (wchc), sorted.</summary>
-    public IReadOnlyList<long> Watchers() => _byWatcher.Keys.Order().ToList();
+    /// <summary>Watcher ids as wchc lists them (those with a watch other than getChildren-only ones), sorted.</summary>
+    public IReadOnlyList<long> Watchers() => _byWatcher.Keys.Where(w => PathsOf(w).Count > 0).Order().ToList();
 }

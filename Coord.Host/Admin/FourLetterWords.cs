@@ -66,8 +66,8 @@ public sealed class FourLetterWords(AdminFigures figures)
             case "mntr": return Mntr(await figures.CoreStatsAsync(ct));
             case "wchs":
             {
-                var s = await figures.CoreStatsAsync(ct);
-                return $"{s.Watchers} connections watching {s.WatchedPaths} paths\nTotal watches:{s.WatchCount}\n";
+                var (connections, paths, watches) = (await figures.WatchesAsync(ct)).Summary;
+                return $"{connections} connections watching {paths} paths\nTotal watches:{watches}\n";
             }
             case "wchc":
             {

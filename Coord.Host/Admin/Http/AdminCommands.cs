@@ -276,10 +276,10 @@ public sealed class AdminCommands(ServerLifecycle lifecycle)
 
     private static async Task<string?> WatchSummary(Utf8JsonWriter w, AdminFigures? f, CancellationToken ct)
     {
-        var s = await f!.CoreStatsAsync(ct);
-        w.WriteNumber("num_connections", s.Watchers);
-        w.WriteNumber("num_paths", s.WatchedPaths);
-        w.WriteNumber("num_total_watches", s.WatchCount);
+        var (connections, paths, watches) = (await f!.WatchesAsync(ct)).Summary;
+        w.WriteNumber("num_connections", connections);
+        w.WriteNumber("num_paths", paths);
+        w.WriteNumber("num_total_watches", watches);
         return null;
     }
 

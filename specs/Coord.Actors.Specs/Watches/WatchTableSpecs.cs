@@ -123,17 +123,24 @@ public sealed class WatchTableSpecs
     }
 
     [Fact]
-    public void Reports_list_paths_by_watcher_and_watchers_by_path()
+    public void Reports_list_data_watches_by_watcher_and_by_path_as_ZooKeeper_does_not_child_only_ones()
     {
         var t = new WatchTable();
         t.Add("/b", 1, WatchBits.Data);
         t.Add("/a", 1, WatchBits.Child);
         t.Add("/a", 2, WatchBits.Data);
-        Assert.Equal(["/a", "/b"], t.PathsOf(1));
+        t.Add("/c", 3, WatchBits.Child);
+        t.Add("/p", 4, WatchBits.Persistent);
+        t.Add("/r", 4, WatchBits.Recursive);
+        Assert.Equal(["/b"], t.PathsOf(1));
+        Assert.Empty(t.PathsOf(3));
+        Assert.Equal(["/p", "/r"], t.PathsOf(4));
+        Assert.Equal([1L, 2L, 4L], t.Watchers());
         var byPath = t.ByPath().ToList();
-        Assert.Equal("/a", byPath[0].Path);
-        Assert.Equal([1L, 2L], byPath[0].Watchers);
-        Assert.Equal(3, t.Count);
-        Assert.Equal(2, t.PathCount);
+        Assert.Equal(["/a", "/b", "/p", "/r"], byPath.Select(p => p.Path));
+        Assert.Equal([2L], byPath[0].Watchers);
+        // mntr's zk_watch_count: ZooKeeper's data-watch manager plus its child-watch manager (a persistent watch is in both).
+        Assert.Equal(7, t.Count);
+        Assert.Equal(5, t.PathCount);
     }
 }

@@ -79,6 +79,33 @@ public sealed partial class FourLetterWordShapeSpecs(ServerPool servers) : IClas
         }
     }
 
+    /// <summary>
+    /// ZooKeeper's wchc/wchp/wchs show its data-watch manager only: a getData or exists watch is listed, a getChildren
+    /// watch is not (mntr's zk_watch_count counts both). Operators compare these dumps across servers.
+    /// </summary>
+    [Theory, MemberData(nameof(ServerKinds))]
+    public async Task Watch_dumps_list_data_and_exists_watches_but_not_child_watches(string kind)
+    {
+        var server = await servers.GetAsync(kind);
+        await using var c = await RawZkClient.ConnectAsync(server.Host, server.Port, Timeout);
+        var root = $"/wch-{Guid.NewGuid():N}";
+        var (data, children, missing) = ($"{root}-data", $"{root}-children", $"{root}-missing");
+        foreach (var p in new[] { data, children })
+            Assert.Equal(0, await c.CreateAsync(p, [], [(RawZkClient.AllPerms, "world", "anyone")]));
+        Assert.Equal(0, (await c.RequestAsync(new RawZkClient.Jute().Int(2).Int(RawZkClient.GetDataOp).String(data).Bool(true)))!.Value.Err);
+        Assert.Equal(0, (await c.RequestAsync(new RawZkClient.Jute().Int(3).Int(8).String(children).Bool(true)))!.Value.Err); // getChildren
+        Assert.Equal(-101, (await c.RequestAsync(new RawZkClient.Jute().Int(4).Int(3).String(missing).Bool(true)))!.Value.Err); // exists: NONODE
+
+        var session = $"0x{c.SessionId:x}";
+        var wchc = await server.FourLetterWordAsync("wchc");
+        var mine = wchc.Split('\n').SkipWhile(l => l != session).Skip(1).TakeWhile(l => l.StartsWith('\t')).Select(l => l.Trim()).ToList();
+        Assert.True(mine.Order(StringComparer.Ordinal).SequenceEqual(new[] { data, missing }.Order(StringComparer.Ordinal)), $"wchc for {session}:\n{wchc}");
+        var wchp = await server.FourLetterWordAsync("wchp");
+        Assert.Contains($"{data}\n\t{session}\n", wchp);
+        Assert.Contains($"{missing}\n\t{session}\n", wchp);
+        Assert.DoesNotContain(children, wchp);
+    }
+
     [Theory, MemberData(nameof(ServerKinds))]
     public async Task ZooKeepers_zkServer_sh_status_reads_the_mode(string kind)
     {
