@@ -133,7 +133,9 @@ public sealed partial class SnapshotReceiver
         catch
         {
             _parsed.TrySetResult(false);
-            try { await _stage!.ConfigureAwait(false); } catch (OperationCanceledException) { } // its temp file is gone
+            // The stager stops without staging and deletes its temp file; whatever it says, the parse's error is the one to tell.
+            try { await _stage!.ConfigureAwait(false); }
+            catch (Exception e) when (e is OperationCanceledException or IOException or UnauthorizedAccessException) { }
             throw;
         }
         _parsed.TrySetResult(true);
