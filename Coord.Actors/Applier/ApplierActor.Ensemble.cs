@@ -11,11 +11,14 @@ public sealed record ServingChanged(bool Serving, string Reason);
 /// <summary>Sync rebuilt this member's state (a truncation or a leader's snapshot): apply from this tree on.</summary>
 public sealed record ReplaceTree(DataTree Tree);
 
-/// <summary>The leader's replication asks for its tree as applied now, serialized, to sync a learner (SNAP).</summary>
+/// <summary>The leader's replication asks for its tree as applied now, to sync a learner (SNAP).</summary>
 public sealed record TreeSnapshotRequest(long Member, long LinkId);
 
-/// <summary>The answer to <see cref="TreeSnapshotRequest"/>: the tree at <see cref="Zxid"/> in the snapshot format.</summary>
-public sealed record TreeSnapshot(long Member, long LinkId, long Zxid, byte[] Bytes);
+/// <summary>
+/// The answer to <see cref="TreeSnapshotRequest"/>: a consistent image of the tree (<see cref="DataTree.Capture"/>, taken on
+/// the applier's thread; serializing it is safe on any thread while the tree applies on).
+/// </summary>
+public sealed record TreeSnapshot(long Member, long LinkId, TreeImage Image);
 
 // The applier in an ensemble: it serves clients only while its member is synced (ServingChanged), and sync may
 // replace its tree while it does not serve.
@@ -47,12 +50,10 @@ public sealed partial class ApplierActor
         });
         Receive<TreeSnapshotRequest>(m =>
         {
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             var image = _tree.Capture();
-            var replyTo = Sender;
-            BackgroundThread.Run("coord-sync-snapshot", () => SnapshotFormat.ToBytes(image)).ContinueWith(t =>
-            {
-                if (t.IsCompletedSuccessfully) replyTo.Tell(new TreeSnapshot(m.Member, m.LinkId, image.LastZxid, t.Result));
-            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            LogSnapCaptured(_log, m.Member, image.NodeCount, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            Sender.Tell(new TreeSnapshot(m.Member, m.LinkId, image));
         });
     }
 
@@ -77,6 +78,9 @@ public sealed partial class ApplierActor
 
     [LoggerMessage(EventId = 1600, Level = LogLevel.Warning, Message = "Serving clients: {Serving} ({Reason})")]
     private static partial void LogServing(ILogger log, bool serving, string reason);
+
+    [LoggerMessage(EventId = 1602, Level = LogLevel.Information, Message = "SNAP for member {Member}: captured the tree ({Nodes} nodes) in {Ms:0.0} ms")]
+    private static partial void LogSnapCaptured(ILogger log, long member, int nodes, double ms);
 
     [LoggerMessage(EventId = 1601, Level = LogLevel.Information, Message = "Tree replaced by sync: zxid 0x{Zxid:x}, {Nodes} nodes")]
     private static partial void LogTreeReplaced(ILogger log, long zxid, long nodes);

@@ -35,6 +35,10 @@ public sealed partial class ReplicaJournalActor : ReceiveActor
     private bool _inFlight;
     private long _treeOpsQueued;
     private long _treeOpsDone;
+    // SNAP: the snapshot whose pieces are arriving, and the finished ones whose InstallSnapshot waits in _persists, in order.
+    private SnapshotReceiver? _receiving;
+    private readonly Queue<SnapshotReceiver> _installs = new();
+    private int _installsUnfinished; // queued or running
 
     public ReplicaJournalActor(IJournal journal, SnapshotStore? snapshots, IActorRef applier, TreeHolder tree, CoreCounters counters, ILogger log)
     {
@@ -45,8 +49,19 @@ public sealed partial class ReplicaJournalActor : ReceiveActor
         _counters = counters;
         _log = log;
         Receive<ReplicaJournalWiring>(m => _replication = m.Replication);
+        Receive<SnapshotPiece>(OnSnapshotPiece);
+        Receive<SnapshotAbandoned>(_ =>
+        {
+            _receiving?.Abandon();
+            _receiving = null;
+        });
         Receive<ReplicationEffect>(e =>
         {
+            if (e is InstallSnapshot i)
+            {
+                _installs.Enqueue(TakeReceiver(i));
+                _installsUnfinished++;
+            }
             if (e is TruncateLog or InstallSnapshot) _treeOpsQueued++;
             _persists.Enqueue(e);
             Pump();
@@ -70,7 +85,7 @@ public sealed partial class ReplicaJournalActor : ReceiveActor
     public static Props Props(IJournal journal, SnapshotStore? snapshots, IActorRef applier, TreeHolder tree, CoreCounters counters, ILogger log) =>
         Akka.Actor.Props.Create(() => new ReplicaJournalActor(journal, snapshots, applier, tree, counters, log)).WithDispatcher(CoreConfig.CoreDispatcherId);
 
-    private sealed record Done(int Ops, bool TreeOp, Exception? Error, Tree.DataTree? Tree);
+    private sealed record Done(int Ops, bool TreeOp, Exception? Error, Tree.DataTree? Tree, bool Install = false);
 
     private void Pump()
     {
@@ -117,7 +132,7 @@ public sealed partial class ReplicaJournalActor : ReceiveActor
                 var store = _snapshots ?? throw new InvalidOperationException("an ensemble member needs a snapshot store");
                 var journal = _journal;
                 var log = _log;
-                RunTree(async () =>
+                RunTree(install: false, async () =>
                 {
                     // The journal keeps txns through the cut that are not committed yet; the tree takes only what was applied.
                     var cut = await Recovery.TruncateAfterAsync(store, journal, t.Zxid, log);
@@ -128,22 +143,56 @@ public sealed partial class ReplicaJournalActor : ReceiveActor
             case InstallSnapshot s:
             {
                 _persists.Dequeue();
-                var store = _snapshots ?? throw new InvalidOperationException("an ensemble member needs a snapshot store");
+                var store = _snapshots!;
                 var journal = _journal;
                 var log = _log;
-                IReadOnlyList<object>? chunks = s.Chunks;
-                RunTree(async () =>
+                var receiver = _installs.Dequeue();
+                receiver.Start(); // every install before it is done
+                RunTree(install: true, async () =>
                 {
-                    // Joined off the actor's thread (a big tree's snapshot is hundreds of MB); the pieces are let go at once.
-                    var bytes = SnapshotChunks.Join(chunks!);
-                    chunks = null;
-                    return await SnapshotInstall.InstallAsync(store, journal, bytes, log);
+                    // Parsed and staged while the pieces arrived: the checked tree and the durable staged file; then the
+                    // commit point (the journal reset) and the rest of the install.
+                    var received = await receiver.FinishAsync();
+                    return (await Recovery.InstallStagedAsync(store, journal, received.Staged, received.Tree, log)).Tree;
                 });
                 return;
             }
             default:
                 throw new InvalidOperationException($"not a persist effect: {head}");
         }
+    }
+
+    /// <summary>
+    /// A piece of the leader's snapshot: the first one starts a receiver (staging and parsing on background threads as the
+    /// pieces come); it waits to start while an earlier install is queued or running, so two never stage at once.
+    /// </summary>
+    private void OnSnapshotPiece(SnapshotPiece p)
+    {
+        if (p.Index == 0)
+        {
+            _receiving?.Abandon();
+            var store = _snapshots ?? throw new InvalidOperationException("an ensemble member needs a snapshot store");
+            _receiving = new SnapshotReceiver(p.Zxid, p.Count, store, _log);
+            if (_installsUnfinished == 0) _receiving.Start();
+        }
+        else if (_receiving is null || _receiving.Zxid != p.Zxid || _receiving.Count != p.Count)
+            throw new InvalidOperationException($"{p} arrived without the pieces before it");
+        _receiving.Add(p.Chunk);
+    }
+
+    private SnapshotReceiver TakeReceiver(InstallSnapshot i)
+    {
+        var r = _receiving;
+        if (r is null || r.Zxid != i.Zxid || r.Count != i.Count) throw new InvalidOperationException($"{i} without its pieces");
+        _receiving = null;
+        return r;
+    }
+
+    protected override void PostStop()
+    {
+        _receiving?.Abandon();
+        foreach (var r in _installs) r.Abandon();
+        base.PostStop();
     }
 
     private void Run(Func<Task> work, bool treeOp)
@@ -153,12 +202,12 @@ public sealed partial class ReplicaJournalActor : ReceiveActor
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    private void RunTree(Func<Task<Tree.DataTree>> work)
+    private void RunTree(bool install, Func<Task<Tree.DataTree>> work)
     {
         var self = Self;
         Task.Run(work).ContinueWith(t => self.Tell(t.IsCompletedSuccessfully
-                ? new Done(1, true, null, t.Result)
-                : new Done(1, true, t.Exception?.GetBaseException(), null)),
+                ? new Done(1, true, null, t.Result, install)
+                : new Done(1, true, t.Exception?.GetBaseException(), null, install)),
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
@@ -172,6 +221,7 @@ public sealed partial class ReplicaJournalActor : ReceiveActor
             _applier.Tell(new ReplaceTree(m.Tree!));
             _treeOpsDone++;
             while (_forApplier.Count > 0 && _forApplier.Peek().Barrier <= _treeOpsDone) _applier.Tell(_forApplier.Dequeue().Message);
+            if (m.Install && --_installsUnfinished == 0) _receiving?.Start();
         }
         _replication.Tell(new PersistedOps(m.Ops));
         Pump();

@@ -82,15 +82,31 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
         _log = loggers.CreateLogger("Coord.Replication");
         foreach (var (id, path) in peers.Paths) _peers[id] = Context.ActorSelection(path);
 
-        Receive<PeerEnvelope>(m => _core.Step(m.From, m.Message, _clock.MonotonicMs));
-        Receive<Tick>(_ => _core.Tick(_clock.MonotonicMs));
+        Receive<PeerEnvelope>(m =>
+        {
+            if (m.Message is SnapChunk c && (c.Index == 0 || c.Index == c.Count - 1)) LogSnapChunkIn(_log, m.From, c.Index + 1, c.Count);
+            _core.Step(m.From, m.Message, _clock.MonotonicMs);
+        });
+        Receive<Tick>(_ =>
+        {
+            _core.Tick(_clock.MonotonicMs);
+            StopUnwantedProducers();
+        });
         Receive<PeerUnreachable>(m => _core.PeerUnreachable(m.Member, _clock.MonotonicMs));
         Receive<PersistedOps>(m =>
         {
             long now = _clock.MonotonicMs;
             for (int i = 0; i < m.Count; i++) _core.Persisted(now);
         });
-        Receive<TreeSnapshot>(OnSnapshotTaken);
+        Receive<TreeSnapshot>(OnTreeCaptured);
+        Receive<SnapshotStreamStarted>(OnSnapshotStreamStarted);
+        Receive<SnapshotChunkMade>(OnSnapshotChunkMade);
+        Receive<SnapshotStreamFailed>(m =>
+        {
+            if (!IsCurrent(m.Producer)) return;
+            StopProducer(m.Producer.Member);
+            LogSnapshotFailed(_log, m.Producer.Member, m.Error);
+        });
         Receive<AppendTxns>(OnProposed);
         // From the local applier: to the sequencer here (leader) or the leader (learner).
         Receive<ForwardedWrites>(m => ToSequencer(m));
@@ -166,15 +182,64 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
         _core.Forward(m);
     }
 
+    /// <summary>The running snapshot producers of this leader, by learner (one link each).</summary>
+    private readonly Dictionary<long, SnapshotProducer> _producers = new();
+
+    /// <summary>Chunks a producer may cut ahead of what the core sent: enough that the next chunk is ready when an acknowledgement opens the window.</summary>
+    private const int SnapshotChunksAheadMax = 2;
+
     /// <summary>
-    /// The leader's snapshot for a learner's SNAP, cut into slices of the configured chunk size (views of the one array,
-    /// no copies): the core streams them, a window at a time, and drops its hold on them once all are sent.
+    /// The applier's image of the tree for a learner's SNAP: serialized on a background thread straight into chunks of the
+    /// configured size (<see cref="SnapshotProducer"/>), which the core streams a window at a time as they are cut.
     /// </summary>
-    private void OnSnapshotTaken(TreeSnapshot m)
+    private void OnTreeCaptured(TreeSnapshot m)
     {
-        var chunks = SnapshotChunks.Split(m.Bytes, _core.Config.SnapshotChunkBytes);
-        LogSnapshotStreaming(_log, m.Member, m.Zxid, m.Bytes.Length, chunks.Count);
-        _core.SnapshotTaken(m.Member, m.LinkId, m.Zxid, chunks, _clock.MonotonicMs);
+        StopProducer(m.Member);
+        if (!_core.WaitsForSnapshot(m.Member, m.LinkId)) return;
+        _producers[m.Member] = SnapshotProducer.Start(m.Image, m.Member, m.LinkId, _core.Config.SnapshotChunkBytes, SnapshotChunksAheadMax, Self);
+    }
+
+    private bool IsCurrent(SnapshotProducer p) => _producers.TryGetValue(p.Member, out var current) && ReferenceEquals(current, p);
+
+    private void OnSnapshotStreamStarted(SnapshotStreamStarted m)
+    {
+        if (!IsCurrent(m.Producer)) return;
+        LogSnapshotStreaming(_log, m.Producer.Member, m.Zxid, m.Bytes, m.Count);
+        if (!_core.SnapshotStarted(m.Producer.Member, m.Producer.LinkId, m.Zxid, m.Count, _clock.MonotonicMs)) StopProducer(m.Producer.Member);
+    }
+
+    private void OnSnapshotChunkMade(SnapshotChunkMade m)
+    {
+        if (!IsCurrent(m.Producer)) return;
+        if (!_core.SnapshotChunkReady(m.Producer.Member, m.Producer.LinkId, m.Index, m.Chunk, _clock.MonotonicMs)) StopProducer(m.Producer.Member);
+    }
+
+    private void StopProducer(long member)
+    {
+        if (_producers.Remove(member, out var p)) p.Cancel();
+    }
+
+    /// <summary>A producer whose link no longer waits for its snapshot (dropped, replaced) would wait forever for room: stop it.</summary>
+    private void StopUnwantedProducers()
+    {
+        if (_producers.Count == 0) return;
+        foreach (var (member, p) in _producers.ToList())
+            if (!_core.WaitsForSnapshot(member, p.LinkId)) StopProducer(member);
+    }
+
+    /// <summary>A snapshot chunk left the core: its producer may cut one more; after the last one it is done.</summary>
+    private void ChunkSent(long to, SnapChunk c)
+    {
+        if (!_producers.TryGetValue(to, out var p) || p.LinkId != c.LinkId) return;
+        if (c.Index == c.Count - 1) _producers.Remove(to);
+        else p.Sent();
+    }
+
+    protected override void PostStop()
+    {
+        foreach (var p in _producers.Values) p.Cancel();
+        _producers.Clear();
+        base.PostStop();
     }
 
     private void OnProposed(AppendTxns m)
@@ -199,6 +264,11 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
                     {
                         commitPointHit = true;
                         Failpoints.Hit(Failpoints.LeaderBeforeCommit);
+                    }
+                    if (s.Message is SnapChunk sc)
+                    {
+                        ChunkSent(s.To, sc);
+                        if (sc.Index == 0 || sc.Index == sc.Count - 1) LogSnapChunkOut(_log, s.To, sc.Index + 1, sc.Count);
                     }
                     if (_peers.TryGetValue(s.To, out var peer)) peer.Tell(new PeerEnvelope(_core.Config.SelfId, s.Message), ActorRefs.NoSender);
                     if (Failpoints.Enabled && s.Message is Ack) Failpoints.Hit(Failpoints.LearnerAfterAck);
@@ -292,8 +362,17 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
     [LoggerMessage(EventId = 1701, Level = LogLevel.Warning, Message = "Replication: {State} (leader {Leader}, epoch {Epoch}, serving {Serving}): {Reason}")]
     private static partial void LogRole(ILogger log, PeerState state, long leader, long epoch, bool serving, string reason);
 
-    [LoggerMessage(EventId = 1703, Level = LogLevel.Information, Message = "Replication: sending member {Member} the snapshot at 0x{Zxid:x} ({Bytes} bytes) in {Chunks} chunks")]
-    private static partial void LogSnapshotStreaming(ILogger log, long member, long zxid, int bytes, int chunks);
+    [LoggerMessage(EventId = 1703, Level = LogLevel.Information, Message = "Replication: sending member {Member} the snapshot at 0x{Zxid:x} ({Bytes} bytes) in {Chunks} chunks, serialized as they go")]
+    private static partial void LogSnapshotStreaming(ILogger log, long member, long zxid, long bytes, int chunks);
+
+    [LoggerMessage(EventId = 1707, Level = LogLevel.Error, Message = "Replication: serializing the snapshot for member {Member} failed; its sync waits out the init limit")]
+    private static partial void LogSnapshotFailed(ILogger log, long member, Exception error);
+
+    [LoggerMessage(EventId = 1704, Level = LogLevel.Information, Message = "SNAP: chunk {Index}/{Count} from member {From} arrived")]
+    private static partial void LogSnapChunkIn(ILogger log, long from, int index, int count);
+
+    [LoggerMessage(EventId = 1705, Level = LogLevel.Information, Message = "SNAP: chunk {Index}/{Count} to member {To} sent")]
+    private static partial void LogSnapChunkOut(ILogger log, long to, int index, int count);
 
     [LoggerMessage(EventId = 1702, Level = LogLevel.Error, Message = "Replication: member {From} sent a payload this member does not know ({Type}); dropped")]
     private static partial void LogUnknownPayload(ILogger log, long from, string type);

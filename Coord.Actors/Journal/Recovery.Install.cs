@@ -50,8 +50,26 @@ public static partial class Recovery
         DataTree tree = SnapshotFormat.ReadTree(snapshotBytes.Span);
         long zxid = tree.LastAppliedZxid;
         if (zxid < 0) throw new SnapshotCorruptException($"the snapshot claims zxid {zxid}; a zxid is never negative");
-
         var staged = snapshots.StageInstall(snapshotBytes, zxid);
+        return await InstallStagedAsync(snapshots, journal, staged, tree, log, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <see cref="InstallSnapshotAsync"/> from step (3) on, for a snapshot already checked and staged durably
+    /// (<see cref="SnapshotStore.StagingFile.Commit"/>, a learner that staged and parsed the leader's pieces as they came):
+    /// <paramref name="tree"/> is what <paramref name="staged"/> holds.
+    /// </summary>
+    public static async ValueTask<RecoveryResult> InstallStagedAsync(
+        SnapshotStore snapshots, IJournal journal, SnapshotFile staged, DataTree tree, ILogger log, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(snapshots);
+        ArgumentNullException.ThrowIfNull(journal);
+        ArgumentNullException.ThrowIfNull(staged);
+        ArgumentNullException.ThrowIfNull(tree);
+        ArgumentNullException.ThrowIfNull(log);
+        long zxid = staged.Zxid;
+        if (tree.LastAppliedZxid != zxid)
+            throw new SnapshotCorruptException($"the staged snapshot {staged} holds a tree at 0x{tree.LastAppliedZxid:x}");
         if (Failpoints.Enabled) Failpoints.Hit(Failpoints.SnapshotInstallStaged);
         await journal.ResetToAsync(zxid, ct).ConfigureAwait(false);
         if (Failpoints.Enabled) Failpoints.Hit(Failpoints.SnapshotInstallReset);

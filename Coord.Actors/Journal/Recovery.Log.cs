@@ -27,4 +27,5 @@ public static partial class Recovery
     [LoggerMessage(EventId = 4105, Level = LogLevel.Warning,
         Message = "Discarded the staged install {Snapshot}: the journal was never reset to it (it ends at 0x{JournalZxid:x}), so the state before the install stands")]
     private static partial void LogInstallDiscarded(ILogger log, string snapshot, long journalZxid);
+
 }

@@ -40,8 +40,12 @@ public static partial class SnapshotFormat
 
     private const int ChunkBytes = 1 << 16;
 
-    /// <summary>Serialises the image to <paramref name="output"/>. Safe on any thread while the tree applies.</summary>
-    public static void Write(TreeImage image, Stream output)
+    /// <summary>
+    /// Serialises the image to <paramref name="output"/>. Safe on any thread while the tree applies.
+    /// <paramref name="sizeKnown"/>, when given, hears the exact number of bytes that will be written before the first
+    /// of them is (a leader streaming SNAP announces its chunk count up front).
+    /// </summary>
+    public static void Write(TreeImage image, Stream output, Action<long>? sizeKnown = null)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(output);
@@ -60,7 +64,7 @@ public static partial class SnapshotFormat
             }
             SortInCreationOrder(keys, nodes, count);
             var acls = IndexAcls(nodes, count, aclIndex);
-            WriteSorted(image, nodes, count, acls, aclIndex, output);
+            WriteSorted(image, nodes, count, acls, aclIndex, output, sizeKnown);
         }
         finally
         {
@@ -93,6 +97,28 @@ public static partial class SnapshotFormat
             start = end;
         }
     }
+
+    /// <summary>
+    /// The exact size <see cref="WriteSorted"/> writes: fixed fields plus the UTF-8 lengths of paths and the lengths of
+    /// values; the few ACL lists are encoded into <paramref name="scratch"/> (left empty) to measure them.
+    /// </summary>
+    private static long SizeOf(Node[] nodes, int count, List<IReadOnlyList<Acl>> acls, SessionRecord[] sessions, JuteWriter scratch)
+    {
+        long size = HeaderBytes + 4 + TrailerBytes;
+        foreach (var list in acls)
+        {
+            AclCodec.WriteList(scratch, list);
+            size += scratch.Length;
+            scratch.Reset();
+        }
+        for (int i = 0; i < count; i++)
+            size += NodeFixedBytes + System.Text.Encoding.UTF8.GetByteCount(nodes[i].Path) + (nodes[i].Data?.Length ?? 0);
+        foreach (var s in sessions) size += 16 + (s.Password?.Length ?? 0);
+        return size;
+    }
+
+    /// <summary>A node's bytes besides its path and value: two lengths, the ACL index and the stat.</summary>
+    private const int NodeFixedBytes = 4 + 4 + 64;
 
     private sealed class PathOrder : IComparer<Node>
     {
@@ -132,10 +158,12 @@ public static partial class SnapshotFormat
         return table;
     }
 
-    private static void WriteSorted(TreeImage image, Node[] nodes, int count, List<IReadOnlyList<Acl>> acls, int[] aclIndex, Stream output)
+    private static void WriteSorted(TreeImage image, Node[] nodes, int count, List<IReadOnlyList<Acl>> acls, int[] aclIndex, Stream output,
+        Action<long>? sizeKnown)
     {
         var sessions = image.Sessions.OrderBy(s => s.SessionId).ToArray();
         var w = new JuteWriter(ChunkBytes + 4096);
+        if (sizeKnown is not null) sizeKnown(SizeOf(nodes, count, acls, sessions, w));
         uint crc = 0;
         void Flush()
         {

@@ -25,6 +25,69 @@ public sealed partial class SnapshotStore
         return new SnapshotFile(staged, zxid);
     }
 
+    /// <summary>
+    /// Starts staging a snapshot at <paramref name="zxid"/> whose bytes arrive in pieces (a learner's SNAP): written to the
+    /// staging temp file as they come, made durable and given the staged name by <see cref="StagingFile.Commit"/>. A
+    /// staging disposed before it commits deletes its temp file; one left by a crash is deleted at the next start.
+    /// </summary>
+    public StagingFile BeginStaging(long zxid)
+    {
+        string staged = System.IO.Path.Combine(Directory, Prefix + zxid.ToString("x16", System.Globalization.CultureInfo.InvariantCulture) + InstallSuffix);
+        return new StagingFile(this, staged, zxid);
+    }
+
+    /// <summary>A staged install being written piece by piece (see <see cref="BeginStaging"/>). One thread at a time.</summary>
+    public sealed class StagingFile : IDisposable
+    {
+        private readonly SnapshotStore _store;
+        private readonly string _staged;
+        private readonly string _temp;
+        private readonly long _zxid;
+        private FileStream? _file;
+
+        internal StagingFile(SnapshotStore store, string staged, long zxid)
+        {
+            _store = store;
+            _staged = staged;
+            _temp = staged + ".tmp";
+            _zxid = zxid;
+            _file = new FileStream(_temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0);
+        }
+
+        public long Length { get; private set; }
+
+        public void Write(ReadOnlySpan<byte> bytes)
+        {
+            (_file ?? throw new ObjectDisposedException(_temp)).Write(bytes);
+            Length += bytes.Length;
+        }
+
+        /// <summary>What was written so far to the disk (fsync), so that the last one before <see cref="Commit"/> is short.</summary>
+        public void Sync() => (_file ?? throw new ObjectDisposedException(_temp)).Flush(flushToDisk: true);
+
+        /// <summary>fsync, close, rename to the staged name, fsync the directory: the staged install of <see cref="Recovery.InstallSnapshotAsync"/>'s step (2).</summary>
+        public SnapshotFile Commit()
+        {
+            var file = _file ?? throw new ObjectDisposedException(_temp);
+            file.Flush(flushToDisk: true);
+            file.Dispose();
+            _file = null;
+            File.Move(_temp, _staged, overwrite: true);
+            FsyncDirectory(_store.Directory);
+            LogStaged(_store._log, _staged, _zxid);
+            return new SnapshotFile(_staged, _zxid);
+        }
+
+        /// <summary>Before <see cref="Commit"/>: closes and deletes the temp file (never the staged one).</summary>
+        public void Dispose()
+        {
+            if (_file is null) return;
+            _file.Dispose();
+            _file = null;
+            File.Delete(_temp);
+        }
+    }
+
     /// <summary>Staged installs left by an install that did not finish (normally none), newest first.</summary>
     public IReadOnlyList<SnapshotFile> ListStaged()
     {

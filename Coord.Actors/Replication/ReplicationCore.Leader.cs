@@ -32,9 +32,11 @@ public sealed partial class ReplicationCore
         public long Acked { get; set; }
         /// <summary>From TakeSnapshot until the last snapshot chunk is sent: proposals and commits for it wait (the DIFF after the snapshot carries them).</summary>
         public bool AwaitingSnapshot { get; set; }
-        /// <summary>The snapshot being streamed (null before it is taken and once every chunk is sent).</summary>
-        public IReadOnlyList<object>? SnapChunks { get; set; }
+        /// <summary>Chunks the host handed over and not yet sent (null before the snapshot starts and once every chunk is sent).</summary>
+        public Queue<object>? SnapChunks { get; set; }
         public long SnapZxid { get; set; }
+        public int SnapCount { get; set; }
+        public int ChunksReady { get; set; }
         public int ChunksSent { get; set; }
         public int ChunksAcked { get; set; }
         public Queue<(long AfterZxid, object Payload)>? Replies { get; set; }
@@ -111,34 +113,70 @@ public sealed partial class ReplicationCore
 
     /// <summary>
     /// Leader: the snapshot asked for by <see cref="TakeSnapshot"/> exists, of the tree at <paramref name="zxid"/>, cut
-    /// into <paramref name="chunks"/> (at least one). They are streamed to the learner as <see cref="SnapChunk"/>s, at
-    /// most <see cref="ReplicationConfig.SnapshotChunksInFlightMax"/> unacknowledged; after the last one, the DIFF from
-    /// the snapshot on and NEWLEADER. The core keeps the list only until every chunk is sent.
+    /// into <paramref name="chunks"/> (at least one): <see cref="SnapshotStarted"/> and every <see cref="SnapshotChunkReady"/> at once.
     /// </summary>
     public void SnapshotTaken(long member, long linkId, long zxid, IReadOnlyList<object> chunks, long nowMs)
     {
         ArgumentNullException.ThrowIfNull(chunks);
-        if (_state != PeerState.Leading || !_links.TryGetValue(member, out var link) || link.LinkId != linkId
-            || !link.AwaitingSnapshot || link.SnapChunks is not null) return;
         if (chunks.Count == 0) throw new ArgumentException("a snapshot is handed over in at least one chunk", nameof(chunks));
-        if (zxid < _logBase || zxid > _lastZxid)
-            throw new InvalidOperationException($"snapshot at 0x{zxid:x} is outside the log window 0x{_logBase:x}..0x{_lastZxid:x}");
-        link.SnapChunks = chunks;
-        link.SnapZxid = zxid;
-        link.ChunksSent = link.ChunksAcked = 0;
-        StreamSnapshot(link);
+        if (!SnapshotStarted(member, linkId, zxid, chunks.Count, nowMs)) return;
+        for (int i = 0; i < chunks.Count; i++)
+            if (!SnapshotChunkReady(member, linkId, i, chunks[i], nowMs)) return;
     }
 
-    /// <summary>Sends snapshot chunks while fewer than the window are unacknowledged; after the last one, the DIFF and NEWLEADER.</summary>
+    /// <summary>
+    /// Leader: the snapshot asked for by <see cref="TakeSnapshot"/> is being made, of the tree at <paramref name="zxid"/>, in
+    /// <paramref name="count"/> chunks (at least one) that follow through <see cref="SnapshotChunkReady"/> as the host cuts
+    /// them. They are streamed to the learner as <see cref="SnapChunk"/>s, at most
+    /// <see cref="ReplicationConfig.SnapshotChunksInFlightMax"/> unacknowledged; after the last one, the DIFF from the
+    /// snapshot on and NEWLEADER. False when the link no longer waits for it (the host stops making it).
+    /// </summary>
+    public bool SnapshotStarted(long member, long linkId, long zxid, int count, long nowMs)
+    {
+        if (!WaitsForSnapshot(member, linkId, out var link) || link.SnapChunks is not null) return false;
+        if (count < 1) throw new ArgumentException("a snapshot is handed over in at least one chunk", nameof(count));
+        if (zxid < _logBase || zxid > _lastZxid)
+            throw new InvalidOperationException($"snapshot at 0x{zxid:x} is outside the log window 0x{_logBase:x}..0x{_lastZxid:x}");
+        link.SnapChunks = new Queue<object>();
+        link.SnapZxid = zxid;
+        link.SnapCount = count;
+        link.ChunksSent = link.ChunksAcked = link.ChunksReady = 0;
+        return true;
+    }
+
+    /// <summary>
+    /// Leader: chunk <paramref name="index"/> of the snapshot announced by <see cref="SnapshotStarted"/>, in order. The core
+    /// holds it until the window lets it go and keeps none once sent. False when the link no longer waits for the
+    /// snapshot (dropped, or a new link): the host stops making it.
+    /// </summary>
+    public bool SnapshotChunkReady(long member, long linkId, int index, object chunk, long nowMs)
+    {
+        ArgumentNullException.ThrowIfNull(chunk);
+        if (!WaitsForSnapshot(member, linkId, out var link) || link.SnapChunks is not { } ready) return false;
+        if (index != link.ChunksReady || index >= link.SnapCount)
+            throw new ArgumentException($"snapshot chunk {index} handed over after {link.ChunksReady} of {link.SnapCount}", nameof(index));
+        link.ChunksReady++;
+        ready.Enqueue(chunk);
+        StreamSnapshot(link);
+        return true;
+    }
+
+    /// <summary>Whether the learner's link <paramref name="linkId"/> still waits for (the rest of) a snapshot.</summary>
+    public bool WaitsForSnapshot(long member, long linkId) => WaitsForSnapshot(member, linkId, out _);
+
+    private bool WaitsForSnapshot(long member, long linkId, out LearnerLink link) =>
+        _links.TryGetValue(member, out link!) && _state == PeerState.Leading && link.LinkId == linkId && link.AwaitingSnapshot;
+
+    /// <summary>Sends ready snapshot chunks while fewer than the window are unacknowledged; after the last one, the DIFF and NEWLEADER.</summary>
     private void StreamSnapshot(LearnerLink link)
     {
-        var chunks = link.SnapChunks!;
+        var ready = link.SnapChunks!;
         long zxid = link.SnapZxid;
-        int count = chunks.Count;
-        while (link.ChunksSent < count && link.ChunksSent - link.ChunksAcked < _config.SnapshotChunksInFlightMax)
+        int count = link.SnapCount;
+        while (ready.Count > 0 && link.ChunksSent - link.ChunksAcked < _config.SnapshotChunksInFlightMax)
         {
             int index = link.ChunksSent++;
-            var chunk = chunks[index];
+            var chunk = ready.Dequeue();
             SendLink(link, (id, seq) => new SnapChunk(id, seq, zxid, index, count, chunk));
         }
         if (link.ChunksSent < count) return;

@@ -19,8 +19,9 @@ public sealed partial class ReplicationCore
     private long _linkEpoch;
     private long _lastAckSent;
     private long _nextFollowerInfoMs;
-    // The leader's snapshot while its chunks arrive (SNAP): null when none is streaming.
-    private List<object>? _snapChunks;
+    // The leader's snapshot while its chunks arrive (SNAP): how many arrived, 0 when none is streaming. The chunks go to
+    // the host as they come (SnapshotPiece); the core keeps none.
+    private int _snapReceived;
     private long _snapZxid;
     private int _snapCount;
 
@@ -30,7 +31,8 @@ public sealed partial class ReplicationCore
         _outSeq = _inSeq = 0;
         _linkEpoch = 0;
         _lastAckSent = 0;
-        _snapChunks = null;
+        if (_snapReceived > 0) Emit(new SnapshotAbandoned(_snapZxid, _snapReceived, _snapCount));
+        _snapReceived = 0;
     }
 
     private void BecomeLearner(long leader, long nowMs, string reason)
@@ -86,9 +88,9 @@ public sealed partial class ReplicationCore
         }
         _inSeq = m.Seq;
         _lastHeardMs = nowMs;
-        if (_snapChunks is not null && m is not (SnapChunk or Ping))
+        if (_snapReceived > 0 && m is not (SnapChunk or Ping))
         {
-            StartLooking(nowMs, $"{m.GetType().Name} from leader {from} in the middle of its snapshot ({_snapChunks.Count} of {_snapCount} chunks)");
+            StartLooking(nowMs, $"{m.GetType().Name} from leader {from} in the middle of its snapshot ({_snapReceived} of {_snapCount} chunks)");
             return;
         }
         switch (m)
@@ -161,12 +163,13 @@ public sealed partial class ReplicationCore
     }
 
     /// <summary>
-    /// One piece of the leader's snapshot: acknowledged at once (flow control, not durability) and kept; with the last
-    /// one the learner takes the whole snapshot. Pieces arrive in order on the link, so anything else is a broken leader.
+    /// One piece of the leader's snapshot: handed to the host at once (it stages and parses the pieces as they come) and
+    /// acknowledged (flow control, not durability); with the last one the learner installs the whole snapshot. Pieces
+    /// arrive in order on the link, so anything else is a broken leader.
     /// </summary>
     private void OnSnapChunk(SnapChunk c, long nowMs)
     {
-        int expected = _snapChunks?.Count ?? 0;
+        int expected = _snapReceived;
         bool fits = c.Count >= 1 && c.Index == expected && c.Index < c.Count && (expected == 0 || (c.Zxid == _snapZxid && c.Count == _snapCount));
         if (!fits)
         {
@@ -176,20 +179,19 @@ public sealed partial class ReplicationCore
         }
         if (expected == 0)
         {
-            _snapChunks = new List<object>(Math.Min(c.Count, 1024));
             _snapZxid = c.Zxid;
             _snapCount = c.Count;
         }
-        _snapChunks!.Add(c.Chunk);
+        _snapReceived++;
+        Emit(new SnapshotPiece(c.Zxid, c.Index, c.Count, c.Chunk));
         int index = c.Index;
         SendToLeader((id, seq) => new SnapChunkAck(id, seq, index));
-        if (_snapChunks.Count < _snapCount) return;
-        var chunks = _snapChunks;
-        _snapChunks = null;
-        InstallLeaderSnapshot(_snapZxid, chunks);
+        if (_snapReceived < _snapCount) return;
+        _snapReceived = 0;
+        InstallLeaderSnapshot(_snapZxid, _snapCount);
     }
 
-    private void InstallLeaderSnapshot(long snapZxid, IReadOnlyList<object> chunks)
+    private void InstallLeaderSnapshot(long snapZxid, int count)
     {
         _log.Clear();
         _logGeneration++;
@@ -198,7 +200,7 @@ public sealed partial class ReplicationCore
         // that is not yet established snapshots its whole history, which may hold txns no quorum has.
         _durableZxid = 0;
         long generation = _logGeneration;
-        Persist(new InstallSnapshot(snapZxid, chunks), () =>
+        Persist(new InstallSnapshot(snapZxid, count), () =>
         {
             if (generation == _logGeneration) _durableZxid = Math.Max(_durableZxid, snapZxid);
         });

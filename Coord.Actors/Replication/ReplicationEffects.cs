@@ -35,12 +35,29 @@ public sealed record AppendLog(IReadOnlyList<SequencedTxn> Txns) : ReplicationEf
 public sealed record TruncateLog(long Zxid, long TreeThroughZxid) : ReplicationEffect;
 
 /// <summary>
-/// Replace journal and tree with the leader's snapshot at <see cref="Zxid"/>, whose pieces are <see cref="Chunks"/> in
-/// order (the host joins them); later appends follow it.
+/// Replace journal and tree with the leader's snapshot at <see cref="Zxid"/>, whose <see cref="Count"/> pieces the host
+/// was handed as <see cref="SnapshotPiece"/>s just before; later appends follow it. The host checks the whole snapshot
+/// (its checksum included) before anything is replaced.
 /// </summary>
-public sealed record InstallSnapshot(long Zxid, IReadOnlyList<object> Chunks) : ReplicationEffect
+public sealed record InstallSnapshot(long Zxid, int Count) : ReplicationEffect
 {
-    public override string ToString() => $"install snapshot at 0x{Zxid:x} ({Chunks.Count} chunks)";
+    public override string ToString() => $"install snapshot at 0x{Zxid:x} ({Count} chunks)";
+}
+
+/// <summary>
+/// Learner: piece <see cref="Index"/> of the <see cref="Count"/> pieces of the leader's snapshot at <see cref="Zxid"/>
+/// arrived, in order (index 0 starts a new snapshot). Not a persist: the host may stage and parse it at once, but nothing
+/// replaces the member's state before <see cref="InstallSnapshot"/>.
+/// </summary>
+public sealed record SnapshotPiece(long Zxid, int Index, int Count, object Chunk) : ReplicationEffect
+{
+    public override string ToString() => $"snapshot piece {Index + 1}/{Count} of 0x{Zxid:x}";
+}
+
+/// <summary>Learner: the snapshot whose pieces were arriving will not be installed (the link broke); the host drops what it holds of it.</summary>
+public sealed record SnapshotAbandoned(long Zxid, int Received, int Count) : ReplicationEffect
+{
+    public override string ToString() => $"snapshot at 0x{Zxid:x} abandoned after {Received}/{Count} pieces";
 }
 
 /// <summary>Committed txns to apply, in zxid order, continuing from the last applied.</summary>
@@ -50,9 +67,11 @@ public sealed record Apply(IReadOnlyList<SequencedTxn> Txns) : ReplicationEffect
 }
 
 /// <summary>
-/// Leader: serialize the tree as it is now applied and answer <see cref="ReplicationCore.SnapshotTaken"/> for
-/// this link with the snapshot's zxid and its pieces (the sync of a learner too far behind the log the leader keeps).
-/// The host cuts the snapshot into pieces that each fit a frame (<see cref="ReplicationConfig.SnapshotChunkBytes"/>).
+/// Leader: serialize the tree as it is now applied for this link (the sync of a learner too far behind the log the
+/// leader keeps): <see cref="ReplicationCore.SnapshotStarted"/> with the snapshot's zxid and piece count, then each
+/// piece through <see cref="ReplicationCore.SnapshotChunkReady"/> as it is cut (or all at once,
+/// <see cref="ReplicationCore.SnapshotTaken"/>). The host cuts pieces that each fit a frame
+/// (<see cref="ReplicationConfig.SnapshotChunkBytes"/>).
 /// </summary>
 public sealed record TakeSnapshot(long Member, long LinkId) : ReplicationEffect;
 

@@ -339,27 +339,40 @@ public sealed class PeerSerializerSpecs(ITestOutputHelper output)
     }
 
     [Fact]
-    public void A_snapshot_cut_into_slices_travels_as_the_same_bytes_and_joins_back_whole()
+    public void A_snapshot_cut_by_the_leaders_chunk_stream_travels_as_the_same_bytes_in_exact_size_chunks()
     {
         var image = Enumerable.Range(0, 10_000).Select(i => (byte)(i * 31 + 7)).ToArray();
-        var chunks = SnapshotChunks.Split(image, 4096);
-        Assert.Equal(3, chunks.Count);
-        var received = new List<object>();
+        var chunks = new List<byte[]>();
+        var stream = new SnapshotProducer.ChunkStream(4096, (index, chunk) =>
+        {
+            Assert.Equal(chunks.Count, index);
+            chunks.Add(chunk);
+        });
+        stream.Expect(image.Length);
+        Assert.Equal(3, stream.Count);
+        foreach (var piece in image.Chunk(777)) stream.Write(piece); // written in pieces that do not line up with chunks
+        stream.Finish();
+        Assert.Equal([4096, 4096, 1808], chunks.Select(c => c.Length));
+        var received = new List<byte>();
         for (int i = 0; i < chunks.Count; i++)
         {
-            var slice = (ReadOnlyMemory<byte>)chunks[i];
-            var sent = PeerCodec.ToBytes(new PeerEnvelope(1, new SnapChunk(7, 2 + i, E4 + 9, i, chunks.Count, slice)));
-            // A slice is encoded exactly as the same bytes in an array of their own would be.
-            Assert.Equal(PeerCodec.ToBytes(new PeerEnvelope(1, new SnapChunk(7, 2 + i, E4 + 9, i, chunks.Count, slice.ToArray()))), sent);
+            var sent = PeerCodec.ToBytes(new PeerEnvelope(1, new SnapChunk(7, 2 + i, E4 + 9, i, chunks.Count, chunks[i])));
+            // A slice of a bigger array is encoded exactly as the same bytes in an array of their own.
+            var slice = new ReadOnlyMemory<byte>([0, .. chunks[i], 0], 1, chunks[i].Length);
+            Assert.Equal(PeerCodec.ToBytes(new PeerEnvelope(1, new SnapChunk(7, 2 + i, E4 + 9, i, chunks.Count, slice))), sent);
             var back = (SnapChunk)PeerCodec.FromBytes(sent, "sc").Message;
             Assert.Equal((i, 3, E4 + 9), (back.Index, back.Count, back.Zxid));
-            received.Add(back.Chunk);
+            received.AddRange((byte[])back.Chunk);
         }
-        Assert.Equal(image, SnapshotChunks.Join(received));
-        Assert.Equal(image, SnapshotChunks.Join(chunks)); // a leader's own slices join too
-        var empty = Assert.Single(SnapshotChunks.Split([], 4096));
-        Assert.Empty(SnapshotChunks.Join([empty]));
-        Assert.Single(SnapshotChunks.Split(new byte[4096], 4096));
+        Assert.Equal(image, received);
+        // The serializer writing other than it announced is refused, not streamed.
+        var over = new SnapshotProducer.ChunkStream(4096, (_, _) => { });
+        over.Expect(10);
+        Assert.Throws<InvalidOperationException>(() => over.Write(new byte[11]));
+        var under = new SnapshotProducer.ChunkStream(4096, (_, _) => { });
+        under.Expect(10);
+        under.Write(new byte[9]);
+        Assert.Throws<InvalidOperationException>(under.Finish);
     }
 
     [Fact]

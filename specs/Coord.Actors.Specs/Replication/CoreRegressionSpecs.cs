@@ -63,13 +63,16 @@ public sealed class CoreRegressionSpecs
         core.TakeEffects();
         var pieces = new SimSnapshot(7, []).Split(2);
         core.Step(1, new SnapChunk(link, 2, 7, 0, 2, pieces[0]), 0);
-        Assert.Equal([new Send(1, new SnapChunkAck(link, 3, 0))], core.TakeEffects()); // acknowledged (after FollowerInfo and AckEpoch); nothing installed yet
+        // Handed to the host at once (it stages and parses as pieces come) and acknowledged (after FollowerInfo and
+        // AckEpoch); nothing installed yet.
+        Assert.Equal([new SnapshotPiece(7, 0, 2, pieces[0]), new Send(1, new SnapChunkAck(link, 3, 0))], core.TakeEffects());
         core.Step(1, new SnapChunk(link, 3, 7, 1, 2, pieces[1]), 0);
         var effects = core.TakeEffects();
         Assert.Contains(effects, e => e is Send { Message: SnapChunkAck { Index: 1 } });
+        Assert.Equal([pieces[1]], effects.OfType<SnapshotPiece>().Select(p => p.Chunk));
         var install = Assert.Single(effects.OfType<InstallSnapshot>());
-        Assert.Equal(7L, install.Zxid);
-        Assert.Equal(pieces, install.Chunks);
+        Assert.Equal(new InstallSnapshot(7, 2), install);
+        Assert.True(effects.IndexOf(effects.OfType<SnapshotPiece>().Single()) < effects.IndexOf(install));
         Assert.Equal(0, core.CommittedZxid); // a leader not yet established snapshots txns no quorum may have
         core.Step(1, new NewLeader(link, 4, 1), 0);
         core.Persisted(0);
@@ -92,7 +95,11 @@ public sealed class CoreRegressionSpecs
         core.Step(1, new SnapChunk(link, 2, 7, 0, 3, pieces[0]), 0);
         core.Step(1, new SnapChunk(link, 3, 7, 2, 3, pieces[2]), 0); // chunk 1 skipped with its sequence number intact
         Assert.Equal(PeerState.Looking, core.State);
-        Assert.DoesNotContain(core.TakeEffects(), e => e is InstallSnapshot);
+        var effects = core.TakeEffects();
+        Assert.DoesNotContain(effects, e => e is InstallSnapshot);
+        // The host drops what it staged and parsed of it: a broken stream never becomes a partial install.
+        Assert.Contains(new SnapshotAbandoned(7, 1, 3), effects);
+        Assert.Equal([pieces[0]], effects.OfType<SnapshotPiece>().Select(p => p.Chunk));
     }
 
     [Fact]

@@ -123,6 +123,19 @@ internal sealed record SimSnapshot(long Zxid, SequencedTxn[] Txns)
     }
 }
 
+/// <summary>
+/// A leader's snapshot for a learner's link, handed to the core as the host's serializer would: announced, then its pieces
+/// a few at a time over several schedule steps (the image is taken when the first step answers).
+/// </summary>
+internal sealed class SimSnapshotRequest(long member, long linkId)
+{
+    public long Member { get; } = member;
+    public long LinkId { get; } = linkId;
+    public SimSnapshot? Snapshot { get; set; }
+    public IReadOnlyList<object>? Pieces { get; set; }
+    public int Next { get; set; }
+}
+
 /// <summary>One piece of a <see cref="SimSnapshot"/>: what a SnapChunk carries in the simulator.</summary>
 internal sealed record SimSnapshotPiece(long Zxid, int Index, SequencedTxn[] Txns)
 {
@@ -159,7 +172,9 @@ internal sealed class SimNode(long id, bool observer)
     public long JournalSnapshotZxid;
     public int JournalSnapshotCount;
     public readonly SimHistory Tree = new();
-    public readonly List<(long Member, long LinkId)> SnapshotRequests = new();
+    public readonly List<SimSnapshotRequest> SnapshotRequests = new();
+    public readonly List<object> IncomingSnapshot = new(); // a learner's pieces so far (SnapshotPiece), as the host stages them
+    public readonly Queue<SimSnapshot> PendingSnapshots = new(); // the snapshots of the InstallSnapshot effects in Pending
     public long DiskStalledUntilMs; // a slow disk: no fsync completes before then
 
     public DurableState DurableState() =>

@@ -135,7 +135,7 @@ internal sealed partial class SimWorld
                 }
                 break;
             case TakeSnapshot ts:
-                node.SnapshotRequests.Add((ts.Member, ts.LinkId));
+                node.SnapshotRequests.Add(new SimSnapshotRequest(ts.Member, ts.LinkId));
                 if (_rng.Next(2) == 0) AnswerSnapshot(node, node.SnapshotRequests.Count - 1);
                 break;
             case RoleChanged rc:
@@ -143,6 +143,15 @@ internal sealed partial class SimWorld
                 break;
             case Delivered d:
                 OnDelivered(node, d);
+                break;
+            case SnapshotPiece p:
+                if (p.Index == 0) node.IncomingSnapshot.Clear();
+                if (p.Index != node.IncomingSnapshot.Count)
+                    throw new SimViolation("snapshot", $"n{node.Id} is handed {p} after {node.IncomingSnapshot.Count} pieces");
+                node.IncomingSnapshot.Add(p.Chunk);
+                break;
+            case SnapshotAbandoned:
+                node.IncomingSnapshot.Clear();
                 break;
             default:
                 throw new SimViolation("unknown effect", effect.ToString()!);
@@ -204,7 +213,11 @@ internal sealed partial class SimWorld
                 node.Tree.CutAfter(t.TreeThroughZxid);
                 break;
             case InstallSnapshot i:
-                var snap = SimSnapshot.Join(i.Zxid, i.Chunks);
+                if (node.IncomingSnapshot.Count != i.Count)
+                    throw new SimViolation("snapshot", $"n{node.Id} installs {i} holding {node.IncomingSnapshot.Count} pieces");
+                var snap = SimSnapshot.Join(i.Zxid, node.IncomingSnapshot);
+                node.IncomingSnapshot.Clear();
+                node.PendingSnapshots.Enqueue(snap);
                 if (snap.Zxid != i.Zxid || (snap.Txns.Length > 0 ? snap.Txns[^1].Header.Zxid : 0) != i.Zxid)
                     throw new SimViolation("snapshot", $"n{node.Id} installs {snap} as 0x{i.Zxid:x}");
                 node.Journal.ReplaceWith(snap.Txns);
@@ -243,7 +256,7 @@ internal sealed partial class SimWorld
                 node.Durable.CutAfter(t.Zxid);
                 break;
             case InstallSnapshot i:
-                var snap = SimSnapshot.Join(i.Zxid, i.Chunks);
+                var snap = node.PendingSnapshots.Dequeue();
                 node.Durable.ReplaceWith(snap.Txns);
                 node.DurableSnapshotZxid = i.Zxid;
                 node.DurableSnapshotCount = snap.Txns.Length;
@@ -263,14 +276,40 @@ internal sealed partial class SimWorld
     /// <summary>A snapshot is handed over in 1 to this many pieces (more than the window of unacknowledged ones).</summary>
     private const int SnapshotPiecesMax = 6;
 
+    /// <summary>
+    /// One step of a leader's answer to a snapshot request: the first takes the image and announces its pieces, each
+    /// hands over 1 to all of the rest (as a host's serializer cuts them while the window drains); the request is done
+    /// once every piece was handed over or the core no longer wants them.
+    /// </summary>
     private void AnswerSnapshot(SimNode node, int index)
     {
-        var (member, linkId) = node.SnapshotRequests[index];
-        node.SnapshotRequests.RemoveAt(index);
-        var snap = new SimSnapshot(node.Tree.LastZxid, node.Tree.Txns.ToArray());
-        var pieces = snap.Split(_options.SnapshotPieces > 0 ? _options.SnapshotPieces : 1 + _rng.Next(SnapshotPiecesMax));
-        Trace($"n{node.Id} snapshot for n{member}: {snap} in {pieces.Count} pieces");
-        Call(node, () => node.Core!.SnapshotTaken(member, linkId, snap.Zxid, pieces, Now));
+        var request = node.SnapshotRequests[index];
+        var core = node.Core!;
+        if (request.Snapshot is null)
+        {
+            var snap = new SimSnapshot(node.Tree.LastZxid, node.Tree.Txns.ToArray());
+            request.Snapshot = snap;
+            request.Pieces = snap.Split(_options.SnapshotPieces > 0 ? _options.SnapshotPieces : 1 + _rng.Next(SnapshotPiecesMax));
+            Trace($"n{node.Id} snapshot for n{request.Member}: {snap} in {request.Pieces.Count} pieces");
+            bool wanted = false;
+            Call(node, () => wanted = core.SnapshotStarted(request.Member, request.LinkId, snap.Zxid, request.Pieces.Count, Now));
+            if (!wanted)
+            {
+                node.SnapshotRequests.RemoveAt(index);
+                return;
+            }
+        }
+        var pieces = request.Pieces!;
+        int hand = 1 + _rng.Next(pieces.Count - request.Next);
+        for (int k = 0; k < hand; k++)
+        {
+            int i = request.Next++;
+            bool wanted = false;
+            Call(node, () => wanted = core.SnapshotChunkReady(request.Member, request.LinkId, i, pieces[i], Now));
+            if (!wanted) break;
+            if (request.Next == pieces.Count) break;
+        }
+        if (request.Next == pieces.Count || !core.WaitsForSnapshot(request.Member, request.LinkId)) node.SnapshotRequests.Remove(request);
     }
 
     // ---- clients ----
@@ -410,6 +449,8 @@ internal sealed partial class SimWorld
         node.Journal.Clear();
         node.Tree.Clear();
         node.SnapshotRequests.Clear();
+        node.IncomingSnapshot.Clear();
+        node.PendingSnapshots.Clear();
         node.DiskStalledUntilMs = 0;
         foreach (var other in Nodes)
         {
