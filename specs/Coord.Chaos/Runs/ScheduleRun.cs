@@ -60,7 +60,7 @@ public static class ScheduleRun
             FinalReadHosts = [.. ensemble.Members.Select(m => m.HostPort)],
         };
         using var stopWorkload = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var workload = RegisterWorkload.RunAsync(ensemble.ConnectString, workloadOptions, stopWorkload.Token);
+        var workload = Workload.RunAsync(ensemble.ConnectString, workloadOptions, stopWorkload.Token);
         var nemesis = new NemesisRunner(ensemble, schedule, options.Live);
         Exception? faultError = null;
         try
