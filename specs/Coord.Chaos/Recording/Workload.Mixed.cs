@@ -36,12 +36,12 @@ public static partial class Workload
                 timeout.CancelAfter(options.OpTimeout);
                 var t = timeout.Token;
                 HistoryOp done;
-                if (roll < 22)
+                if (roll < 20)
                 {
                     done = await Do(Op(session, OpKind.GetData, key) with { Watch = true },
                         async () => Data(await client.GetDataAsync(key, Ignore, t).ConfigureAwait(false))).ConfigureAwait(false);
                 }
-                else if (roll < 26)
+                else if (roll < 24)
                 {
                     done = await Do(Op(session, OpKind.Exists, key) with { Watch = true }, async () =>
                     {
@@ -49,7 +49,7 @@ public static partial class Workload
                         return new OpReturn { Stat = s is { } st ? StatView.From(st) : null };
                     }).ConfigureAwait(false);
                 }
-                else if (roll < 46)
+                else if (roll < 44)
                 {
                     var version = random.Next(10) == 0 || !seen.TryGetValue(key, out var v) ? -1 : v;
                     var data = $"c{index}-{++written}";
@@ -57,7 +57,7 @@ public static partial class Workload
                         new OpReturn { Stat = StatView.From(await client.SetDataAsync(key, Encoding.UTF8.GetBytes(data), version, t).ConfigureAwait(false)) })
                         .ConfigureAwait(false);
                 }
-                else if (roll < 56)
+                else if (roll < 54)
                 {
                     var data = $"c{index}-{++written}";
                     var prefix = layout.Queue + "/item-";
@@ -68,25 +68,25 @@ public static partial class Workload
                         return new OpReturn { Path = r.Path, Stat = r.Stat is { } st ? StatView.From(st) : null };
                     }).ConfigureAwait(false);
                 }
-                else if (roll < 64)
+                else if (roll < 62)
                 {
                     done = await Sync(key, t).ConfigureAwait(false);
                     if (done.Outcome == Outcome.Ok) syncedKey = key; // the next op reads it
                 }
-                else if (roll < 68)
+                else if (roll < 66)
                 {
                     done = await MultiAsync(t).ConfigureAwait(false);
                 }
-                else if (roll < 71)
+                else if (roll < 72)
                 {
                     done = await Do(Op(session, OpKind.GetChildren, layout.Queue) with { Watch = true }, async () =>
                         new OpReturn { Children = [.. await client.GetChildrenAsync(layout.Queue, Ignore, t).ConfigureAwait(false)] }).ConfigureAwait(false);
                 }
-                else if (roll < 81)
+                else if (roll < 82)
                 {
                     done = await IncrementAsync(t).ConfigureAwait(false);
                 }
-                else if (roll < 86)
+                else if (roll < 87)
                 {
                     var path = $"{layout.Ephemerals}/e-{session:x}-{++ephemerals}";
                     shared.AddEphemeral(path);
