@@ -130,6 +130,19 @@ public sealed class WorkloadCheckSpecs(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_session_reads_after_its_last_write_and_expires_later()
+    {
+        var h = LockHistory();
+        h.Create(1, 1, 2, "/l/n-", sequential: true, ephemeral: true, created: "/l/n-0000000000");
+        h.Children(1, 3, 4, "/l", false, "n-0000000000"); // after its last write: still alive
+        h.Create(2, 5, 6, "/l/n-", sequential: true, ephemeral: true, created: "/l/n-0000000001");
+        h.Children(2, 7, 8, "/l", false, "n-0000000000", "n-0000000001");
+        h.Children(2, 9, 10, "/l", false, "n-0000000001"); // s1 expired meanwhile
+        h.Expire(1, 1, 12);
+        Passes(h);
+    }
+
+    [Fact]
     public void Two_holders_at_once_though_the_first_released_later()
     {
         var h = LockHistory();

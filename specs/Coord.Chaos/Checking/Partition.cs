@@ -122,7 +122,9 @@ internal sealed class Partition
                     EarlierInSession = [.. earlier],
                     ReadKeys = readKeys,
                 };
-                earlier.Add(i);
+                // An expiry is not issued by the session: it happens after its invoke (the last write the leader
+                // accepted) and before the client saw it, in any order with the session's later ops.
+                if (!o.Expired) earlier.Add(i);
             }
 
             partitions.Add(new Partition
