@@ -10,7 +10,8 @@ namespace Coord.Chaos.Checking;
 /// acknowledged) and E's owner was provably alive afterwards (a write of the owner with a reply, invoked after the read
 /// completed — see <see cref="HistoryIndex.ProvesAlive"/>). Only ephemerals nobody deletes explicitly are checked.</item>
 /// <item>ephemeral-leak: in a final reader's session (<see cref="Role.Final"/>: it began after every other session had
-/// ended), the last read of an ephemeral (or of its parent's children) after a sync still shows it.</item>
+/// ended), the last read of an ephemeral (or of its parent's children) after a sync still shows it (a later listing of
+/// the parent without it counts as a read of it).</item>
 /// </list>
 /// The linearizability search implies the first where the ops share a partition; these say it in one sentence.
 /// </summary>
@@ -83,7 +84,9 @@ internal static class EphemeralChecks
                             $"final read #{r.Id} still lists ephemerals {string.Join(", ", left.Take(5))} under {r.Path} after every session ended", [r], []);
                     }
                 }
-                else if (ephemeralPaths.Contains(r.Path!) && HistoryIndex.Shows(r, r.Path!) == true)
+                else if (ephemeralPaths.Contains(r.Path!) && HistoryIndex.Shows(r, r.Path!) == true &&
+                         !(last.TryGetValue("kids:" + Paths.Parent(r.Path!), out var listing) && listing.Invoke > r.Invoke &&
+                           HistoryIndex.Shows(listing, r.Path!) == false))
                 {
                     var owner = creates.Where(o => (o.Result?.Path ?? o.Path) == r.Path).Select(o => o.Session).FirstOrDefault();
                     yield return new Violation("ephemeral-leak",

@@ -79,6 +79,8 @@ public static partial class Workload
 
         try { await Task.WhenAll(gone).WaitAsync(clientOptions.SessionTimeout * 3, t).ConfigureAwait(false); }
         catch (TimeoutException) { } // still there: the reads below show it, and the checker calls it a leak
+        await Sync(layout.Lock).ConfigureAwait(false);
+        foreach (var path in remaining.Where(p => !ephemerals.Contains(p))) await Exists(path, watch: false).ConfigureAwait(false);
         await Remaining().ConfigureAwait(false);
     }
 }
