@@ -25,4 +25,14 @@ public sealed record CoordClientOptions
 
     /// <summary>Where the client logs connection and session events; null logs nothing.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>
+    /// Diagnostic hook for test harnesses that record histories: called for every frame the session receives (replies,
+    /// pings included, and watch notifications), synchronously on the session's receive loop, one at a time, in the order
+    /// the frames arrived on the wire. A reply is reported before its call's task completes, and a notification before
+    /// any callback runs, so an observer can give events and replies one shared order (watch callbacks and awaiting
+    /// code run later, on other threads). Keep it short and never block or throw in it: it stalls the connection. Null
+    /// (the default) costs nothing.
+    /// </summary>
+    public Action<WireFrame>? WireObserver { get; init; }
 }

@@ -143,14 +143,17 @@ internal sealed partial class SessionActor
     {
         var header = ReadHeader(payload, out int bodyAt);
         var body = payload.AsSpan(bodyAt);
+        var observer = options.WireObserver;
         switch (header.Xid)
         {
             case NotificationXid:
-                OnNotification(body);
+                OnNotification(header, body);
                 return;
             case PingXid:
+                observer?.Invoke(new WireFrame(WireFrameKind.Reply, header.Xid, header.Zxid, header.Err, null, false, null));
                 return;
             case AuthXid:
+                observer?.Invoke(new WireFrame(WireFrameKind.Reply, header.Xid, header.Zxid, header.Err, null, false, null));
                 if (authInflight.TryDequeue(out var entry))
                 {
                     if (header.Err == ErrorCode.Ok)
@@ -165,6 +168,7 @@ internal sealed partial class SessionActor
                 }
                 return;
             case SetWatchesXid:
+                observer?.Invoke(new WireFrame(WireFrameKind.Reply, header.Xid, header.Zxid, header.Err, null, false, null));
                 if (header.Err != ErrorCode.Ok) Log.SetWatchesFailed(logger, header.Err);
                 return;
         }
@@ -174,6 +178,7 @@ internal sealed partial class SessionActor
             return;
         }
         if (header.Zxid > 0 && header.Zxid > lastZxid) Interlocked.Exchange(ref lastZxid, header.Zxid);
+        observer?.Invoke(new WireFrame(WireFrameKind.Reply, header.Xid, header.Zxid, header.Err, call.Op, !call.IsDone, null));
         if (!call.IsDone) call.OnReplyInLoop?.Invoke(header.Err);
         call.Complete(header, body);
     }

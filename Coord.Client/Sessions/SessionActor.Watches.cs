@@ -38,11 +38,12 @@ internal sealed partial class SessionActor
             if (type is WatcherType.PersistentRecursive or WatcherType.Any) Drop(WatchKind.PersistentRecursive, EventType.PersistentWatchRemoved);
         };
 
-    private void OnNotification(ReadOnlySpan<byte> body)
+    private void OnNotification(ReplyHeader header, ReadOnlySpan<byte> body)
     {
         var r = new Protocol.JuteReader(body);
         var raw = WatcherEvent.Read(ref r);
         var ev = new WatchedEvent(raw.Type, raw.State, connectString.FromServer(raw.Path));
+        options.WireObserver?.Invoke(new WireFrame(WireFrameKind.Notification, header.Xid, header.Zxid, header.Err, null, false, ev));
         foreach (var watcher in watches.Fire(raw.Type, raw.Path)) dispatch.Writer.TryWrite(() => watcher.Callback(ev));
     }
 

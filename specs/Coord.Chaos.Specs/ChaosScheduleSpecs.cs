@@ -50,6 +50,7 @@ public sealed class ChaosScheduleSpecs(ITestOutputHelper output)
         Assert.True(totals.Failed == 0, $"{totals.Failed} schedules left the ensemble broken or the workload unable to run; reports in {reports}");
         Assert.True(totals.Unknown == 0, $"{totals.Unknown} histories were too big for the checker's budget; reports in {reports}");
         Assert.True(totals.OkOps >= count * 1000L, $"only {totals.OkOps} ops succeeded over {count} schedules: the workload did not run");
+        Assert.True(totals.Events >= count * 500L, $"only {totals.Events} watch events were checked over {count} schedules (issue 13 wants 500 a schedule)");
         if (Directory.Exists(reports) && !Directory.EnumerateFileSystemEntries(reports).Any()) Directory.Delete(reports);
     }
 }

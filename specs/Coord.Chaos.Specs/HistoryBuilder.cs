@@ -12,6 +12,7 @@ internal sealed class HistoryBuilder
     private readonly List<InitNode> init = [];
     private readonly List<HistoryOp> ops = [];
     private readonly List<WatchEvent> events = [];
+    private readonly List<RoleRecord> roles = [];
 
     public HistoryBuilder Node(string path, string data = "", int version = 0, int childCreates = 0, params string[] children)
     {
@@ -19,7 +20,29 @@ internal sealed class HistoryBuilder
         return this;
     }
 
-    public OpHistory Build() => new([.. init], [.. ops], [.. events]);
+    public OpHistory Build() => new([.. init], [.. ops], [.. events]) { Roles = [.. roles] };
+
+    public HistoryBuilder Counter(string path)
+    {
+        roles.Add(new RoleRecord { Role = Role.Counter, Path = path });
+        return this;
+    }
+
+    public HistoryBuilder Lock(string path, string resource)
+    {
+        roles.Add(new RoleRecord { Role = Role.Lock, Path = path, Resource = resource });
+        return this;
+    }
+
+    public HistoryBuilder Final(long session)
+    {
+        roles.Add(new RoleRecord { Role = Role.Final, Session = session });
+        return this;
+    }
+
+    /// <summary>The client saw its session expire at <paramref name="seen"/>; it was last known alive at <paramref name="alive"/>.</summary>
+    public HistoryOp Expire(long s, long alive, long seen) =>
+        Add(Base(s, alive, seen, OpKind.CloseSession, null) with { Outcome = Outcome.Unknown, Expired = true });
 
     public HistoryOp Add(HistoryOp op)
     {

@@ -18,11 +18,12 @@ public sealed class RecordedHistorySpecs(ITestOutputHelper output)
     public async Task A_recorded_history_passes(string kind)
     {
         await using var server = await Servers.StartAsync(kind);
-        var options = new WorkloadOptions(Clients: 8, Keys: 4, OpsPerClient: 375, Seed: 7);
-        var history = await RegisterWorkload.RunAsync(server.ConnectString, options);
+        var options = new WorkloadOptions(Clients: 8, Keys: 4, OpsPerClient: 375, Seed: 7) { FinalReadHosts = [server.ConnectString] };
+        var history = await Workload.RunAsync(server.ConnectString, options);
         var verdict = Checker.Check(history, new CheckOptions(Budget: TimeSpan.FromSeconds(120)));
         var outcomes = string.Join(", ", history.Ops.GroupBy(o => o.Outcome).Select(g => $"{g.Count()} {g.Key}"));
-        output.WriteLine($"{kind}: recorded {history.Ops.Count} ops ({outcomes}) from {options.Clients} clients; check: {verdict.Summary}");
+        output.WriteLine($"{kind}: recorded {history.Ops.Count} ops ({outcomes}) and {history.Events.Count} watch events from {options.Clients} clients; " +
+                         $"check: {verdict.Summary}");
         if (!verdict.IsOk)
         {
             var path = Path.Combine(Path.GetTempPath(), $"coord-chaos-{kind}-{Guid.NewGuid():N}.jsonl");
@@ -32,6 +33,10 @@ public sealed class RecordedHistorySpecs(ITestOutputHelper output)
 
         Assert.True(verdict.IsOk, verdict.ToString());
         Assert.True(history.Ops.Count >= 3000, $"only {history.Ops.Count} ops recorded");
+        Assert.True(history.Events.Count >= 500, $"only {history.Events.Count} watch events recorded");
+        Assert.Contains(history.Ops, o => o.Kind == OpKind.Delete && o.Outcome == Outcome.Ok); // locks were released
+        Assert.Contains(history.Ops, o => o.Kind == OpKind.SetData && o.Path!.EndsWith("/resource", StringComparison.Ordinal) && o.Outcome == Outcome.Ok);
+        Assert.Contains(history.Ops, o => o.Kind == OpKind.Create && o.Ephemeral && !o.Sequential && o.Outcome == Outcome.Ok);
 
         // The same real history with one planted anomaly must fail: the pass above is not vacuous.
         var random = new Random(7);

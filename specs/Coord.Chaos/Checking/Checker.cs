@@ -13,6 +13,10 @@ namespace Coord.Chaos.Checking;
 /// writes making the same version, a session's writes in its order, a session's reads never going back;</item>
 /// <item>watch events (<see cref="WatchChecks"/>): each at most once per registration, in zxid order, and before the
 /// session sees a reply showing the change.</item>
+/// <item>direct checks of what the workloads built (<see cref="CounterChecks"/>, <see cref="LockChecks"/>,
+/// <see cref="EphemeralChecks"/>): counters count every acknowledged increment once, lock holds do not overlap where the
+/// recipe forbids it and the guarded resource accepts fencing tokens in order, ephemerals are neither lost early nor
+/// leaked.</item>
 /// </list>
 /// </summary>
 public static class Checker
@@ -52,6 +56,10 @@ public static class Checker
 
         var watch = WatchChecks.Run(history);
         violations.AddRange(watch.Violations);
+        var index = new HistoryIndex(history);
+        violations.AddRange(CounterChecks.Run(history, index));
+        violations.AddRange(LockChecks.Run(history, index));
+        violations.AddRange(EphemeralChecks.Run(history, index));
 
         var kind = violations.Count > 0 ? VerdictKind.Violation : undecided.Count > 0 ? VerdictKind.Unknown : VerdictKind.Ok;
         return new Verdict(kind, violations, undecided, history.Ops.Count, watch.EventsChecked, partitions.Count, steps,

@@ -60,6 +60,7 @@ internal sealed class KeyPlan
         }
         Actions = ops.ToDictionary(o => o.Id, ActionsOf);
         var ephemeralsBySession = new Dictionary<long, HashSet<string>>();
+        var ephemeralParentsBySession = new Dictionary<long, HashSet<string>>();
         var kidsModified = new HashSet<string>();
         var kidsObserved = new HashSet<string>();
         var deleted = new HashSet<string>();
@@ -76,6 +77,12 @@ internal sealed class KeyPlan
                         if (a.Sequential) kidsObserved.Add(a.Parent);
                         if (!a.Sequential) nodeModified.Add(a.Path);
                         if (a.Created is { } created) nodeModified.Add(created);
+                        if (a.Ephemeral)
+                        {
+                            if (!ephemeralParentsBySession.TryGetValue(op.Session, out var parents)) ephemeralParentsBySession[op.Session] = parents = [];
+                            parents.Add(a.Parent);
+                        }
+
                         if (a.Ephemeral && (a.Sequential ? a.Created : a.Path) is { } eph)
                         {
                             if (!ephemeralsBySession.TryGetValue(op.Session, out var set)) ephemeralsBySession[op.Session] = set = [];
@@ -111,7 +118,11 @@ internal sealed class KeyPlan
                 foreach (var e in ephemeralsBySession.GetValueOrDefault(op.Session) ?? [])
                 {
                     footprint.Add(Id(KeyKind.Node, e));
-                    if (kidsTracked.Contains(Paths.Parent(e))) footprint.Add(Id(KeyKind.Kids, Paths.Parent(e)));
+                }
+
+                foreach (var parent in ephemeralParentsBySession.GetValueOrDefault(op.Session) ?? [])
+                {
+                    if (kidsTracked.Contains(parent)) footprint.Add(Id(KeyKind.Kids, parent));
                 }
             }
 

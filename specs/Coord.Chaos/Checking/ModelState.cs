@@ -27,7 +27,7 @@ internal sealed class NodeValue(bool exists, string data, int version, long owne
     public override string ToString() => Exists ? $"'{Data}' v={Version}" + (Owner != 0 ? $" owner={Owner}" : "") : "absent";
 }
 
-internal sealed class KidsValue(int creates, string[] names) : KeyValue
+internal sealed class KidsValue(int creates, string[] names, long[]? owners = null) : KeyValue
 {
     public static readonly KidsValue Empty = new(0, []);
 
@@ -37,23 +37,42 @@ internal sealed class KidsValue(int creates, string[] names) : KeyValue
     /// <summary>Child names, ordinal order.</summary>
     public string[] Names { get; } = names;
 
-    private readonly int hash = HashOf(creates, names);
+    /// <summary>The session owning each child (parallel to <see cref="Names"/>; 0 = persistent), so a session's close can
+    /// remove ephemeral children whose own node is not tracked (an ephemeral-sequential create of unknown outcome).</summary>
+    public long[] Owners { get; } = owners ?? new long[names.Length];
 
-    public KidsValue With(int creates, string? add, string? remove)
+    private readonly int hash = HashOf(creates, names, owners);
+
+    public KidsValue With(int creates, string? add, string? remove, long addOwner = 0)
     {
         var list = new List<string>(Names.Length + 1);
-        foreach (var n in Names)
+        var own = new List<long>(Names.Length + 1);
+        for (var i = 0; i < Names.Length; i++)
         {
-            if (n != remove) list.Add(n);
+            if (Names[i] == remove) continue;
+            list.Add(Names[i]);
+            own.Add(Owners[i]);
         }
 
         if (add is not null)
         {
             var at = list.BinarySearch(add, StringComparer.Ordinal);
-            if (at < 0) list.Insert(~at, add);
+            if (at < 0)
+            {
+                list.Insert(~at, add);
+                own.Insert(~at, addOwner);
+            }
         }
 
-        return new KidsValue(creates, [.. list]);
+        return new KidsValue(creates, [.. list], [.. own]);
+    }
+
+    /// <summary>Without the children <paramref name="owner"/>'s session owned, or null if it owned none.</summary>
+    public KidsValue? WithoutOwner(long owner)
+    {
+        if (Array.IndexOf(Owners, owner) < 0) return null;
+        var keep = Enumerable.Range(0, Names.Length).Where(i => Owners[i] != owner).ToArray();
+        return new KidsValue(Creates, [.. keep.Select(i => Names[i])], [.. keep.Select(i => Owners[i])]);
     }
 
     public bool Contains(string name) => Array.BinarySearch(Names, name, StringComparer.Ordinal) >= 0;
@@ -65,17 +84,18 @@ internal sealed class KidsValue(int creates, string[] names) : KeyValue
     }
 
     public override bool Equals(KeyValue? other) =>
-        other is KidsValue k && k.hash == hash && k.Creates == Creates && k.Names.AsSpan().SequenceEqual(Names);
+        other is KidsValue k && k.hash == hash && k.Creates == Creates && k.Names.AsSpan().SequenceEqual(Names) && k.Owners.AsSpan().SequenceEqual(Owners);
 
     public override int GetHashCode() => hash;
 
     public override string ToString() => $"creates={Creates} [{string.Join(",", Names)}]";
 
-    private static int HashOf(int creates, string[] names)
+    private static int HashOf(int creates, string[] names, long[]? owners)
     {
         var h = new HashCode();
         h.Add(creates);
         foreach (var n in names) h.Add(n);
+        foreach (var o in owners ?? []) h.Add(o);
         return h.ToHashCode();
     }
 }

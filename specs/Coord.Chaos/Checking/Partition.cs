@@ -57,8 +57,9 @@ internal sealed class Partition
     public static List<Partition> Build(OpHistory history, IReadOnlySet<long>? relaxed = null)
     {
         bool Relaxed(HistoryOp o) => relaxed?.Contains(o.Id) == true;
+        var unnamed = UnnamedSequentialNodes(history);
         var ops = history.Ops
-            .Where(o => o.Kind != OpKind.Sync && !(o.IsRead && (o.Outcome == Outcome.Unknown || Relaxed(o))))
+            .Where(o => o.Kind != OpKind.Sync && !(o.IsRead && (o.Outcome == Outcome.Unknown || Relaxed(o) || unnamed(o))))
             .ToList();
         var plan = new KeyPlan(history, ops);
         var uf = new UnionFind(plan.Keys.Count);
@@ -121,7 +122,9 @@ internal sealed class Partition
                     EarlierInSession = [.. earlier],
                     ReadKeys = readKeys,
                 };
-                earlier.Add(i);
+                // An expiry is not issued by the session: it happens after its invoke (the last write the leader
+                // accepted) and before the client saw it, in any order with the session's later ops.
+                if (!o.Expired) earlier.Add(i);
             }
 
             partitions.Add(new Partition
@@ -131,6 +134,32 @@ internal sealed class Partition
         }
 
         return partitions;
+    }
+
+    /// <summary>
+    /// Reads of a node that only a sequential create of unknown outcome can have made (its prefix plus ten digits, a name
+    /// no create is known to have returned): the model does not know which name such a create got, so these reads are
+    /// left out rather than taken as proof that a node exists which nothing created.
+    /// </summary>
+    private static Func<HistoryOp, bool> UnnamedSequentialNodes(OpHistory history)
+    {
+        var prefixes = new HashSet<string>();
+        var named = new HashSet<string>();
+        foreach (var o in history.Ops)
+        {
+            var subs = o.Kind == OpKind.Multi ? o.Ops!.Select((s, i) => (s.Kind, s.Path, s.Sequential, Created: o.Result?.Results?[i].Path))
+                : [(o.Kind, o.Path ?? "", o.Sequential, Created: o.Result?.Path)];
+            foreach (var (kind, path, sequential, created) in subs)
+            {
+                if (kind != OpKind.Create || !sequential) continue;
+                if (created is not null) named.Add(created);
+                else if (o.Outcome == Outcome.Unknown) prefixes.Add(path);
+            }
+        }
+
+        if (prefixes.Count == 0) return _ => false;
+        return o => o.Kind != OpKind.GetChildren && o.Path is { Length: > 10 } p && !named.Contains(p) &&
+                    prefixes.Contains(p[..^10]) && p[^10..].All(char.IsAsciiDigit);
     }
 
     public ModelState InitialState() => new(

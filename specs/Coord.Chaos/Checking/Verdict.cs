@@ -16,7 +16,8 @@ public enum VerdictKind
     Unknown,
 }
 
-/// <param name="Check">Which guarantee: linearizability, sequential-suffix, lost-update, session-order, monotonic-reads,
+/// <param name="Check">Which guarantee: linearizability, sequential-suffix, lost-update, session-order, monotonic-reads, read-unwritten,
+/// counter, lock-exclusion, lock-fencing, ephemeral-early, ephemeral-leak,
 /// watch-once, watch-order, watch-before-data.</param>
 /// <param name="Message">What is wrong, in a sentence.</param>
 /// <param name="Ops">The ops that show it (for linearizability: a minimal set whose outcomes no order explains).</param>

@@ -154,6 +154,7 @@ internal static class WatchChecks
     /// <summary>What <paramref name="op"/>'s reply shows that differs from what the watch was armed on, or null.</summary>
     private static string? Shows(HistoryOp op, string path, Group group, Armed a)
     {
+        if (op.Outcome == Outcome.Unknown) return null; // no reply: it showed nothing
         if (group == Group.Data)
         {
             if (op.Path == path && op.IsRead && op.Kind != OpKind.GetChildren)

@@ -139,6 +139,12 @@ internal sealed class ZnodeModel(Partition partition)
                 if (partition.Local(KeyKind.Kids, Paths.Parent(path)) is { } pk) scratch[pk] = Kids(state, scratch, pk).With(Kids(state, scratch, pk).Creates, null, Paths.Name(path));
             }
 
+            // Ephemeral children whose node is not a key of its own (an ephemeral-sequential create of unknown outcome).
+            for (var k = 0; k < partition.Keys.Length; k++)
+            {
+                if (partition.Keys[k].Kind == KeyKind.Kids && Kids(state, scratch, k).WithoutOwner(owner) is { } left) scratch[k] = left;
+            }
+
             return new Applied(null, -1, false);
         }
 
@@ -199,7 +205,7 @@ internal sealed class ZnodeModel(Partition partition)
                 if (parentOwner != 0) return ErrorCode.NoChildrenForEphemerals;
                 created = (name, 0);
                 if (nodeKey is { } nk2) scratch[nk2] = new NodeValue(true, a.Data ?? "", 0, a.Ephemeral ? session : 0);
-                if (kidsKey is { } kk2) scratch[kk2] = kids!.With(kids.Creates + 1, Paths.Name(name), null);
+                if (kidsKey is { } kk2) scratch[kk2] = kids!.With(kids.Creates + 1, Paths.Name(name), null, a.Ephemeral ? session : 0);
                 if (partition.Local(KeyKind.Kids, name) is { } own) scratch[own] = KidsValue.Empty;
                 return null;
             }

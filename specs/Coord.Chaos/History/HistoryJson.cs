@@ -61,7 +61,7 @@ public static class HistoryJson
             }
             catch (NotSupportedException e)
             {
-                throw new HistoryFormatException($"{name}:{lineNo}: {e.Message} (each line needs \"type\": \"init\", \"op\" or \"event\")", e);
+                throw new HistoryFormatException($"{name}:{lineNo}: {e.Message} (each line needs \"type\": \"init\", \"op\", \"event\" or \"role\")", e);
             }
 
             if (record is null) throw new HistoryFormatException($"{name}:{lineNo}: null record");
@@ -82,6 +82,7 @@ public static class HistoryJson
         InitNode n => PathProblem(n.Path),
         WatchEvent e => PathProblem(e.Path),
         HistoryOp o => OpProblem(o),
+        RoleRecord r => RoleProblem(r),
         _ => "unknown record",
     };
 
@@ -114,6 +115,14 @@ public static class HistoryJson
                 return o.Path is null ? $"op {o.Id}: {o.Kind} needs a path" : PathProblem(o.Path) is { } pp ? $"op {o.Id}: {pp}" : null;
         }
     }
+
+    private static string? RoleProblem(RoleRecord r) => r.Role switch
+    {
+        Role.Counter => PathProblem(r.Path) is { } p ? $"counter role: {p}" : null,
+        Role.Lock => PathProblem(r.Path) is { } p ? $"lock role: {p}" : PathProblem(r.Resource) is { } q ? $"lock role resource: {q}" : null,
+        Role.Final => r.Session is null ? "final role needs \"session\"" : null,
+        _ => "unknown role",
+    };
 
     private static string? PathProblem(string? path)
     {

@@ -47,6 +47,7 @@ public enum Outcome
 [JsonDerivedType(typeof(InitNode), "init")]
 [JsonDerivedType(typeof(HistoryOp), "op")]
 [JsonDerivedType(typeof(WatchEvent), "event")]
+[JsonDerivedType(typeof(RoleRecord), "role")]
 public abstract record HistoryRecord;
 
 /// <summary>A node that existed before the history began (nodes not listed, other than "/", did not exist).</summary>
@@ -92,6 +93,10 @@ public sealed record HistoryOp : HistoryRecord
 
     public bool Sequential { get; init; }
     public bool Ephemeral { get; init; }
+
+    /// <summary>A closeSession the client did not ask for: it saw its session expire. Invoke is the invoke of the
+    /// session's last write that got a reply (the leader checked the session then), complete when the expiry was seen.</summary>
+    public bool Expired { get; init; }
 
     /// <summary>getData / exists / getChildren that left a one-time watch.</summary>
     public bool Watch { get; init; }
@@ -181,4 +186,30 @@ public sealed record WatchEvent : HistoryRecord
     public long? Zxid { get; init; }
 
     public override string ToString() => $"event {Event} {Path} to session {Session} at {At}" + (Zxid is { } z ? $" zxid 0x{z:x}" : "");
+}
+
+/// <summary>What a workload built a node for, or a promise about a session, so the checker can apply a direct check.</summary>
+public enum Role
+{
+    /// <summary><see cref="RoleRecord.Path"/> is a counter: its data is an integer, changed only by compare-and-set increments
+    /// (getData, then setData of value+1 with the version read).</summary>
+    Counter,
+
+    /// <summary><see cref="RoleRecord.Path"/> is a lock (ZooKeeper's recipe: ephemeral-sequential children, the lowest
+    /// holds); <see cref="RoleRecord.Resource"/> the node its holders write by compare-and-set, data
+    /// "token:tag", only while their token (the lock node's sequence number) is at least the one there.</summary>
+    Lock,
+
+    /// <summary><see cref="RoleRecord.Session"/> is a final reader: it began after every other session of the history had
+    /// been closed (or abandoned for three session timeouts), so after a sync its reads see every ephemeral gone.</summary>
+    Final,
+}
+
+/// <summary>A role declaration (see <see cref="Role"/>).</summary>
+public sealed record RoleRecord : HistoryRecord
+{
+    public required Role Role { get; init; }
+    public string? Path { get; init; }
+    public string? Resource { get; init; }
+    public long? Session { get; init; }
 }

@@ -15,6 +15,7 @@ public static class HistoryText
         if (op.Data is not null) sb.Append(" '").Append(op.Data).Append('\'');
         if (op.Kind is OpKind.SetData or OpKind.Delete or OpKind.Check && op.Version != -1) sb.Append(CultureInfo.InvariantCulture, $" v={op.Version}");
         if (op.Watch) sb.Append(" watch");
+        if (op.Expired) sb.Append(" (expired)");
         if (op.Ops is { } subs) sb.Append(" [").Append(string.Join("; ", subs.Select(Describe))).Append(']');
         sb.Append(" -> ");
         switch (op.Outcome)

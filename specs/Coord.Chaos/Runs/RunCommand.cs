@@ -14,8 +14,11 @@ public static class RunCommand
 {
     public sealed record Totals(int Schedules, int Violations, int Unknown, int Failed, long Ops, long OkOps, long UnknownOps, long Faults, TimeSpan Elapsed)
     {
+        /// <summary>Watch events checked over all schedules.</summary>
+        public long Events { get; init; }
+
         public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-            $"{Schedules} schedules, {Faults} faults, {Ops} checked ops ({OkOps} ok, {UnknownOps} unknown), " +
+            $"{Schedules} schedules, {Faults} faults, {Ops} checked ops ({OkOps} ok, {UnknownOps} unknown), {Events} checked watch events, " +
             $"{Violations} violations, {Unknown} undecided (budget), {Failed} failed runs, {Elapsed.TotalMinutes:0.0} min");
     }
 
@@ -69,7 +72,7 @@ public static class RunCommand
     {
         var started = Stopwatch.GetTimestamp();
         int runs = 0, violations = 0, unknown = 0, failed = 0;
-        long ops = 0, okOps = 0, unknownOps = 0, faults = 0;
+        long ops = 0, okOps = 0, unknownOps = 0, faults = 0, events = 0;
         ChaosEnsemble? ensemble = null;
         try
         {
@@ -83,6 +86,7 @@ public static class RunCommand
                     ops += r.Ops;
                     okOps += r.OkOps;
                     unknownOps += r.UnknownOps;
+                    events += r.Verdict.EventsChecked;
                     faults += r.Schedule.Faults.Count;
                     if (r.Verdict.Kind == VerdictKind.Violation) violations++;
                     else if (r.Verdict.Kind != VerdictKind.Ok) unknown++;
@@ -107,6 +111,6 @@ public static class RunCommand
         {
             if (ensemble is not null) await ensemble.DisposeAsync();
         }
-        return new Totals(runs, violations, unknown, failed, ops, okOps, unknownOps, faults, Stopwatch.GetElapsedTime(started));
+        return new Totals(runs, violations, unknown, failed, ops, okOps, unknownOps, faults, Stopwatch.GetElapsedTime(started)) { Events = events };
     }
 }

@@ -39,7 +39,7 @@ public sealed record RunOptions(TimeSpan SessionTimeout, int Clients = 8, string
 }
 
 /// <summary>
-/// One schedule against a running ensemble (issue 13 items 2, 3, 5): the register workload (versioned setData,
+/// One schedule against a running ensemble (issue 13 items 2, 3, 5): the workload (registers, counter, lock, ephemerals, watches; versioned setData,
 /// reads, sequential creates, sync-then-read, multis; 8 sessions over every member, a session that expires is
 /// replaced) runs while the schedule's faults come and go; after the last fault everything is healed, the ensemble
 /// must become healthy, the workload stops, and a session on each member alone syncs and reads every key and the
@@ -62,7 +62,7 @@ public static class ScheduleRun
             FinalReadHosts = [.. ensemble.Members.Select(m => m.HostPort)],
         };
         using var stopWorkload = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var workload = RegisterWorkload.RunAsync(ensemble.ConnectString, workloadOptions, stopWorkload.Token);
+        var workload = Workload.RunAsync(ensemble.ConnectString, workloadOptions, stopWorkload.Token);
         var nemesis = new NemesisRunner(ensemble, schedule, options.Live);
         Exception? faultError = null;
         try
