@@ -283,6 +283,9 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
                 case RoleChanged r:
                     OnRoleChanged(r);
                     break;
+                case StillLooking l:
+                    LogStillLooking(_log, l.ForMs, l.Round, l.Vote, l.Heard);
+                    break;
                 case Delivered d:
                     OnDelivered(d);
                     break;
@@ -361,6 +364,9 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
 
     [LoggerMessage(EventId = 1701, Level = LogLevel.Warning, Message = "Replication: {State} (leader {Leader}, epoch {Epoch}, serving {Serving}): {Reason}")]
     private static partial void LogRole(ILogger log, PeerState state, long leader, long epoch, bool serving, string reason);
+
+    [LoggerMessage(EventId = 1706, Level = LogLevel.Warning, Message = "Replication: still looking for a leader after {ForMs} ms (round {Round}; voting for {Vote}; heard {Heard})")]
+    private static partial void LogStillLooking(ILogger log, long forMs, long round, string vote, string heard);
 
     [LoggerMessage(EventId = 1703, Level = LogLevel.Information, Message = "Replication: sending member {Member} the snapshot at 0x{Zxid:x} ({Bytes} bytes) in {Chunks} chunks, serialized as they go")]
     private static partial void LogSnapshotStreaming(ILogger log, long member, long zxid, long bytes, int chunks);

@@ -10,6 +10,11 @@ public sealed partial class ReplicationCore
     private readonly Dictionary<long, Vote> _outOfElection = new();
     private long _nextResendMs;
     private long _decideAtMs;
+    private long _lookingSinceMs;
+    private long _nextStillLookingMs;
+
+    /// <summary>How often a member that keeps looking says so (<see cref="StillLooking"/>).</summary>
+    private const long StillLookingEveryMs = 5_000;
 
     private void StartLooking(long nowMs, string reason)
     {
@@ -21,6 +26,8 @@ public sealed partial class ReplicationCore
         _votes.Clear();
         _outOfElection.Clear();
         _decideAtMs = 0;
+        _lookingSinceMs = nowMs;
+        _nextStillLookingMs = nowMs + StillLookingEveryMs;
         _myVote = SelfVote();
         if (!_config.SelfIsObserver) _votes[_self] = _myVote;
         Broadcast();
@@ -130,6 +137,16 @@ public sealed partial class ReplicationCore
         {
             Broadcast();
             _nextResendMs = nowMs + _config.Timing.ElectionResendMs;
+        }
+        if (nowMs >= _nextStillLookingMs)
+        {
+            _nextStillLookingMs = nowMs + StillLookingEveryMs;
+            var heard = _votes.Where(kv => kv.Key != _self).Concat(_outOfElection)
+                .GroupBy(kv => kv.Key).Select(g => g.Last()).OrderBy(kv => kv.Key)
+                .Select(kv => $"{kv.Key}: {kv.Value.Leader} {kv.Value.State.ToString().ToLowerInvariant()} r{kv.Value.Round}");
+            string said = string.Join(", ", heard);
+            Emit(new StillLooking(_round, nowMs - _lookingSinceMs, $"{_myVote.Leader} (epoch {_myVote.Epoch}, zxid 0x{_myVote.Zxid:x})",
+                said.Length == 0 ? "nothing" : said));
         }
     }
 

@@ -60,6 +60,16 @@ public sealed record SnapshotAbandoned(long Zxid, int Received, int Count) : Rep
     public override string ToString() => $"snapshot at 0x{Zxid:x} abandoned after {Received}/{Count} pieces";
 }
 
+/// <summary>
+/// Still looking for a leader after <see cref="ForMs"/> (said every few seconds while it lasts, for the operator): the
+/// round, whom this member votes for, and what the others last said (member: leader named, state, round). A member
+/// that hears nothing back is cut off or refused by its peers' transport; one that hears but does not join says why.
+/// </summary>
+public sealed record StillLooking(long Round, long ForMs, string Vote, string Heard) : ReplicationEffect
+{
+    public override string ToString() => $"still looking after {ForMs} ms in round {Round}: votes {Vote}; heard {Heard}";
+}
+
 /// <summary>Committed txns to apply, in zxid order, continuing from the last applied.</summary>
 public sealed record Apply(IReadOnlyList<SequencedTxn> Txns) : ReplicationEffect
 {

@@ -263,4 +263,23 @@ public sealed class CoreRegressionSpecs
         core.Step(3, new FollowerInfo(30, 1, AcceptedEpoch: 4, Observer: false), 0);
         Assert.Equal(PeerState.Looking, core.State);
     }
+
+    [Fact]
+    public void A_member_that_keeps_looking_says_so_every_few_seconds_with_what_it_heard()
+    {
+        var core = Core(2);
+        core.Tick(1_000);
+        core.Step(3, new Vote(3, 0, 0, 1, PeerState.Following), 1_000);
+        core.TakeEffects();
+        core.Tick(4_999);
+        Assert.DoesNotContain(core.TakeEffects(), e => e is StillLooking);
+        core.Tick(5_000);
+        var said = Assert.Single(core.TakeEffects().OfType<StillLooking>());
+        Assert.Equal(5_000, said.ForMs);
+        Assert.Contains("3: 3 following", said.Heard); // member 3 named itself while following: no leader says it leads
+        core.Tick(9_999);
+        Assert.DoesNotContain(core.TakeEffects(), e => e is StillLooking);
+        core.Tick(10_000);
+        Assert.Equal(10_000, Assert.Single(core.TakeEffects().OfType<StillLooking>()).ForMs);
+    }
 }

@@ -153,6 +153,8 @@ internal sealed partial class SimWorld
             case SnapshotAbandoned:
                 node.IncomingSnapshot.Clear();
                 break;
+            case StillLooking:
+                break;
             default:
                 throw new SimViolation("unknown effect", effect.ToString()!);
         }

@@ -15,6 +15,8 @@ public sealed class ChaosMember(int id, string dir, string address, string? netn
     public string Dir { get; } = dir;
     public string DataDir => Path.Combine(Dir, "data");
     public string ConfigFile => Path.Combine(Dir, "zoo.cfg");
+    /// <summary>Everything the member printed, over all its restarts (a failed run's report copies its end).</summary>
+    public string LogFile => Path.Combine(Dir, "out.log");
     public string Address { get; } = address;
     public string? Netns { get; } = netns;
     public int ClientPort { get; } = clientPort;
@@ -140,7 +142,7 @@ public sealed class ChaosEnsemble : IAsyncDisposable
             args.InsertRange(0, ["netns", "exec", ns, file]);
             file = "/usr/sbin/ip";
         }
-        m.Process = Proc.Start($"{Kind} member {m.Id}", file, args, m.Dir, env);
+        m.Process = Proc.Start($"{Kind} member {m.Id}", file, args, m.Dir, env, m.LogFile);
         return Task.CompletedTask;
     }
 
@@ -245,6 +247,35 @@ public sealed class ChaosEnsemble : IAsyncDisposable
         foreach (var m in Members)
             if (await ModeAsync(m) == "leader") return m;
         return null;
+    }
+
+    /// <summary>
+    /// For a failed run's report: each member's state and `srvr` answer, and the last <paramref name="lines"/> lines of
+    /// its output over all its restarts, one file per member in <paramref name="dir"/>.
+    /// </summary>
+    public async Task WriteDiagnosticsAsync(string dir, int lines = 5000)
+    {
+        Directory.CreateDirectory(dir);
+        var states = new StringBuilder();
+        foreach (var m in Members)
+        {
+            string srvr;
+            try
+            {
+                srvr = m.Running && !m.Frozen ? await Run.FourLetterWordAsync(m.Address, m.ClientPort, "srvr", TimeSpan.FromSeconds(2)) : "";
+            }
+            catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or TimeoutException)
+            {
+                srvr = $"(srvr failed: {e.Message})";
+            }
+            states.Append(CultureInfo.InvariantCulture, $"=== member {m.Id} ({(m.Running ? m.Frozen ? "frozen" : "running" : "down")}) {m.HostPort}\n{srvr}\n");
+            if (File.Exists(m.LogFile))
+            {
+                var all = File.ReadLines(m.LogFile).ToList();
+                File.WriteAllLines(Path.Combine(dir, string.Create(CultureInfo.InvariantCulture, $"member-{m.Id}.log")), all.Skip(Math.Max(0, all.Count - lines)));
+            }
+        }
+        File.WriteAllText(Path.Combine(dir, "members.txt"), states.ToString());
     }
 
     public string Describe() => string.Join("\n", Members.Select(m =>

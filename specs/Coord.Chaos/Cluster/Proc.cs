@@ -15,6 +15,7 @@ public sealed class Proc : IDisposable
     private readonly Queue<string> _tail = new();
     private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _streamsOpen = 2;
+    private StreamWriter? _log;
 
     private Proc(Process process, string name)
     {
@@ -28,7 +29,10 @@ public sealed class Proc : IDisposable
     public Task<int> Exited => _exited.Task;
     public event Action<string>? LineReceived;
 
-    public static Proc Start(string name, string file, IEnumerable<string> args, string workDir, IReadOnlyDictionary<string, string>? env = null)
+    /// <param name="logFile">When given, every output line is also appended there (across restarts of a member), so a
+    /// failed run's report can hold more than the tail.</param>
+    public static Proc Start(string name, string file, IEnumerable<string> args, string workDir, IReadOnlyDictionary<string, string>? env = null,
+        string? logFile = null)
     {
         var info = new ProcessStartInfo(file)
         {
@@ -42,6 +46,7 @@ public sealed class Proc : IDisposable
         foreach (var (k, v) in env ?? new Dictionary<string, string>()) info.Environment[k] = v;
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var proc = new Proc(process, name);
+        if (logFile is not null) proc._log = new StreamWriter(logFile, append: true) { AutoFlush = true };
         process.OutputDataReceived += (_, e) => proc.OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => proc.OnLine(e.Data);
         if (!process.Start()) throw new InvalidOperationException($"could not start {file}");
@@ -58,6 +63,11 @@ public sealed class Proc : IDisposable
             if (Interlocked.Decrement(ref _streamsOpen) == 0)
                 _ = Task.Run(async () =>
                 {
+                    lock (_tail)
+                    {
+                        _log?.Dispose();
+                        _log = null;
+                    }
                     await _process.WaitForExitAsync();
                     _exited.TrySetResult(_process.ExitCode);
                 });
@@ -67,6 +77,7 @@ public sealed class Proc : IDisposable
         {
             _tail.Enqueue(line);
             if (_tail.Count > TailLines) _tail.Dequeue();
+            _log?.WriteLine(line);
         }
         LineReceived?.Invoke(line);
     }
@@ -106,6 +117,11 @@ public sealed class Proc : IDisposable
         Signal(SigCont);
         Signal(SigKill);
         _process.Dispose();
+        lock (_tail)
+        {
+            _log?.Dispose();
+            _log = null;
+        }
     }
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]

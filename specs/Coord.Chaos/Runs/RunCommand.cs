@@ -99,9 +99,28 @@ public static class RunCommand
                 }
                 catch (Exception e)
                 {
-                    // The ensemble did not come back healthy, or the workload could not run: a failed run, kept.
+                    // The ensemble did not come back healthy, or the workload could not run: a failed run, kept with
+                    // the members' state and logs (over all their restarts) for a look at why.
                     failed++;
-                    report($"{kind} seed {seed}: FAILED: {e.Message}\n{ensemble.Describe()}");
+                    string where = "";
+                    bool written = false;
+                    if (options.KeepReports is { } root)
+                    {
+                        var dir = Path.Combine(root, string.Create(CultureInfo.InvariantCulture, $"{kind.ToString().ToLowerInvariant()}-seed-{seed}-failed"));
+                        try
+                        {
+                            await ensemble.WriteDiagnosticsAsync(dir);
+                            File.WriteAllText(Path.Combine(dir, "failure.txt"), string.Create(CultureInfo.InvariantCulture,
+                                $"seed {seed}, {options.Members} members\nreplay: coord-chaos run {kind.ToString().ToLowerInvariant()} --members {options.Members} --seed {seed} --schedules 1\n\n{e}\n"));
+                            where = $"; report {dir}";
+                            written = true;
+                        }
+                        catch (Exception io) when (io is IOException or UnauthorizedAccessException)
+                        {
+                            where = $"; report not written ({io.Message})";
+                        }
+                    }
+                    report($"{kind} seed {seed}: FAILED: {e.Message}{where}" + (written ? "" : $"\n{ensemble.Describe()}"));
                     await ensemble.DisposeAsync();
                     ensemble = null;
                 }
