@@ -75,6 +75,32 @@ public static partial class Workload
         }
     }
 
+    // Reads (the exists after a create that may have applied) retry by the client's policy; creates by CreateOrFindAsync.
+    private static readonly RetryPolicy SetupRetries = new(20, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1));
+
+    /// <summary>
+    /// Creates a node of a fresh root, trying again after a lost connection (up to ~20 s); when a later try finds the
+    /// node there (an earlier one applied), its stat.
+    /// </summary>
+    private static async Task<Stat?> CreateOrFindAsync(CoordClient client, string path, byte[]? data, CancellationToken ct)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return (await client.CreateWithStatAsync(path, data, ct: ct).ConfigureAwait(false)).Stat;
+            }
+            catch (NodeExistsException) when (attempt > 1)
+            {
+                return await client.ExistsAsync(path, ct: ct).ConfigureAwait(false);
+            }
+            catch (ConnectionLossException) when (attempt < 40)
+            {
+                await Task.Delay(500, ct).ConfigureAwait(false);
+            }
+        }
+    }
+
     public static async Task<OpHistory> RunAsync(string connectString, WorkloadOptions options, CancellationToken ct = default)
     {
         var clientOptions = new CoordClientOptions { SessionTimeout = options.SessionTimeout, RetryPolicy = RetryPolicy.None };
@@ -82,16 +108,18 @@ public static partial class Workload
         var root = $"/chaos-{Guid.NewGuid():N}";
         var layout = new Layout(root, [.. Enumerable.Range(0, options.Keys).Select(i => $"{root}/k{i}")], $"{root}/q", $"{root}/counter",
             $"{root}/eph", $"{root}/lock", $"{root}/resource");
-        await using (var setup = await CoordClient.ConnectAsync(connectString, clientOptions, ct).ConfigureAwait(false))
+        // The setup is not part of the history (it is the init records), so unlike the recorded ops it may retry: the
+        // ensemble can still be settling from the last schedule's heal, and a lost connection here is not a finding.
+        await using (var setup = await CoordClient.ConnectAsync(connectString, clientOptions with { RetryPolicy = SetupRetries }, ct).ConfigureAwait(false))
         {
-            var rootStat = (await setup.CreateWithStatAsync(root, null, ct: ct).ConfigureAwait(false)).Stat;
+            var rootStat = await CreateOrFindAsync(setup, root, null, ct).ConfigureAwait(false);
             var nodes = new List<(string Path, string Data)>();
             nodes.AddRange(layout.Keys.Select(k => (k, "")));
             nodes.AddRange([(layout.Queue, ""), (layout.Counter, "0"), (layout.Ephemerals, ""), (layout.Lock, ""), (layout.Resource, "-1:init")]);
             foreach (var (path, data) in nodes)
             {
-                var created = await setup.CreateWithStatAsync(path, Encoding.UTF8.GetBytes(data), ct: ct).ConfigureAwait(false);
-                recorder.AddInit(new InitNode { Path = path, Data = data, Czxid = created.Stat?.Czxid, Mzxid = created.Stat?.Mzxid });
+                var created = await CreateOrFindAsync(setup, path, Encoding.UTF8.GetBytes(data), ct).ConfigureAwait(false);
+                recorder.AddInit(new InitNode { Path = path, Data = data, Czxid = created?.Czxid, Mzxid = created?.Mzxid });
             }
 
             recorder.AddInit(new InitNode
