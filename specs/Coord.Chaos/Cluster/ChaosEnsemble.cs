@@ -174,11 +174,10 @@ public sealed class ChaosEnsemble : IAsyncDisposable
     public async Task ArmFailpointAsync(ChaosMember m, string point, string spec)
     {
         if (Kind != ServerKind.Coord) throw new InvalidOperationException("failpoints are Coord's");
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         HttpResponseMessage r;
         try
         {
-            r = await http.PutAsync($"http://{m.Address}:{m.AdminPort}/failpoints/{point}", new StringContent(spec, Encoding.UTF8));
+            r = await PutAdminAsync(m, $"failpoints/{point}", spec);
         }
         catch (HttpRequestException) when (m.Process is { } p)
         {
@@ -198,10 +197,30 @@ public sealed class ChaosEnsemble : IAsyncDisposable
     public async Task SetWallClockOffsetAsync(ChaosMember m, long offsetMs)
     {
         if (Kind != ServerKind.Coord) throw new InvalidOperationException("clock jumps are Coord's (through its failpoints)");
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var body = new StringContent(offsetMs.ToString(CultureInfo.InvariantCulture), Encoding.UTF8);
-        var r = await http.PutAsync($"http://{m.Address}:{m.AdminPort}/failpoints/clock", body);
+        var r = await PutAdminAsync(m, "failpoints/clock", offsetMs.ToString(CultureInfo.InvariantCulture));
         if (!r.IsSuccessStatusCode) throw new InvalidOperationException($"clock jump on member {m.Id}: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}");
+    }
+
+    /// <summary>
+    /// PUT to a member's admin HTTP server; a member started moments ago (restarted by the fault before) may not listen
+    /// yet, so a refused connection is tried again for up to 15 s while its process runs.
+    /// </summary>
+    private static async Task<HttpResponseMessage> PutAdminAsync(ChaosMember m, string path, string body)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (true)
+        {
+            try
+            {
+                return await http.PutAsync($"http://{m.Address}:{m.AdminPort}/{path}", new StringContent(body, Encoding.UTF8));
+            }
+            catch (HttpRequestException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused }
+                                                  && m.Running && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+        }
     }
 
     /// <summary>`srvr`'s Mode line of a member (leader, follower, observer, standalone), or null when it does not answer.</summary>

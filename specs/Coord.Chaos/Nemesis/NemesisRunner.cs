@@ -146,15 +146,28 @@ public sealed class NemesisRunner(ChaosEnsemble ensemble, Schedule schedule, Act
             case KillRestart:
                 ensemble.Kill(m);
                 await ensemble.WaitExitedAsync(m);
-                return async () => { await ensemble.StartAsync(m); Log($"restarted member {m.Id}"); };
+                return async () =>
+                {
+                    // A fault held at the same time (a failpoint's crash) may have started it again already.
+                    if (m.Running) { Log($"member {m.Id} already runs again"); return; }
+                    await ensemble.StartAsync(m);
+                    Log($"restarted member {m.Id}");
+                };
             case Freeze:
                 ensemble.Freeze(m);
                 return () => { ensemble.Thaw(m); Log($"thawed member {m.Id}"); return Task.CompletedTask; };
             case FailpointFault fp:
+            {
+                var armed = m.Process;
                 await ensemble.ArmFailpointAsync(m, fp.Point, fp.Spec);
                 return async () =>
                 {
-                    if (m.Running)
+                    if (m.Process != armed)
+                    {
+                        // Killed and started again by a fault held at the same time: the new process has nothing armed.
+                        Log($"member {m.Id} was restarted meanwhile; {fp.Point} is off in its new process");
+                    }
+                    else if (m.Running)
                     {
                         await ensemble.ArmFailpointAsync(m, fp.Point, "off");
                         Log($"disarmed {fp.Point} on member {m.Id}");
@@ -166,6 +179,7 @@ public sealed class NemesisRunner(ChaosEnsemble ensemble, Schedule schedule, Act
                         Log($"member {m.Id} had exited at {fp.Point} (code {code}); restarted");
                     }
                 };
+            }
             case Bridge:
             {
                 var others = Shuffled(ensemble.Members.Where(o => o.Id != m.Id).Select(o => o.Id));
@@ -177,12 +191,16 @@ public sealed class NemesisRunner(ChaosEnsemble ensemble, Schedule schedule, Act
                 return async () => { await RemoveDropsAsync(pairs); Log($"healed the bridge at member {m.Id}"); };
             }
             case ClockJump jump:
+            {
+                var jumped = m.Process;
                 await ensemble.SetWallClockOffsetAsync(m, jump.OffsetMs);
                 return async () =>
                 {
-                    if (m.Running) await ensemble.SetWallClockOffsetAsync(m, 0);
+                    // A process started since (after a crash or kill held at the same time) has its own clock already.
+                    if (m.Running && m.Process == jumped) await ensemble.SetWallClockOffsetAsync(m, 0);
                     Log($"member {m.Id}'s wall clock back");
                 };
+            }
             default:
                 throw new InvalidOperationException($"unknown fault {fault}");
         }
