@@ -12,6 +12,8 @@ public sealed partial class ReplicationCore
     private long _decideAtMs;
     private long _lookingSinceMs;
     private long _nextStillLookingMs;
+    // The last time a member said it leads (its own notification), while looking: the fallback join below.
+    private (long Leader, long Round, long Epoch, long AtMs)? _leaderClaim;
 
     /// <summary>How often a member that keeps looking says so (<see cref="StillLooking"/>).</summary>
     private const long StillLookingEveryMs = 5_000;
@@ -26,6 +28,7 @@ public sealed partial class ReplicationCore
         _votes.Clear();
         _outOfElection.Clear();
         _decideAtMs = 0;
+        _leaderClaim = null;
         _lookingSinceMs = nowMs;
         _nextStillLookingMs = nowMs + StillLookingEveryMs;
         _myVote = SelfVote();
@@ -103,7 +106,26 @@ public sealed partial class ReplicationCore
         {
             _round = Math.Max(_round, n.Round);
             BecomeLearner(leader, nowMs, $"joined leader {leader} (epoch {n.Epoch})");
+            return;
         }
+        if (n.State == PeerState.Leading && n.Leader == from && from != _self) _leaderClaim = (from, n.Round, n.Epoch, nowMs);
+    }
+
+    /// <summary>
+    /// Joining on the leader's word alone, once looking has lasted the sync limit while the leader keeps saying it leads
+    /// and no quorum confirmed it: the members that follow it may be unable to answer this one (a transport that lost
+    /// its way to them after a restart; seen in the chaos soak), and waiting for them would keep this member out of
+    /// the ensemble for good. Safety does not depend on whom a member follows (epochs and quorums decide what
+    /// commits); a leader that no longer leads does not sync it, and it looks again.
+    /// </summary>
+    private bool JoinOnLeadersWord(long nowMs)
+    {
+        if (_leaderClaim is not { } c || nowMs - _lookingSinceMs < _config.Timing.SyncLimitMs
+            || nowMs - c.AtMs > 2 * _config.Timing.ElectionResendMs) return false;
+        _round = Math.Max(_round, c.Round);
+        BecomeLearner(c.Leader, nowMs,
+            $"joined leader {c.Leader} (epoch {c.Epoch}) on its own word after {nowMs - _lookingSinceMs} ms: no quorum of members confirmed it");
+        return true;
     }
 
     private void CheckQuorumOnMyVote(long nowMs)
@@ -133,6 +155,7 @@ public sealed partial class ReplicationCore
                 return;
             }
         }
+        if (JoinOnLeadersWord(nowMs)) return;
         if (nowMs >= _nextResendMs)
         {
             Broadcast();

@@ -282,4 +282,35 @@ public sealed class CoreRegressionSpecs
         core.Tick(10_000);
         Assert.Equal(10_000, Assert.Single(core.TakeEffects().OfType<StillLooking>()).ForMs);
     }
+
+    [Fact]
+    public void A_member_that_hears_only_the_leader_say_it_leads_joins_it_after_the_sync_limit()
+    {
+        // Found by the chaos soak: a member restarted under kill -9 could hear the leader but never its follower (the
+        // transport between the two had lost its way), so no quorum ever confirmed the leader and it looked for good.
+        var core = Core(3);
+        long syncLimit = SimOptions.Timing.SyncLimitMs;
+        var leads = new Vote(2, 40, 4, 7, PeerState.Leading);
+        core.Step(2, leads, 10);
+        core.Tick(syncLimit - 1);
+        Assert.Equal(PeerState.Looking, core.State); // within the sync limit a quorum may still confirm it
+        core.Step(2, leads, syncLimit);
+        core.Tick(syncLimit + 1);
+        Assert.Equal(PeerState.Following, core.State);
+        Assert.Equal(2, core.LeaderId);
+        var effects = core.TakeEffects();
+        Assert.Contains("on its own word", effects.OfType<RoleChanged>().Last().Reason);
+        Assert.Contains(effects, e => e is Send { To: 2, Message: FollowerInfo }); // and it asks the leader to sync it
+    }
+
+    [Fact]
+    public void A_stale_claim_of_leadership_is_not_joined()
+    {
+        var core = Core(3);
+        long syncLimit = SimOptions.Timing.SyncLimitMs;
+        core.Step(2, new Vote(2, 40, 4, 7, PeerState.Leading), 10); // said once, then silence: it may be gone
+        core.Tick(syncLimit + 1);
+        core.Tick(3 * syncLimit);
+        Assert.Equal(PeerState.Looking, core.State);
+    }
 }
