@@ -167,7 +167,7 @@ public sealed partial class CoordServer : IAsyncDisposable
         // The cluster system (if any) takes the same file and logging, without the core's remoting.
         var clusterFallback = akka;
         // A member of an ensemble: Akka.Remote on its peer port, peer messages through the binary serializer.
-        if (ensemble is not null) akka = EnsembleBoot.RemoteConfig(ensemble).WithFallback(akka);
+        if (ensemble is not null) akka = EnsembleBoot.RemoteConfig(ensemble, _settings.TickMs).WithFallback(akka);
         _system = ActorSystem.Create(EnsembleBoot.SystemName, akka);
         var parts = new CoreParts(_settings, clock, _journal, tree, snapshots, _connections,
             () => RandomNumberGenerator.GetBytes(16), _loggers,

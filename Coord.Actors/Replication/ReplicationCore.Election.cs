@@ -12,8 +12,9 @@ public sealed partial class ReplicationCore
     private long _decideAtMs;
     private long _lookingSinceMs;
     private long _nextStillLookingMs;
-    // The last time a member said it leads (its own notification), while looking: the fallback join below.
-    private (long Leader, long Round, long Epoch, long AtMs)? _leaderClaim;
+    // A member that keeps saying it leads (its own notifications, none missed for long), while looking: the fallback
+    // join below. FirstMs is when this run of claims began, LastMs the latest.
+    private (long Leader, long Round, long Epoch, long FirstMs, long LastMs)? _leaderClaim;
 
     /// <summary>How often a member that keeps looking says so (<see cref="StillLooking"/>).</summary>
     private const long StillLookingEveryMs = 5_000;
@@ -108,20 +109,26 @@ public sealed partial class ReplicationCore
             BecomeLearner(leader, nowMs, $"joined leader {leader} (epoch {n.Epoch})");
             return;
         }
-        if (n.State == PeerState.Leading && n.Leader == from && from != _self) _leaderClaim = (from, n.Round, n.Epoch, nowMs);
+        if (n.State == PeerState.Leading && n.Leader == from && from != _self)
+            _leaderClaim = _leaderClaim is { } c && c.Leader == from && nowMs - c.LastMs <= ClaimGapMs
+                ? c with { Round = n.Round, Epoch = n.Epoch, LastMs = nowMs }
+                : (from, n.Round, n.Epoch, nowMs, nowMs);
     }
 
+    private long ClaimGapMs => 2 * _config.Timing.ElectionResendMs;
+
     /// <summary>
-    /// Joining on the leader's word alone, once looking has lasted the sync limit while the leader keeps saying it leads
-    /// and no quorum confirmed it: the members that follow it may be unable to answer this one (a transport that lost
-    /// its way to them after a restart; seen in the chaos soak), and waiting for them would keep this member out of
-    /// the ensemble for good. Safety does not depend on whom a member follows (epochs and quorums decide what
-    /// commits); a leader that no longer leads does not sync it, and it looks again.
+    /// Joining on the leader's word alone, once it has kept saying it leads for twice the sync limit (a leader without
+    /// a quorum steps down within one: a paused or cut-off leader that comes back does not qualify) while no quorum of
+    /// its followers confirmed it: they may be unable to answer this member (a transport that lost its way to them
+    /// after a restart; seen in the chaos soak), and waiting for them would keep it out of the ensemble for good.
+    /// Safety does not depend on whom a member follows (epochs and quorums decide what commits); a leader that no
+    /// longer leads does not sync it, and it looks again.
     /// </summary>
     private bool JoinOnLeadersWord(long nowMs)
     {
-        if (_leaderClaim is not { } c || nowMs - _lookingSinceMs < _config.Timing.SyncLimitMs
-            || nowMs - c.AtMs > 2 * _config.Timing.ElectionResendMs) return false;
+        if (_leaderClaim is not { } c || nowMs - _lookingSinceMs < _config.Timing.SyncLimitMs || nowMs - c.LastMs > ClaimGapMs
+            || c.LastMs - c.FirstMs < 2 * _config.Timing.SyncLimitMs) return false;
         _round = Math.Max(_round, c.Round);
         BecomeLearner(c.Leader, nowMs,
             $"joined leader {c.Leader} (epoch {c.Epoch}) on its own word after {nowMs - _lookingSinceMs} ms: no quorum of members confirmed it");

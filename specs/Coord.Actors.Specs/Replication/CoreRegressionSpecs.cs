@@ -291,11 +291,16 @@ public sealed class CoreRegressionSpecs
         var core = Core(3);
         long syncLimit = SimOptions.Timing.SyncLimitMs;
         var leads = new Vote(2, 40, 4, 7, PeerState.Leading);
-        core.Step(2, leads, 10);
-        core.Tick(syncLimit - 1);
-        Assert.Equal(PeerState.Looking, core.State); // within the sync limit a quorum may still confirm it
-        core.Step(2, leads, syncLimit);
-        core.Tick(syncLimit + 1);
+        long t = 10;
+        for (; t < 2 * syncLimit + 10; t += 20)
+        {
+            core.Step(2, leads, t);
+            core.Tick(t);
+            // A leader paused or cut off says it leads for at most a sync limit after it comes back: not yet.
+            Assert.Equal(PeerState.Looking, core.State);
+        }
+        core.Step(2, leads, t);
+        core.Tick(t);
         Assert.Equal(PeerState.Following, core.State);
         Assert.Equal(2, core.LeaderId);
         var effects = core.TakeEffects();
@@ -308,9 +313,14 @@ public sealed class CoreRegressionSpecs
     {
         var core = Core(3);
         long syncLimit = SimOptions.Timing.SyncLimitMs;
-        core.Step(2, new Vote(2, 40, 4, 7, PeerState.Leading), 10); // said once, then silence: it may be gone
-        core.Tick(syncLimit + 1);
+        var leads = new Vote(2, 40, 4, 7, PeerState.Leading);
+        for (long t = 10; t < syncLimit + 10; t += 20) core.Step(2, leads, t); // said for a sync limit, then silence
+        core.Tick(syncLimit + 11);
         core.Tick(3 * syncLimit);
+        Assert.Equal(PeerState.Looking, core.State);
+        // Saying it again later starts a new run of claims: two sync limits from then, not from the first.
+        core.Step(2, leads, 3 * syncLimit);
+        core.Tick(3 * syncLimit + 1);
         Assert.Equal(PeerState.Looking, core.State);
     }
 }

@@ -68,6 +68,18 @@ internal sealed partial class EnsembleMember(int id, string dir, int clientPort,
                 _lineWaiters.Remove(w);
                 w.Done.TrySetResult(line);
             }
+            // Role lines may come before the listening line StartAsync waits for (a member elected at once): every
+            // line goes through here, whichever wait reads it.
+            var m = RoleLine().Match(line);
+            if (!m.Success) return;
+            var role = new MemberRole(m.Groups["state"].Value, long.Parse(m.Groups["leader"].Value, CultureInfo.InvariantCulture),
+                long.Parse(m.Groups["epoch"].Value, CultureInfo.InvariantCulture), m.Groups["serving"].Value == "yes");
+            Role = role;
+            foreach (var w in _waiters.Where(w => w.Match(role)).ToList())
+            {
+                _waiters.Remove(w);
+                w.Done.TrySetResult(role);
+            }
         }
     }
 
@@ -91,22 +103,8 @@ internal sealed partial class EnsembleMember(int id, string dir, int clientPort,
     {
         try
         {
-            while (true)
-            {
-                var line = await process.WaitForLineAsync(l => { Record(l); return RoleLine().IsMatch(l); }, TimeSpan.FromDays(1), "role lines");
-                var m = RoleLine().Match(line);
-                var role = new MemberRole(m.Groups["state"].Value, long.Parse(m.Groups["leader"].Value, CultureInfo.InvariantCulture),
-                    long.Parse(m.Groups["epoch"].Value, CultureInfo.InvariantCulture), m.Groups["serving"].Value == "yes");
-                lock (_gate)
-                {
-                    Role = role;
-                    foreach (var w in _waiters.Where(w => w.Match(role)).ToList())
-                    {
-                        _waiters.Remove(w);
-                        w.Done.TrySetResult(role);
-                    }
-                }
-            }
+            // Reads every line (Record handles role lines) until the process ends.
+            await process.WaitForLineAsync(l => { Record(l); return false; }, TimeSpan.FromDays(1), "the end of the output");
         }
         catch (Exception) when (process.Exited.IsCompleted)
         {
