@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Coord.Actors.Journal;
 
@@ -112,17 +113,16 @@ public sealed partial class SqliteJournal
         cmd.ExecuteNonQuery();
     }
 
-    private static SqliteCommand PrepareInsert(SqliteConnection conn)
+    /// <summary>
+    /// The append statement, prepared once on the connection's own handle and driven through SQLite's C API
+    /// (bind, step, reset): an append is the hot path of every write on every member, and the ADO.NET
+    /// command allocated a reader, a binder per parameter and a boxed value per column for each txn.
+    /// </summary>
+    private static sqlite3_stmt PrepareInsert(SqliteConnection conn)
     {
-        var cmd = conn.CreateCommand();
-        cmd.CommandText = "INSERT INTO txns(zxid, epoch, type, payload, crc) VALUES ($zxid, $epoch, $type, $payload, $crc)";
-        cmd.Parameters.Add("$zxid", SqliteType.Integer);
-        cmd.Parameters.Add("$epoch", SqliteType.Integer);
-        cmd.Parameters.Add("$type", SqliteType.Integer);
-        cmd.Parameters.Add("$payload", SqliteType.Blob);
-        cmd.Parameters.Add("$crc", SqliteType.Integer);
-        cmd.Prepare();
-        return cmd;
+        int rc = raw.sqlite3_prepare_v2(conn.Handle, "INSERT INTO txns(zxid, epoch, type, payload, crc) VALUES (?1, ?2, ?3, ?4, ?5)", out var stmt);
+        SqliteException.ThrowExceptionForRC(rc, conn.Handle);
+        return stmt;
     }
 
     private static void Execute(SqliteConnection conn, string sql, SqliteTransaction? tx = null)

@@ -1,6 +1,7 @@
 using Coord.Actors.Faults;
 using Coord.Actors.Txns;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Coord.Actors.Journal;
 
@@ -143,21 +144,22 @@ public sealed partial class SqliteJournal
     {
         using (var tx = _conn.BeginTransaction())
         {
-            _insert.Transaction = tx;
-            var p = _insert.Parameters;
+            var db = _conn.Handle;
             foreach (var txn in batch)
             {
                 _payload.Reset();
                 TxnCodec.Write(_payload, txn);
-                byte[] payload = _payload.ToArray();
+                var payload = _payload.WrittenSpan;
                 long zxid = txn.Header.Zxid;
                 int type = (int)txn.Body.Type;
-                p[0].Value = zxid;
-                p[1].Value = JournalRecord.EpochOf(zxid);
-                p[2].Value = type;
-                p[3].Value = payload;
-                p[4].Value = (long)JournalRecord.Checksum(zxid, type, payload);
-                _insert.ExecuteNonQuery();
+                Check(raw.sqlite3_bind_int64(_insert, 1, zxid), db);
+                Check(raw.sqlite3_bind_int64(_insert, 2, JournalRecord.EpochOf(zxid)), db);
+                Check(raw.sqlite3_bind_int(_insert, 3, type), db);
+                Check(raw.sqlite3_bind_blob(_insert, 4, payload), db);
+                Check(raw.sqlite3_bind_int64(_insert, 5, JournalRecord.Checksum(zxid, type, payload)), db);
+                int rc = raw.sqlite3_step(_insert);
+                raw.sqlite3_reset(_insert);
+                if (rc != raw.SQLITE_DONE) SqliteException.ThrowExceptionForRC(rc, db);
             }
             if (Failpoints.Enabled) Failpoints.Hit(Failpoints.JournalBeforeCommit);
             tx.Commit();
@@ -165,6 +167,11 @@ public sealed partial class SqliteJournal
         if (Volatile.Read(ref _firstZxid) == 0) Volatile.Write(ref _firstZxid, batch[0].Header.Zxid);
         Volatile.Write(ref _lastDurableZxid, batch[^1].Header.Zxid);
         if (Failpoints.Enabled) Failpoints.Hit(Failpoints.JournalAfterCommit);
+    }
+
+    private static void Check(int rc, sqlite3? db)
+    {
+        if (rc != raw.SQLITE_OK) SqliteException.ThrowExceptionForRC(rc, db);
     }
 
     private void Truncate(long zxid)

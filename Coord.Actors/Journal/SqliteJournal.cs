@@ -35,7 +35,7 @@ public sealed partial class SqliteJournal : IJournal
     private readonly string _path;
     private readonly ILogger _log;
     private readonly SqliteConnection _conn;
-    private readonly SqliteCommand _insert;
+    private readonly SQLitePCL.sqlite3_stmt _insert;
     // Used by the writer thread only: one encoding buffer for every txn instead of a fresh one each.
     private readonly Coord.Protocol.JuteWriter _payload = new(4096);
     private readonly BlockingCollection<WriteRequest> _queue = new(RequestsQueuedMax);
