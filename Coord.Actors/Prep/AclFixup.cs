@@ -14,6 +14,9 @@ public static class AclFixup
     public static IReadOnlyList<Acl>? Normalize(IReadOnlyList<Acl>? acl, IReadOnlyList<Id> authIds)
     {
         if (acl is null || acl.Count == 0) return null;
+        // Most creates carry one world:anyone or digest entry: a list with nothing to expand or drop is kept as
+        // it is (the tree interns it), so a create pays no set or copy for its ACL.
+        if (IsAlreadyNormal(acl)) return acl;
         var result = new List<Acl>(acl.Count);
         foreach (var a in acl.Distinct())
         {
@@ -42,5 +45,27 @@ public static class AclFixup
             }
         }
         return result;
+    }
+
+    /// <summary>A short list of valid, distinct, non-<c>auth</c> entries: what <see cref="Normalize"/> would return unchanged.</summary>
+    private static bool IsAlreadyNormal(IReadOnlyList<Acl> acl)
+    {
+        if (acl.Count > 4) return false;
+        for (int i = 0; i < acl.Count; i++)
+        {
+            var a = acl[i];
+            if (a?.Id?.Scheme is null || a.Id.Ident is null) return false;
+            bool valid = a.Id.Scheme switch
+            {
+                "world" => a.Id.Ident == "anyone",
+                "digest" => DigestAuth.IsValidId(a.Id.Ident),
+                "ip" => IpAddressMatch.IsValid(a.Id.Ident),
+                _ => false,
+            };
+            if (!valid) return false;
+            for (int j = 0; j < i; j++)
+                if (a.Equals(acl[j])) return false;
+        }
+        return true;
     }
 }
