@@ -42,16 +42,31 @@ public static class TxnBatchCodec
 
     private static Encoded Encode(IReadOnlyList<SequencedTxn> txns)
     {
-        var w = new JuteWriter(64 + txns.Count * 96);
-        w.WriteInt(txns.Count);
-        foreach (var t in txns)
+        // One writer per thread, grown once to the batches seen: a fresh one grew (and copied) a few times per batch.
+        var w = t_writer ?? new JuteWriter(64 * 1024);
+        t_writer = null;
+        try
         {
-            int frame = w.BeginFrame();
-            TxnCodec.Write(w, t);
-            w.EndFrame(frame);
+            w.Reset();
+            w.WriteInt(txns.Count);
+            foreach (var t in txns)
+            {
+                int frame = w.BeginFrame();
+                TxnCodec.Write(w, t);
+                w.EndFrame(frame);
+            }
+            return new Encoded(txns.Count, txns.Count > 0 ? txns[0].Header.Zxid : 0, txns.Count > 0 ? txns[^1].Header.Zxid : 0, w.ToArray());
         }
-        return new Encoded(txns.Count, txns.Count > 0 ? txns[0].Header.Zxid : 0, txns.Count > 0 ? txns[^1].Header.Zxid : 0, w.ToArray());
+        finally
+        {
+            if (w.Length <= ReusedWriterBytesMax) t_writer = w;
+        }
     }
+
+    /// <summary>A writer kept per thread is dropped after a batch bigger than this, so one big batch does not pin its buffer.</summary>
+    private const int ReusedWriterBytesMax = 1 << 20;
+
+    [ThreadStatic] private static JuteWriter? t_writer;
 
     internal static SequencedTxn[] Read(ref PeerReader r)
     {
