@@ -203,12 +203,13 @@ public sealed class ChaosEnsemble : IAsyncDisposable
 
     /// <summary>
     /// PUT to a member's admin HTTP server; a member started moments ago (restarted by the fault before) may not listen
-    /// yet, so a refused connection is tried again for up to 15 s while its process runs.
+    /// yet, so a refused connection is tried again while its process runs, for up to the 60 s a member is given to come
+    /// back healthy (a start took more than 15 s on a machine loaded with three soaks at once).
     /// </summary>
     private static async Task<HttpResponseMessage> PutAdminAsync(ChaosMember m, string path, string body)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (true)
         {
             try

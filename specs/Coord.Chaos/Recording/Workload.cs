@@ -82,7 +82,7 @@ public static partial class Workload
     /// Creates a node of a fresh root, trying again after a lost connection (up to ~20 s); when a later try finds the
     /// node there (an earlier one applied), its stat.
     /// </summary>
-    private static async Task<Stat?> CreateOrFindAsync(CoordClient client, string path, byte[]? data, CancellationToken ct)
+    private static async Task<Stat?> CreateOrFindAsync(CoordClient client, string path, byte[]? data, bool mayExist, CancellationToken ct)
     {
         for (int attempt = 1; ; attempt++)
         {
@@ -90,7 +90,7 @@ public static partial class Workload
             {
                 return (await client.CreateWithStatAsync(path, data, ct: ct).ConfigureAwait(false)).Stat;
             }
-            catch (NodeExistsException) when (attempt > 1)
+            catch (NodeExistsException) when (attempt > 1 || mayExist)
             {
                 return await client.ExistsAsync(path, ct: ct).ConfigureAwait(false);
             }
@@ -99,6 +99,29 @@ public static partial class Workload
                 await Task.Delay(500, ct).ConfigureAwait(false);
             }
         }
+    }
+
+    private static async Task SetupAsync(string connectString, CoordClientOptions options, string root, Layout layout, HistoryRecorder recorder,
+        bool mayExist, CancellationToken ct)
+    {
+        await using var setup = await CoordClient.ConnectAsync(connectString, options, ct).ConfigureAwait(false);
+        var rootStat = await CreateOrFindAsync(setup, root, null, mayExist, ct).ConfigureAwait(false);
+        var nodes = new List<(string Path, string Data)>();
+        nodes.AddRange(layout.Keys.Select(k => (k, "")));
+        nodes.AddRange([(layout.Queue, ""), (layout.Counter, "0"), (layout.Ephemerals, ""), (layout.Lock, ""), (layout.Resource, "-1:init")]);
+        var inits = new List<InitNode>();
+        foreach (var (path, data) in nodes)
+        {
+            var created = await CreateOrFindAsync(setup, path, Encoding.UTF8.GetBytes(data), mayExist, ct).ConfigureAwait(false);
+            inits.Add(new InitNode { Path = path, Data = data, Czxid = created?.Czxid, Mzxid = created?.Mzxid });
+        }
+
+        // Recorded only once the whole setup stood, so a setup tried again records its nodes once.
+        foreach (var init in inits) recorder.AddInit(init);
+        recorder.AddInit(new InitNode
+        {
+            Path = root, Czxid = rootStat?.Czxid, ChildCreates = nodes.Count, Children = [.. nodes.Select(n => n.Path[(root.Length + 1)..])],
+        });
     }
 
     public static async Task<OpHistory> RunAsync(string connectString, WorkloadOptions options, CancellationToken ct = default)
@@ -110,22 +133,19 @@ public static partial class Workload
             $"{root}/eph", $"{root}/lock", $"{root}/resource");
         // The setup is not part of the history (it is the init records), so unlike the recorded ops it may retry: the
         // ensemble can still be settling from the last schedule's heal, and a lost connection here is not a finding.
-        await using (var setup = await CoordClient.ConnectAsync(connectString, clientOptions with { RetryPolicy = SetupRetries }, ct).ConfigureAwait(false))
+        // A setup session can expire too when the ensemble needs longer than a session timeout to serve again (a
+        // loaded machine); a new one goes on where it stopped, finding what the old one created.
+        for (int setupTry = 1; ; setupTry++)
         {
-            var rootStat = await CreateOrFindAsync(setup, root, null, ct).ConfigureAwait(false);
-            var nodes = new List<(string Path, string Data)>();
-            nodes.AddRange(layout.Keys.Select(k => (k, "")));
-            nodes.AddRange([(layout.Queue, ""), (layout.Counter, "0"), (layout.Ephemerals, ""), (layout.Lock, ""), (layout.Resource, "-1:init")]);
-            foreach (var (path, data) in nodes)
+            try
             {
-                var created = await CreateOrFindAsync(setup, path, Encoding.UTF8.GetBytes(data), ct).ConfigureAwait(false);
-                recorder.AddInit(new InitNode { Path = path, Data = data, Czxid = created?.Czxid, Mzxid = created?.Mzxid });
+                await SetupAsync(connectString, clientOptions with { RetryPolicy = SetupRetries }, root, layout, recorder, mayExist: setupTry > 1, ct)
+                    .ConfigureAwait(false);
+                break;
             }
-
-            recorder.AddInit(new InitNode
+            catch (SessionExpiredException) when (setupTry < 3)
             {
-                Path = root, Czxid = rootStat?.Czxid, ChildCreates = nodes.Count, Children = [.. nodes.Select(n => n.Path[(root.Length + 1)..])],
-            });
+            }
         }
 
         recorder.AddRole(new RoleRecord { Role = Role.Counter, Path = layout.Counter });
