@@ -44,6 +44,10 @@ internal sealed class HistoryBuilder
     public HistoryOp Expire(long s, long alive, long seen) =>
         Add(Base(s, alive, seen, OpKind.CloseSession, null) with { Outcome = Outcome.Unknown, Expired = true });
 
+    /// <summary>getData with a watch whose reply the client stopped waiting for at <paramref name="gaveUpAt"/> (outcome unknown).</summary>
+    public HistoryOp GetGivenUp(long s, long invoke, long gaveUpAt, string path) =>
+        Add(Base(s, invoke, gaveUpAt, OpKind.GetData, path) with { Watch = true, Outcome = Outcome.Unknown });
+
     public HistoryOp Add(HistoryOp op)
     {
         op = op with { Id = ops.Count + 1 };

@@ -13,7 +13,8 @@ namespace Coord.Chaos.Checking;
 /// <item>watch-before-data: a reply showing the watched node (or child list) changed while the watch is still armed —
 /// ZooKeeper sends the event before any reply that reflects the change (own writes included).</item>
 /// </list>
-/// A watch armed by a read of unknown outcome may or may not exist: an event may consume it, nothing else is checked.
+/// A watch armed by a read of unknown outcome may or may not exist, from any time after the read was sent (the server
+/// may run it after the client gave up): it may take one event that no known watch explains; nothing else is checked.
 /// </summary>
 internal static class WatchChecks
 {
@@ -70,7 +71,23 @@ internal static class WatchChecks
                 var consumed = new List<Armed>();
                 foreach (var g in groups)
                 {
-                    if (armed.Remove((e.Path, g), out var list)) consumed.AddRange(list);
+                    if (!armed.TryGetValue((e.Path, g), out var list)) continue;
+                    // The known watches are one watch on the server: the event ends them all. A read of unknown outcome
+                    // may have run at any time after it was sent, even after the client stopped waiting (queued behind
+                    // the session's sync, say) and so after this event: its watch stays possible until an event finds
+                    // no known watch, and then ends one such read's.
+                    var known = list.Where(a => !a.Maybe).ToList();
+                    if (known.Count > 0)
+                    {
+                        consumed.AddRange(known);
+                        list.RemoveAll(a => !a.Maybe);
+                    }
+                    else
+                    {
+                        consumed.Add(list[0]);
+                        list.RemoveAt(0);
+                    }
+                    if (list.Count == 0) armed.Remove((e.Path, g));
                 }
 
                 if (consumed.Count == 0)
