@@ -55,7 +55,7 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
     private readonly CoreThreadGuard _thread;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _log;
-    private readonly Dictionary<long, ActorSelection> _peers = new();
+    private readonly Dictionary<long, IActorRef> _peers = new();
     private readonly Action<RoleChanged>? _onRoleChanged;
     private readonly Action<EnsembleStatus>? _onStatus;
     private readonly ServingLease? _lease;
@@ -80,7 +80,11 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
         _thread = thread;
         _loggers = loggers;
         _log = loggers.CreateLogger("Coord.Replication");
-        foreach (var (id, path) in peers.Paths) _peers[id] = Context.ActorSelection(path);
+        // A remote ref made from the path (no round trip; a message to a member that is down goes to dead letters, as
+        // any message to it would), not an ActorSelection: a selection wraps every message in a SelectionEnvelope that
+        // Akka.Remote serializes, copies and parses once more on each side, and walks the path on arrival.
+        var provider = ((ExtendedActorSystem)Context.System).Provider;
+        foreach (var (id, path) in peers.Paths) _peers[id] = provider.ResolveActorRef(path);
 
         Receive<PeerEnvelope>(m =>
         {
