@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Coord.Actors.Txns;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -38,7 +37,7 @@ public sealed partial class SqliteJournal : IJournal
     private readonly SQLitePCL.sqlite3_stmt _insert;
     // Used by the writer thread only: one encoding buffer for every txn instead of a fresh one each.
     private readonly Coord.Protocol.JuteWriter _payload = new(4096);
-    private readonly BlockingCollection<WriteRequest> _queue = new(RequestsQueuedMax);
+    private readonly WriterQueue<WriteRequest> _queue = new(RequestsQueuedMax);
     private readonly Thread _writer;
     private readonly TaskCompletionSource _writerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _submitGate = new();
@@ -209,6 +208,5 @@ public sealed partial class SqliteJournal : IJournal
             _queue.CompleteAdding();
         }
         await _writerDone.Task.ConfigureAwait(false);
-        _queue.Dispose();
     }
 }
