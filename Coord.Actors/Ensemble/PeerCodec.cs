@@ -41,6 +41,19 @@ public static class PeerCodec
     public const string ForwardedManifest = "fw";
     public const string ToMemberManifest = "tm";
 
+    /// <summary>
+    /// A <see cref="PeerBatch"/>: <c>long from, int count</c>, then per message its manifest (<c>int length</c>, ASCII),
+    /// <c>int length</c> and its fields as its own manifest lays them out (without <c>from</c>). Not a message type,
+    /// so not in <see cref="Manifests"/>; a batch never holds a snapshot chunk or another batch.
+    /// </summary>
+    public const string BatchManifest = "bt";
+
+    /// <summary>The most messages one batch may hold; a count beyond it is refused as hostile.</summary>
+    public const int BatchMessagesMax = 1 << 16;
+
+    /// <summary>The shortest message in a batch: manifest length and two letters, body length, link id and seq.</summary>
+    private const int BatchedMessageBytesMin = 4 + 2 + 4 + 16;
+
     /// <summary>Every manifest, one per <see cref="PeerMessage"/> type.</summary>
     public static IReadOnlyList<string> Manifests { get; } =
     [
@@ -111,6 +124,40 @@ public static class PeerCodec
             w.WriteLong(envelope.From);
             WriteMessage(w, envelope.Message);
             return w.ToArray();
+        }
+        finally
+        {
+            if (w.Length <= ReusedWriterBytesMax) t_writer = w;
+        }
+    }
+
+    /// <summary>Encodes <paramref name="batch"/> (see <see cref="BatchManifest"/>); what cannot be encoded is a <see cref="SerializationException"/>.</summary>
+    public static byte[] BatchToBytes(PeerBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Messages is not { Count: > 0 and <= BatchMessagesMax } messages)
+            throw new SerializationException($"a peer batch holds 1 to {BatchMessagesMax} messages, not {batch.Messages?.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "null"}");
+        var w = t_writer ?? new JuteWriter(1024);
+        t_writer = null;
+        try
+        {
+            w.Reset();
+            w.WriteLong(batch.From);
+            w.WriteInt(messages.Count);
+            foreach (var message in messages)
+            {
+                string manifest = Manifest(message);
+                if (manifest == SnapChunkManifest) throw new SerializationException("a snapshot chunk travels alone, never in a peer batch");
+                w.WriteString(manifest);
+                int frame = w.BeginFrame();
+                WriteMessage(w, message);
+                w.EndFrame(frame);
+            }
+            return w.ToArray();
+        }
+        catch (Exception e) when (e is InvalidOperationException or NullReferenceException)
+        {
+            throw new SerializationException($"cannot encode a batch of {messages.Count} from {batch.From}: {e.Message}", e);
         }
         finally
         {
@@ -192,6 +239,48 @@ public static class PeerCodec
         {
             throw new SerializationException($"peer message '{manifest}' of {bytes.Length} bytes is malformed: {e.Message}", e);
         }
+    }
+
+    public static PeerBatch BatchFromBytes(byte[] bytes)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        try
+        {
+            var r = new PeerReader(bytes);
+            long from = r.ReadLong();
+            int count = r.ReadCount("peer batch", BatchedMessageBytesMin);
+            if (count is < 1 or > BatchMessagesMax) throw new JuteException($"a peer batch of {count} messages (1 to {BatchMessagesMax})");
+            var messages = new PeerMessage[count];
+            for (int i = 0; i < count; i++)
+            {
+                var name = r.Take(r.ReadLength("batched message manifest"));
+                string? manifest = KnownManifest(name);
+                if (manifest is null or SnapChunkManifest)
+                    throw new JuteException($"message {i} of the batch has manifest '{Encoding.ASCII.GetString(name)}', which a batch does not carry");
+                var body = new PeerReader(r.Take(r.ReadLength("batched message")));
+                messages[i] = ReadMessage(ref body, manifest);
+                body.ExpectEnd(manifest);
+            }
+            r.ExpectEnd(BatchManifest);
+            return new PeerBatch(from, messages);
+        }
+        catch (JuteException e)
+        {
+            throw new SerializationException($"peer batch of {bytes.Length} bytes is malformed: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The manifest spelled by <paramref name="name"/>, without making a string of it; null if none is.</summary>
+    private static string? KnownManifest(ReadOnlySpan<byte> name)
+    {
+        foreach (string known in Manifests)
+        {
+            if (name.Length != known.Length) continue;
+            int i = 0;
+            while (i < name.Length && name[i] == known[i]) i++;
+            if (i == name.Length) return known;
+        }
+        return null;
     }
 
     // Arguments are evaluated left to right, so each constructor call reads its fields in wire order.

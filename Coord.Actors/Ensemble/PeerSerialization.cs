@@ -18,6 +18,7 @@ public static class PeerSerialization
           }
           serialization-bindings {
             "{{typeof(PeerEnvelope).FullName}}, {{typeof(PeerEnvelope).Assembly.GetName().Name}}" = {{SerializerName}}
+            "{{typeof(PeerBatch).FullName}}, {{typeof(PeerBatch).Assembly.GetName().Name}}" = {{SerializerName}}
           }
         }
         """);

@@ -18,14 +18,23 @@ public sealed class PeerSerializer(ExtendedActorSystem system) : SerializerWithS
 
     public override int Identifier => Id;
 
-    public override string Manifest(object o) => o is PeerEnvelope e
-        ? PeerCodec.Manifest(e.Message)
-        : throw NotAPeerEnvelope(o);
+    public override string Manifest(object o) => o switch
+    {
+        PeerEnvelope e => PeerCodec.Manifest(e.Message),
+        PeerBatch => PeerCodec.BatchManifest,
+        _ => throw NotAPeerEnvelope(o),
+    };
 
-    public override byte[] ToBinary(object obj) => obj is PeerEnvelope e ? PeerCodec.ToBytes(e) : throw NotAPeerEnvelope(obj);
+    public override byte[] ToBinary(object obj) => obj switch
+    {
+        PeerEnvelope e => PeerCodec.ToBytes(e),
+        PeerBatch b => PeerCodec.BatchToBytes(b),
+        _ => throw NotAPeerEnvelope(obj),
+    };
 
-    public override object FromBinary(byte[] bytes, string manifest) => PeerCodec.FromBytes(bytes, manifest);
+    public override object FromBinary(byte[] bytes, string manifest) =>
+        manifest == PeerCodec.BatchManifest ? PeerCodec.BatchFromBytes(bytes) : PeerCodec.FromBytes(bytes, manifest);
 
     private static SerializationException NotAPeerEnvelope(object? o) =>
-        new($"{nameof(PeerSerializer)} encodes only {nameof(PeerEnvelope)}, not {o?.GetType().FullName ?? "null"}");
+        new($"{nameof(PeerSerializer)} encodes only {nameof(PeerEnvelope)} and {nameof(PeerBatch)}, not {o?.GetType().FullName ?? "null"}");
 }

@@ -33,7 +33,8 @@ public sealed record EnsembleStatusQuery
 public sealed record EnsembleStatus(
     PeerState State, bool Serving, long LeaderId, long Epoch, long LastZxid, long CommittedZxid,
     int Learners, int SyncedFollowers, int SyncedObservers, int PendingSyncs,
-    IReadOnlyList<(long Member, bool Observer, bool Synced, long Acked)> LearnerDetails, long Elections);
+    IReadOnlyList<(long Member, bool Observer, bool Synced, long Acked)> LearnerDetails, long Elections,
+    long PeerMessagesSent = 0, long PeerMessagesReceived = 0);
 
 /// <summary>
 /// The actor shell of <see cref="ReplicationCore"/> on one member: feeds it peer messages, ticks and durability
@@ -61,6 +62,7 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
     private readonly ServingLease? _lease;
     private IActorRef? _sequencer;
     private long _elections;
+    private long _peerSent, _peerReceived;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -88,8 +90,20 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
 
         Receive<PeerEnvelope>(m =>
         {
+            _peerReceived++;
             if (m.Message is SnapChunk c && (c.Index == 0 || c.Index == c.Count - 1)) LogSnapChunkIn(_log, m.From, c.Index + 1, c.Count);
             _core.Step(m.From, m.Message, _clock.MonotonicMs);
+        });
+        Receive<PeerBatch>(b =>
+        {
+            _peerReceived++;
+            long now = _clock.MonotonicMs;
+            foreach (var message in b.Messages) _core.Step(b.From, message, now);
+        });
+        Receive<FlushPeers>(_ =>
+        {
+            _flushQueued = false;
+            FlushAll();
         });
         Receive<Tick>(_ =>
         {
@@ -267,6 +281,7 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
                     if (Failpoints.Enabled && s.Message is Commit && !commitPointHit)
                     {
                         commitPointHit = true;
+                        FlushAll(); // what was sent before the commit leaves before the crash
                         Failpoints.Hit(Failpoints.LeaderBeforeCommit);
                     }
                     if (s.Message is SnapChunk sc)
@@ -274,8 +289,12 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
                         ChunkSent(s.To, sc);
                         if (sc.Index == 0 || sc.Index == sc.Count - 1) LogSnapChunkOut(_log, s.To, sc.Index + 1, sc.Count);
                     }
-                    if (_peers.TryGetValue(s.To, out var peer)) peer.Tell(new PeerEnvelope(_core.Config.SelfId, s.Message), ActorRefs.NoSender);
-                    if (Failpoints.Enabled && s.Message is Ack) Failpoints.Hit(Failpoints.LearnerAfterAck);
+                    SendPeer(s.To, s.Message);
+                    if (Failpoints.Enabled && s.Message is Ack)
+                    {
+                        FlushPeer(s.To); // the ack has left when the point is hit
+                        Failpoints.Hit(Failpoints.LearnerAfterAck);
+                    }
                     break;
                 case Apply a:
                     if (Failpoints.Enabled && _core.State != PeerState.Leading) Failpoints.Hit(Failpoints.LearnerBeforeApply);
@@ -360,8 +379,72 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
         }
     }
 
+    // ---- peer sends: gathered per member while the mailbox is worked through, then one Akka.Remote message each ----
+
+    private sealed record FlushPeers
+    {
+        public static readonly FlushPeers Instance = new();
+    }
+
+    /// <summary>Messages for each member not yet handed to Akka.Remote, in the order the core sent them.</summary>
+    private readonly Dictionary<long, List<PeerMessage>> _outbox = new();
+    private bool _flushQueued;
+
+    /// <summary>
+    /// Queues <paramref name="message"/> for member <paramref name="to"/>; a <see cref="FlushPeers"/> to self, behind
+    /// whatever the mailbox already holds, sends each member's queue as one message. So what the core sends while
+    /// working through a run of messages (acks and forwarded writes, proposals and commits) crosses as one
+    /// Akka.Remote message per member, and a lone message waits only for the messages that were already queued.
+    /// A snapshot chunk goes at once, after what was queued for that member.
+    /// </summary>
+    private void SendPeer(long to, PeerMessage message)
+    {
+        if (!_peers.ContainsKey(to)) return;
+        if (message is SnapChunk)
+        {
+            FlushPeer(to);
+            TellPeer(to, new PeerEnvelope(_core.Config.SelfId, message));
+            return;
+        }
+        if (!_outbox.TryGetValue(to, out var queued)) _outbox[to] = queued = new List<PeerMessage>();
+        // A batch holds at most about one DIFF proposal's worth of txns, so it is no bigger a frame than one proposal.
+        if (message is Proposal p && queued.Count > 0 && QueuedTxns(queued) + p.Txns.Count > _core.Config.SyncBatchTxnsMax) FlushPeer(to);
+        queued.Add(message);
+        if (_flushQueued) return;
+        _flushQueued = true;
+        Self.Tell(FlushPeers.Instance);
+    }
+
+    private static int QueuedTxns(List<PeerMessage> queued)
+    {
+        int n = 0;
+        foreach (var m in queued) if (m is Proposal p) n += p.Txns.Count;
+        return n;
+    }
+
+    private void FlushPeer(long to)
+    {
+        if (!_outbox.TryGetValue(to, out var queued) || queued.Count == 0) return;
+        object envelope = queued.Count == 1
+            ? new PeerEnvelope(_core.Config.SelfId, queued[0])
+            : new PeerBatch(_core.Config.SelfId, queued.ToArray());
+        queued.Clear();
+        TellPeer(to, envelope);
+    }
+
+    private void FlushAll()
+    {
+        foreach (long to in _outbox.Keys) FlushPeer(to);
+    }
+
+    private void TellPeer(long to, object envelope)
+    {
+        _peers[to].Tell(envelope, ActorRefs.NoSender);
+        _peerSent++;
+    }
+
     private EnsembleStatus Status() => new(_core.State, _core.Serving, _core.LeaderId, _core.Epoch, _core.LastZxid, _core.CommittedZxid,
-        _core.LearnerCount, _core.SyncedFollowerCount, _core.SyncedObserverCount, _core.PendingSyncCount, _core.Learners.ToList(), _elections);
+        _core.LearnerCount, _core.SyncedFollowerCount, _core.SyncedObserverCount, _core.PendingSyncCount, _core.Learners.ToList(), _elections, _peerSent, _peerReceived);
 
     [LoggerMessage(EventId = 1700, Level = LogLevel.Information, Message = "Replication: member {Id} of {Members} starting (acceptedEpoch {Accepted}, currentEpoch {Current}, last zxid 0x{Last:x})")]
     private static partial void LogStarted(ILogger log, long id, int members, long accepted, long current, long last);

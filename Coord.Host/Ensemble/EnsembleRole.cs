@@ -69,6 +69,8 @@ public sealed class EnsembleRole(EnsembleSettings ensemble) : IMemberRole
                 ("coord_last_zxid", s.LastZxid),
                 ("coord_committed_zxid", s.CommittedZxid),
                 ("coord_elections", s.Elections),
+                ("coord_peer_messages_sent", s.PeerMessagesSent),
+                ("coord_peer_messages_received", s.PeerMessagesReceived),
             };
             if (s.State == PeerState.Leading)
             {

@@ -84,6 +84,8 @@ public sealed class CoordMetrics
         _pendingSyncs = f.CreateGauge("pending_syncs", "Leader: learners still being synced");
         _epoch = f.CreateGauge("coord_epoch", "The epoch this member follows or leads (its zxids' upper half)");
         _elections = f.CreateGauge("coord_elections", "Times this member started looking for a leader since start");
+        _peerSent = f.CreateGauge("coord_peer_messages_sent", "Replication messages this member sent to other members since start");
+        _peerReceived = f.CreateGauge("coord_peer_messages_received", "Replication messages this member received from other members since start");
         _clusterUp = f.CreateGauge("coord_cluster_members_up", "Akka.Cluster members up in this member's view (reachable or not); absent without the cluster");
         _clusterUnreachable = f.CreateGauge("coord_cluster_unreachable", "Akka.Cluster members this member's failure detector finds unreachable");
         _clusterSelfUp = f.CreateGauge("coord_cluster_self_up", "1 while this member is up in its Akka.Cluster, else 0");
@@ -92,7 +94,7 @@ public sealed class CoordMetrics
             new GaugeConfiguration { LabelNames = ["server_id"] });
     }
 
-    private readonly Gauge _learners, _syncedFollowers, _syncedObservers, _pendingSyncs, _epoch, _elections, _followerLag;
+    private readonly Gauge _learners, _syncedFollowers, _syncedObservers, _pendingSyncs, _epoch, _elections, _followerLag, _peerSent, _peerReceived;
     private readonly Gauge _clusterUp, _clusterUnreachable, _clusterSelfUp, _clusterRejoins;
 
     /// <summary>The role's mntr lines (<see cref="IMemberRole.MonitorLines"/>) as gauges; a learner's lag by its server id.</summary>
@@ -110,6 +112,8 @@ public sealed class CoordMetrics
                 case "zk_pending_syncs": _pendingSyncs.Set(n); break;
                 case "coord_epoch": _epoch.Set(n); break;
                 case "coord_elections": _elections.Set(n); break;
+                case "coord_peer_messages_sent": _peerSent.Set(n); break;
+                case "coord_peer_messages_received": _peerReceived.Set(n); break;
                 case "coord_cluster_members_up": _clusterUp.Set(n); break;
                 case "coord_cluster_unreachable": _clusterUnreachable.Set(n); break;
                 case "coord_cluster_rejoins": _clusterRejoins.Set(n); break;

@@ -418,14 +418,14 @@ public sealed class PeerSerializerSpecs(ITestOutputHelper output)
     private static PeerEnvelope RoundTrip(PeerEnvelope envelope) =>
         PeerCodec.FromBytes(PeerCodec.ToBytes(envelope), PeerCodec.Manifest(envelope.Message));
 
-    private static bool Throws(Action decode)
+    internal static bool Throws(Action decode)
     {
         try { decode(); return false; }
         catch (SerializationException) { return true; }
     }
 
     /// <summary>Field-by-field equality: records by their public properties, arrays and lists element by element.</summary>
-    private static void AssertSame(object? expected, object? actual, string where)
+    internal static void AssertSame(object? expected, object? actual, string where)
     {
         if (expected is null || actual is null)
         {
