@@ -20,6 +20,11 @@ public static class PeerSeeds
     {
         foreach (var (name, envelope) in Messages())
             yield return ($"seed-{name}", PeerTarget.Input(PeerCodec.Manifest(envelope.Message), PeerCodec.ToBytes(envelope)));
+        // A batch as a follower sends one (an ack and a forwarded write) and as a leader does (a proposal and a commit).
+        var messages = Messages().ToDictionary(m => m.Name, m => m.Envelope.Message);
+        foreach (var (name, parts) in new[] { ("batch-ack-forwarded", new[] { "ack", "forwarded-touched" }), ("batch-proposal-commit", new[] { "proposal-batch", "commit" }) })
+            yield return ($"seed-{name}", PeerTarget.Input(PeerCodec.BatchManifest,
+                PeerCodec.BatchToBytes(new PeerBatch(1, [.. parts.Select(p => messages[p])]))));
     }
 
     public static IEnumerable<(string Name, PeerEnvelope Envelope)> Messages()

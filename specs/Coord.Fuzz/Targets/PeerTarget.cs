@@ -30,7 +30,8 @@ public enum PeerEnd
 /// Property: every input either decodes or throws <see cref="SerializationException"/> (Akka.Remote logs and drops that
 /// message and keeps the association; anything else would gate the peer's address); decoding never allocates far
 /// past its input; whatever decodes re-encodes with <see cref="PeerCodec.ToBytes"/> (a member can send what it
-/// accepts) to bytes that decode to an equal message under the same manifest.
+/// accepts) to bytes that decode to an equal message under the same manifest. A batch (<see cref="PeerCodec.BatchManifest"/>)
+/// goes through <see cref="PeerCodec.BatchFromBytes"/> and <see cref="PeerCodec.BatchToBytes"/> under the same property.
 /// </summary>
 public static class PeerTarget
 {
@@ -41,6 +42,8 @@ public static class PeerTarget
         if (input.Length < 1 || input[0] > ManifestBytesMax || input.Length < 1 + input[0]) return new("", PeerEnd.NoManifest);
         string manifest = Encoding.Latin1.GetString(input.Slice(1, input[0]));
         byte[] bytes = input[(1 + input[0])..].ToArray();
+
+        if (manifest == PeerCodec.BatchManifest) return RunBatch(bytes);
 
         long before = GC.GetAllocatedBytesForCurrentThread();
         PeerEnvelope envelope;
@@ -67,6 +70,32 @@ public static class PeerTarget
         if (Structural.Difference(envelope, back, type) is { } d)
             throw new FuzzFinding($"a {type} changed through re-encoding: {d}");
         return new(manifest, PeerEnd.Decoded, type);
+    }
+
+    /// <summary>A <see cref="PeerBatch"/> (manifest "bt"): the same property, message by message in order.</summary>
+    private static PeerOutcome RunBatch(byte[] bytes)
+    {
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        PeerBatch batch;
+        try
+        {
+            batch = PeerCodec.BatchFromBytes(bytes);
+        }
+        catch (SerializationException)
+        {
+            FuzzBounds.CheckAllocation(GC.GetAllocatedBytesForCurrentThread() - before, bytes.Length, "refused batch");
+            return new(PeerCodec.BatchManifest, PeerEnd.Refused);
+        }
+        FuzzBounds.CheckAllocation(GC.GetAllocatedBytesForCurrentThread() - before, bytes.Length, "batch");
+        byte[] again;
+        try { again = PeerCodec.BatchToBytes(batch); }
+        catch (SerializationException e) { throw new FuzzFinding($"a batch of {batch.Messages.Count} decoded but cannot be encoded: {e.Message}", e); }
+        PeerBatch back;
+        try { back = PeerCodec.BatchFromBytes(again); }
+        catch (SerializationException e) { throw new FuzzFinding($"a re-encoded batch does not decode: {e.Message}", e); }
+        if (Structural.Difference(batch, back, nameof(PeerBatch)) is { } d)
+            throw new FuzzFinding($"a batch changed through re-encoding: {d}");
+        return new(PeerCodec.BatchManifest, PeerEnd.Decoded, nameof(PeerBatch));
     }
 
     /// <summary>An input for <see cref="Run"/>: the manifest, then the message bytes.</summary>
