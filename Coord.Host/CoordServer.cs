@@ -178,6 +178,7 @@ public sealed partial class CoordServer : IAsyncDisposable
             {
                 OnRoleChanged = r => Console.Out.WriteLine(EnsembleBoot.RoleLine(ensemble.SelfId, r)),
                 OnStatus = _ensembleRole is { } ensembleRole ? ensembleRole.Publish : null,
+                LinkReset = EnsembleBoot.LinkReset(_system, ensemble, _settings.TickMs),
             });
         _core = await CoreStart.StartAsync(_system, parts, _ =>
         {

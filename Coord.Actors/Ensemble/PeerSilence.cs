@@ -1,0 +1,44 @@
+namespace Coord.Actors.Ensemble;
+
+/// <summary>
+/// How a member resets its transport link to another member that stays silent while it keeps sending to it:
+/// <see cref="Reset"/> drops every Akka.Remote association to that member's address without quarantining anyone
+/// (Coord.Host: <c>Transport.Quarantine(address, null)</c>), after <see cref="SilentMs"/> of sending unanswered.
+/// </summary>
+/// <remarks>
+/// Why: classic Akka.Remote can leave a link to a restarted member deaf in one direction for good, with heartbeats
+/// flowing and nothing logged (specs/Coord.Actors.Specs/Ensemble/RestartedPeerLinkSpecs.cs has the sequence). Its
+/// passive read handoff makes the restarted member stop reading the connection the other side writes on, and the
+/// connection it reads instead is one nobody writes on. Dropping the associations ends both; the next send makes
+/// fresh ones. A reset costs nothing but a reconnect, so a slow or dead peer being reset is harmless.
+/// </remarks>
+public sealed record PeerLinkReset(long SilentMs, Action<long> Reset);
+
+/// <summary>
+/// Which members this one has been sending to without hearing anything back for at least the silence limit: a
+/// member is due once its first send since the last message heard from it is that old. Being due clears the
+/// member, so a member still silent is due again one limit after the next send.
+/// </summary>
+public sealed class PeerSilence(long silentMs)
+{
+    private readonly Dictionary<long, long> _unansweredSinceMs = new();
+
+    public long SilentMs { get; } = silentMs > 0 ? silentMs : throw new ArgumentOutOfRangeException(nameof(silentMs));
+
+    /// <summary>A message went to <paramref name="member"/>.</summary>
+    public void Sent(long member, long nowMs) => _unansweredSinceMs.TryAdd(member, nowMs);
+
+    /// <summary>A message came from <paramref name="member"/>: the link to it carries traffic both ways.</summary>
+    public void Heard(long member) => _unansweredSinceMs.Remove(member);
+
+    /// <summary>The members sent to and unheard for the limit, each with how long; each is cleared.</summary>
+    public IReadOnlyList<(long Member, long SilentForMs)> TakeDue(long nowMs)
+    {
+        List<(long, long)>? due = null;
+        foreach (var (member, since) in _unansweredSinceMs)
+            if (nowMs - since >= SilentMs) (due ??= []).Add((member, nowMs - since));
+        if (due is null) return [];
+        foreach (var (member, _) in due) _unansweredSinceMs.Remove(member);
+        return due;
+    }
+}
