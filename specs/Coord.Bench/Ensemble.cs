@@ -129,8 +129,9 @@ public sealed partial class Ensemble : IServerSet
     private static Ensemble Launch(string server, Settings s, int heldBack)
     {
         var root = Directory.CreateTempSubdirectory($"coord-bench-{server}-ensemble-").FullName;
+        var ports = FreePorts(3 * s.Size);
         var members = Enumerable.Range(1, s.Size)
-            .Select(id => new EnsembleMember(id, Path.Combine(root, $"m{id}"), FreePort(), FreePort(), FreePort()))
+            .Select(id => new EnsembleMember(id, Path.Combine(root, $"m{id}"), ports[3 * id - 3], ports[3 * id - 2], ports[3 * id - 1]))
             .ToList();
         var ensemble = new Ensemble(server, root, members, s);
         foreach (var m in members)
@@ -383,13 +384,28 @@ public sealed partial class Ensemble : IServerSet
 
     public string Tail() => string.Join("\n", Members.Select(m => m.Process?.Tail() ?? $"member {m.Id} not started"));
 
-    private static int FreePort()
+    /// <summary>
+    /// <paramref name="count"/> distinct free loopback ports: every listener is held until all are picked, since a port
+    /// released at once can be handed out again (a run once gave one member's client port and another's peer port the
+    /// same number, and the members refused the configuration).
+    /// </summary>
+    private static int[] FreePorts(int count)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
+        var listeners = new List<TcpListener>();
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                var listener = new TcpListener(IPAddress.Loopback, 0);
+                listeners.Add(listener);
+                listener.Start();
+            }
+            return [.. listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port)];
+        }
+        finally
+        {
+            foreach (var l in listeners) l.Stop();
+        }
     }
 
     public async ValueTask DisposeAsync()
