@@ -74,7 +74,18 @@ internal static partial class EnsembleInspect
         Assert.True(exited.Count == 0, $"member(s) {string.Join(", ", exited.Select(m => $"{m.Id} (exit {(m.Process?.Exited.IsCompleted == true ? m.Process.Exited.Result : -1)})"))} " +
                                        $"are not running when every member should serve {root}\n{ensemble.Describe()}");
         var views = new List<(int Id, SortedDictionary<string, string> Tree)>();
-        foreach (var m in ensemble.Members) views.Add((m.Id, await ReadTreeAsync(m, root)));
+        foreach (var m in ensemble.Members)
+        {
+            try
+            {
+                views.Add((m.Id, await ReadTreeAsync(m, root)));
+            }
+            catch (Exception e) when (e is CoordException or TimeoutException)
+            {
+                // What each member said is what tells a member that stopped serving from a slow read.
+                throw new InvalidOperationException($"reading {root} on member {m.Id} failed: {e.GetType().Name}: {e.Message}\n{ensemble.Describe()}", e);
+            }
+        }
         var first = views[0];
         foreach (var (id, tree) in views.Skip(1))
         {
