@@ -28,6 +28,8 @@ public sealed record ReplicationTiming(
 /// the voters), never from Akka.Cluster's view of who is up.
 /// </summary>
 /// <param name="WindowTxnsMax">Committed txns the log window keeps: a learner behind it syncs by SNAP.</param>
+/// <param name="WindowHotTxns">The newest txns of the window kept as objects; older committed and applied ones are kept
+/// encoded (<see cref="TxnWindow"/>), so the window's bulk is a few large buffers rather than objects that all die in gen2.</param>
 /// <param name="SyncBatchTxnsMax">Txns per proposal in a DIFF.</param>
 /// <param name="SnapshotChunkBytes">The size the host cuts a snapshot into for SNAP (the core streams whatever pieces
 /// it is given): small enough that a piece and a proposal batch fit Akka.Remote's frame, big enough that per-message
@@ -36,7 +38,7 @@ public sealed record ReplicationTiming(
 /// of them: enough to keep the link busy, few enough that a leader holds little beyond the snapshot itself.</param>
 public sealed record ReplicationConfig(long SelfId, IReadOnlyList<ReplicationMember> Members, ReplicationTiming Timing,
     int WindowTxnsMax = 100_000, int SyncBatchTxnsMax = 1_000, int SnapshotChunkBytes = ReplicationConfig.SnapshotChunkBytesDefault,
-    int SnapshotChunksInFlightMax = 4)
+    int SnapshotChunksInFlightMax = 4, int WindowHotTxns = TxnWindow.HotTxnsDefault)
 {
     public const int SnapshotChunkBytesDefault = 1 << 20;
 
@@ -57,6 +59,7 @@ public sealed record ReplicationConfig(long SelfId, IReadOnlyList<ReplicationMem
         if (Members.Select(m => m.Id).Distinct().Count() != Members.Count) throw new ArgumentException("member ids repeat");
         if (WindowTxnsMax < 1 || SyncBatchTxnsMax < 1) throw new ArgumentException("window and sync batch must hold at least one txn");
         if (SnapshotChunkBytes < 1) throw new ArgumentException($"a snapshot chunk must hold at least one byte (given {SnapshotChunkBytes})");
+        if (WindowHotTxns < 0) throw new ArgumentException($"the window's hot part cannot be negative (given {WindowHotTxns})");
         if (SnapshotChunksInFlightMax < 1) throw new ArgumentException($"at least one snapshot chunk must be in flight (given {SnapshotChunksInFlightMax})");
     }
 }

@@ -37,7 +37,7 @@ public sealed partial class ReplicationCore
 
     // The log: the window of recent txns (every uncommitted one and at least WindowTxnsMax committed ones),
     // preceded by _logBase (the zxid before _log[0]: a snapshot's or a trimmed entry's).
-    private readonly List<SequencedTxn> _log = new();
+    private readonly TxnWindow _log;
     private long _logBase;
     private long _lastZxid;
     private long _durableZxid;
@@ -61,6 +61,7 @@ public sealed partial class ReplicationCore
         _self = config.SelfId;
         _quorum = config.Quorum;
         _others = config.Members.Select(m => m.Id).Where(id => id != _self).ToArray();
+        _log = new TxnWindow(config.WindowHotTxns);
         _acceptedEpoch = _acceptedEpochPromised = durable.AcceptedEpoch;
         _currentEpoch = durable.CurrentEpoch;
         _logBase = durable.TailAfterZxid;
@@ -218,37 +219,17 @@ public sealed partial class ReplicationCore
     /// <summary>Whether the zxid is in this member's history as far as the window can tell (the base counts).</summary>
     private bool Holds(long zxid) => zxid == _logBase || IndexOf(zxid) >= 0;
 
-    private int IndexOf(long zxid)
-    {
-        int lo = 0, hi = _log.Count - 1;
-        while (lo <= hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            long z = _log[mid].Header.Zxid;
-            if (z == zxid) return mid;
-            if (z < zxid) lo = mid + 1; else hi = mid - 1;
-        }
-        return -1;
-    }
+    private int IndexOf(long zxid) => _log.IndexOf(zxid);
 
     /// <summary>Index of the first entry with zxid greater than <paramref name="zxid"/>.</summary>
-    private int FirstAfter(long zxid)
-    {
-        int lo = 0, hi = _log.Count;
-        while (lo < hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            if (_log[mid].Header.Zxid <= zxid) lo = mid + 1; else hi = mid;
-        }
-        return lo;
-    }
+    private int FirstAfter(long zxid) => _log.FirstAfter(zxid);
 
     /// <summary>The largest zxid of the history at or below <paramref name="zxid"/>, or -1 when the window cannot tell.</summary>
     private long FloorOf(long zxid)
     {
         if (zxid < _logBase) return -1;
         int i = FirstAfter(zxid) - 1;
-        return i >= 0 ? _log[i].Header.Zxid : _logBase;
+        return i >= 0 ? _log.ZxidAt(i) : _logBase;
     }
 
     private List<SequencedTxn> Slice(long afterZxid, long throughZxid)
@@ -276,12 +257,14 @@ public sealed partial class ReplicationCore
     private void TrimWindow()
     {
         int max = _config.WindowTxnsMax;
-        if (_log.Count <= max + max / 4) return;
         long keepAbove = Math.Min(_applied, _committed);
-        int drop = Math.Min(_log.Count - max, FirstAfter(keepAbove));
+        int settled = FirstAfter(keepAbove);
+        _log.Freeze(settled);
+        if (_log.Count <= max + max / 4) return;
+        int drop = Math.Min(_log.Count - max, settled);
         if (drop <= 0) return;
-        _logBase = _log[drop - 1].Header.Zxid;
-        _log.RemoveRange(0, drop);
+        _logBase = _log.ZxidAt(drop - 1);
+        _log.RemoveFront(drop);
     }
 
     /// <summary>Drops the tail after <paramref name="zxid"/> from the window.</summary>
@@ -295,7 +278,7 @@ public sealed partial class ReplicationCore
         else
         {
             int keep = FirstAfter(zxid);
-            _log.RemoveRange(keep, _log.Count - keep);
+            _log.RemoveFrom(keep);
         }
         _lastZxid = zxid;
         _logGeneration++;

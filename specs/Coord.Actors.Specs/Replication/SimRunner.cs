@@ -17,9 +17,16 @@ internal static class SimRunner
     public static int? SeedFromEnvironment() =>
         int.TryParse(Environment.GetEnvironmentVariable("COORD_SIM_SEED"), out int seed) ? seed : null;
 
-    /// <summary>Odd seeds keep a small log window (8 txns, sync batches of 3), so learners behind it sync by SNAP.</summary>
-    public static SimOptions ForSeed(SimOptions options, int seed) =>
-        seed % 2 == 1 && options.WindowTxnsMax > 8 ? options with { WindowTxnsMax = 8, SyncBatchTxnsMax = 3 } : options;
+    /// <summary>
+    /// Odd seeds keep a small log window (8 txns, sync batches of 3, 2 of them as objects), so learners behind it sync
+    /// by SNAP; seeds 2 mod 4 keep no txn as an object once it is committed and applied, so every DIFF reads encoded ones.
+    /// </summary>
+    public static SimOptions ForSeed(SimOptions options, int seed) => (seed % 4) switch
+    {
+        1 or 3 when options.WindowTxnsMax > 8 => options with { WindowTxnsMax = 8, SyncBatchTxnsMax = 3, WindowHotTxns = 2 },
+        2 => options with { WindowHotTxns = 0 },
+        _ => options,
+    };
 
     public static SimOutcome Run(SimOptions options, int seed, bool trace = false, int steps = StepsPerSchedule)
     {

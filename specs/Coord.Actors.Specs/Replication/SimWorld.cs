@@ -7,8 +7,9 @@ namespace Coord.Actors.Specs.Replication;
 /// <summary>The members of one simulated ensemble and the core's knobs.</summary>
 /// <param name="SnapshotChunksInFlightMax">Small, so that snapshots of up to six pieces wait on acknowledgements.</param>
 /// <param name="SnapshotPieces">How many pieces a leader cuts each snapshot into; 0 = 1 to 6, drawn per snapshot.</param>
+/// <param name="WindowHotTxns">The newest txns each core keeps as objects in its window (older committed ones are encoded).</param>
 internal sealed record SimOptions(int Voters, int Observers = 0, int WindowTxnsMax = 100_000, int SyncBatchTxnsMax = 1_000,
-    PlantedBug Bug = PlantedBug.None, int SnapshotChunksInFlightMax = 2, int SnapshotPieces = 0)
+    PlantedBug Bug = PlantedBug.None, int SnapshotChunksInFlightMax = 2, int SnapshotPieces = 0, int WindowHotTxns = TxnWindow.HotTxnsDefault)
 {
     /// <summary>tickTime 100 ms, initLimit 10, syncLimit 5: init 1000 ms, sync 500 ms, heartbeat 50 ms, election 20 ms.</summary>
     public static ReplicationTiming Timing { get; } = ReplicationTiming.FromTicks(100, 10, 5);
@@ -62,7 +63,7 @@ internal sealed partial class SimWorld
         int n = options.Members;
         var members = Enumerable.Range(1, n).Select(i => new ReplicationMember(i, i > options.Voters)).ToArray();
         _configs = members.Select(m => new ReplicationConfig(m.Id, members, SimOptions.Timing, options.WindowTxnsMax, options.SyncBatchTxnsMax,
-            SnapshotChunksInFlightMax: options.SnapshotChunksInFlightMax)).ToArray();
+            SnapshotChunksInFlightMax: options.SnapshotChunksInFlightMax, WindowHotTxns: options.WindowHotTxns)).ToArray();
         Nodes = members.Select(m => new SimNode(m.Id, m.Observer)).ToArray();
         _queues = new Queue<PeerMessage>[n * n];
         for (int i = 0; i < _queues.Length; i++) _queues[i] = new Queue<PeerMessage>();
