@@ -34,6 +34,18 @@ public static class EnsembleBoot
     /// <see cref="TransportPauseMs"/> rather than Akka's 120 s, so a new one replaces it: the chaos soak saw a member
     /// that survived a peer's kill -9 never hear the restarted peer again for as long as it watched (90 s), while the
     /// other members did.
+    /// <para>
+    /// Passive connections are off: each member sends its messages only over connections it opened itself and gets
+    /// the others' only over connections they opened. With Akka's default (on) a member sends over connections it
+    /// accepted too, and after a kill -9 and
+    /// restart on the same address the restarted member's passive read handoff could stop reading the very connection
+    /// the survivor writes on while heartbeats kept it open: deaf one way for good, nothing logged
+    /// (specs/Coord.Actors.Specs/Ensemble/RestartedPeerLinkSpecs.cs stages it). Off, a read handoff only ever replaces
+    /// and closes an inbound connection, and a writer whose connection is closed associates again. The cost: two TCP
+    /// connections per pair of members instead of one (twice the transport heartbeats, each a few bytes a second), and
+    /// every member must be able to open a connection to every other, as ensemble members always can (each listens on
+    /// its peer port at the address zoo.cfg gives the others).
+    /// </para>
     /// </summary>
     public static AkkaConfig RemoteConfig(EnsembleSettings ensemble, int tickMs)
     {
@@ -44,6 +56,7 @@ public static class EnsembleBoot
             akka {
               actor.provider = remote
               remote {
+                use-passive-connections = off
                 transport-failure-detector {
                   heartbeat-interval = 1s
                   acceptable-heartbeat-pause = {{pause}}ms
