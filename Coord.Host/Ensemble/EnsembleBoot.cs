@@ -1,7 +1,5 @@
 using System.Globalization;
-using Akka.Actor;
 using Akka.Configuration;
-using Akka.Remote;
 using AkkaConfig = Akka.Configuration.Config;
 using Coord.Actors.Core;
 using Coord.Actors.Ensemble;
@@ -89,23 +87,6 @@ public static class EnsembleBoot
     public static EnsemblePeers PeersFor(EnsembleSettings ensemble, string coreName = "core") => new(
         ensemble.Members.Where(m => m.Id != ensemble.SelfId).ToDictionary(m => m.Id,
             m => $"akka.tcp://{SystemName}@{(m.Host.Contains(':', StringComparison.Ordinal) ? $"[{m.Host}]" : m.Host)}:{m.PeerPort}/user/{coreName}/replication"));
-
-    /// <summary>
-    /// How replication resets the transport link to a member it keeps sending to and has not heard from for
-    /// <see cref="TransportPauseMs"/>: every Akka.Remote association to that member's address is dropped, nobody is
-    /// quarantined (<c>Quarantine(address, null)</c> gates the address for 200 ms instead), and the next send
-    /// associates afresh. It ends the one-way deafness the chaos soak saw after a kill -9 and restart on the same
-    /// address, which heartbeats keep alive past any transport pause (specs/Coord.Actors.Specs/Ensemble/RestartedPeerLinkSpecs.cs).
-    /// </summary>
-    public static PeerLinkReset LinkReset(ActorSystem system, EnsembleSettings ensemble, int tickMs)
-    {
-        var transport = ((IRemoteActorRefProvider)((ExtendedActorSystem)system).Provider).Transport;
-        var addresses = PeersFor(ensemble).Paths.ToDictionary(p => p.Key, p => ActorPath.Parse(p.Value).Address);
-        return new PeerLinkReset(TransportPauseMs(ensemble, tickMs), member =>
-        {
-            if (addresses.TryGetValue(member, out var address)) transport.Quarantine(address, null);
-        });
-    }
 
     /// <summary>
     /// The member's disk as the replication core starts from it: the journal's epochs, and the txns after the
