@@ -178,10 +178,6 @@ public sealed partial class CoordServer : IAsyncDisposable
             {
                 OnRoleChanged = r => Console.Out.WriteLine(EnsembleBoot.RoleLine(ensemble.SelfId, r)),
                 OnStatus = _ensembleRole is { } ensembleRole ? ensembleRole.Publish : null,
-                // EnsembleBoot.LinkReset is not wired in: in 2 of 4 CI runs a leader dropped a freshly synced follower's
-                // link about 3 s after that follower's crash ("leader 3 reset the link: unreachable"), which the link
-                // reset's own disassociation (through PeerLossHints) is the likely cause of. Wire it again once the reset
-                // no longer reads as a lost peer.
             });
         _core = await CoreStart.StartAsync(_system, parts, _ =>
         {

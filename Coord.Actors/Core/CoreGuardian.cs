@@ -33,7 +33,7 @@ public sealed record CoreParts(
 /// across restarts (link ids).
 /// </summary>
 public sealed record EnsembleParts(ReplicationConfig Config, EnsemblePeers Peers, DurableState Durable, long Incarnation,
-    Action<RoleChanged>? OnRoleChanged = null, Action<EnsembleStatus>? OnStatus = null, PeerLinkReset? LinkReset = null);
+    Action<RoleChanged>? OnRoleChanged = null, Action<EnsembleStatus>? OnStatus = null);
 
 /// <summary>Starts a member's core in an ActorSystem.</summary>
 public static class CoreStart
@@ -104,7 +104,7 @@ public sealed partial class CoreGuardian : ReceiveActor
         var core = new ReplicationCore(ensemble.Config, ensemble.Durable, ensemble.Incarnation, parts.Clock.MonotonicMs);
         var lease = new ServingLease(parts.Clock);
         var replication = Context.ActorOf(ReplicationActor.Props(core, ensemble.Peers, parts.Clock, settings, holder, applier, journal,
-            thread, parts.Loggers, ensemble.OnRoleChanged, ensemble.OnStatus, lease, ensemble.LinkReset), "replication");
+            thread, parts.Loggers, ensemble.OnRoleChanged, ensemble.OnStatus, lease), "replication");
         journal.Tell(new ReplicaJournalWiring(replication));
         applier.Tell(new ApplierWiring(replication, journal, Ensemble: true, lease));
         return new CoreRefs(Self, applier, replication, journal, counters);

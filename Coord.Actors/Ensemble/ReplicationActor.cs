@@ -60,8 +60,6 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
     private readonly Action<RoleChanged>? _onRoleChanged;
     private readonly Action<EnsembleStatus>? _onStatus;
     private readonly ServingLease? _lease;
-    private readonly PeerLinkReset? _linkReset;
-    private readonly PeerSilence? _silence;
     private IActorRef? _sequencer;
     private long _elections;
     private long _peerSent, _peerReceived;
@@ -70,11 +68,9 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
 
     public ReplicationActor(ReplicationCore core, EnsemblePeers peers, IClock clock, CoordSettings settings, TreeHolder tree,
         IActorRef applier, IActorRef journal, CoreThreadGuard thread, ILoggerFactory loggers, Action<RoleChanged>? onRoleChanged = null,
-        Action<EnsembleStatus>? onStatus = null, ServingLease? lease = null, PeerLinkReset? linkReset = null)
+        Action<EnsembleStatus>? onStatus = null, ServingLease? lease = null)
     {
         _lease = lease;
-        _linkReset = linkReset;
-        _silence = linkReset is null ? null : new PeerSilence(linkReset.SilentMs);
         _onRoleChanged = onRoleChanged;
         _onStatus = onStatus;
         _core = core;
@@ -96,13 +92,11 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
         {
             _peerReceived++;
             if (m.Message is SnapChunk c && (c.Index == 0 || c.Index == c.Count - 1)) LogSnapChunkIn(_log, m.From, c.Index + 1, c.Count);
-            _silence?.Heard(m.From);
             _core.Step(m.From, m.Message, _clock.MonotonicMs);
         });
         Receive<PeerBatch>(b =>
         {
             _peerReceived++;
-            _silence?.Heard(b.From);
             long now = _clock.MonotonicMs;
             foreach (var message in b.Messages) _core.Step(b.From, message, now);
         });
@@ -115,7 +109,6 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
         {
             _core.Tick(_clock.MonotonicMs);
             StopUnwantedProducers();
-            ResetSilentLinks();
         });
         Receive<PeerUnreachable>(m => _core.PeerUnreachable(m.Member, _clock.MonotonicMs));
         Receive<PersistedOps>(m =>
@@ -154,8 +147,8 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
 
     public static Props Props(ReplicationCore core, EnsemblePeers peers, IClock clock, CoordSettings settings, TreeHolder tree,
         IActorRef applier, IActorRef journal, CoreThreadGuard thread, ILoggerFactory loggers, Action<RoleChanged>? onRoleChanged = null,
-        Action<EnsembleStatus>? onStatus = null, ServingLease? lease = null, PeerLinkReset? linkReset = null) =>
-        Akka.Actor.Props.Create(() => new ReplicationActor(core, peers, clock, settings, tree, applier, journal, thread, loggers, onRoleChanged, onStatus, lease, linkReset))
+        Action<EnsembleStatus>? onStatus = null, ServingLease? lease = null) =>
+        Akka.Actor.Props.Create(() => new ReplicationActor(core, peers, clock, settings, tree, applier, journal, thread, loggers, onRoleChanged, onStatus, lease))
             .WithDispatcher(CoreConfig.CoreDispatcherId);
 
     /// <summary>A failing sequencer is a broken invariant: the core guardian stops the server.</summary>
@@ -448,7 +441,6 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
     {
         _peers[to].Tell(envelope, ActorRefs.NoSender);
         _peerSent++;
-        _silence?.Sent(to, _clock.MonotonicMs);
     }
 
     private EnsembleStatus Status() => new(_core.State, _core.Serving, _core.LeaderId, _core.Epoch, _core.LastZxid, _core.CommittedZxid,
@@ -474,24 +466,6 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
 
     [LoggerMessage(EventId = 1705, Level = LogLevel.Information, Message = "SNAP: chunk {Index}/{Count} to member {To} sent")]
     private static partial void LogSnapChunkOut(ILogger log, long to, int index, int count);
-
-    /// <summary>
-    /// A member this one keeps sending to and has heard nothing from for the silence limit gets its transport link
-    /// reset (see <see cref="PeerLinkReset"/>): a link Akka.Remote left deaf in one direction comes back; a member
-    /// that is merely down or slow costs a reconnect.
-    /// </summary>
-    private void ResetSilentLinks()
-    {
-        if (_silence is null) return;
-        foreach (var (member, silentForMs) in _silence.TakeDue(_clock.MonotonicMs))
-        {
-            LogLinkReset(_log, member, silentForMs);
-            _linkReset!.Reset(member);
-        }
-    }
-
-    [LoggerMessage(EventId = 1708, Level = LogLevel.Warning, Message = "Replication: member {Member} sent nothing for {ForMs} ms while this member kept sending to it; resetting the transport link to it")]
-    private static partial void LogLinkReset(ILogger log, long member, long forMs);
 
     [LoggerMessage(EventId = 1702, Level = LogLevel.Error, Message = "Replication: member {From} sent a payload this member does not know ({Type}); dropped")]
     private static partial void LogUnknownPayload(ILogger log, long from, string type);

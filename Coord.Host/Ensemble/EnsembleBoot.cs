@@ -1,7 +1,5 @@
 using System.Globalization;
-using Akka.Actor;
 using Akka.Configuration;
-using Akka.Remote;
 using AkkaConfig = Akka.Configuration.Config;
 using Coord.Actors.Core;
 using Coord.Actors.Ensemble;
@@ -34,6 +32,18 @@ public static class EnsembleBoot
     /// <see cref="TransportPauseMs"/> rather than Akka's 120 s, so a new one replaces it: the chaos soak saw a member
     /// that survived a peer's kill -9 never hear the restarted peer again for as long as it watched (90 s), while the
     /// other members did.
+    /// <para>
+    /// Passive connections are off: each member sends its messages only over connections it opened itself and gets
+    /// the others' only over connections they opened. With Akka's default (on) a member sends over connections it
+    /// accepted too, and after a kill -9 and
+    /// restart on the same address the restarted member's passive read handoff could stop reading the very connection
+    /// the survivor writes on while heartbeats kept it open: deaf one way for good, nothing logged
+    /// (specs/Coord.Actors.Specs/Ensemble/RestartedPeerLinkSpecs.cs stages it). Off, a read handoff only ever replaces
+    /// and closes an inbound connection, and a writer whose connection is closed associates again. The cost: two TCP
+    /// connections per pair of members instead of one (twice the transport heartbeats, each a few bytes a second), and
+    /// every member must be able to open a connection to every other, as ensemble members always can (each listens on
+    /// its peer port at the address zoo.cfg gives the others).
+    /// </para>
     /// </summary>
     public static AkkaConfig RemoteConfig(EnsembleSettings ensemble, int tickMs)
     {
@@ -44,6 +54,7 @@ public static class EnsembleBoot
             akka {
               actor.provider = remote
               remote {
+                use-passive-connections = off
                 transport-failure-detector {
                   heartbeat-interval = 1s
                   acceptable-heartbeat-pause = {{pause}}ms
@@ -76,23 +87,6 @@ public static class EnsembleBoot
     public static EnsemblePeers PeersFor(EnsembleSettings ensemble, string coreName = "core") => new(
         ensemble.Members.Where(m => m.Id != ensemble.SelfId).ToDictionary(m => m.Id,
             m => $"akka.tcp://{SystemName}@{(m.Host.Contains(':', StringComparison.Ordinal) ? $"[{m.Host}]" : m.Host)}:{m.PeerPort}/user/{coreName}/replication"));
-
-    /// <summary>
-    /// How replication resets the transport link to a member it keeps sending to and has not heard from for
-    /// <see cref="TransportPauseMs"/>: every Akka.Remote association to that member's address is dropped, nobody is
-    /// quarantined (<c>Quarantine(address, null)</c> gates the address for 200 ms instead), and the next send
-    /// associates afresh. It ends the one-way deafness the chaos soak saw after a kill -9 and restart on the same
-    /// address, which heartbeats keep alive past any transport pause (specs/Coord.Actors.Specs/Ensemble/RestartedPeerLinkSpecs.cs).
-    /// </summary>
-    public static PeerLinkReset LinkReset(ActorSystem system, EnsembleSettings ensemble, int tickMs)
-    {
-        var transport = ((IRemoteActorRefProvider)((ExtendedActorSystem)system).Provider).Transport;
-        var addresses = PeersFor(ensemble).Paths.ToDictionary(p => p.Key, p => ActorPath.Parse(p.Value).Address);
-        return new PeerLinkReset(TransportPauseMs(ensemble, tickMs), member =>
-        {
-            if (addresses.TryGetValue(member, out var address)) transport.Quarantine(address, null);
-        });
-    }
 
     /// <summary>
     /// The member's disk as the replication core starts from it: the journal's epochs, and the txns after the

@@ -100,6 +100,7 @@ internal sealed class EnsembleMember : IConnectionDirectory
               actor.provider = remote
               coordinated-shutdown.run-by-clr-shutdown-hook = off
               remote {
+                use-passive-connections = off # as EnsembleBoot.RemoteConfig (RestartedPeerLinkSpecs shows why)
                 retry-gate-closed-for = 200ms
                 dot-netty.tcp {
                   hostname = 127.0.0.1
