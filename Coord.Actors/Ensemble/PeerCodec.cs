@@ -116,13 +116,25 @@ public static class PeerCodec
     {
         _ = Manifest(envelope.Message); // refuses an unknown type before anything is written
         if (envelope.Message is SnapChunk chunk) return SnapChunkToBytes(envelope.From, chunk);
+        return WithThreadWriter(envelope, static (w, e) =>
+        {
+            w.WriteLong(e.From);
+            WriteMessage(w, e.Message);
+        });
+    }
+
+    /// <summary>
+    /// Runs <paramref name="write"/> on this thread's reused writer (reset) and returns what it wrote. The writer is taken
+    /// off the thread meanwhile, so a nested call gets its own; one grown past <see cref="ReusedWriterBytesMax"/> is let go.
+    /// </summary>
+    private static byte[] WithThreadWriter<T>(T state, Action<JuteWriter, T> write)
+    {
         var w = t_writer ?? new JuteWriter(1024);
-        t_writer = null; // not shared with a nested call on this thread while in use
+        t_writer = null;
         try
         {
             w.Reset();
-            w.WriteLong(envelope.From);
-            WriteMessage(w, envelope.Message);
+            write(w, state);
             return w.ToArray();
         }
         finally
@@ -137,31 +149,26 @@ public static class PeerCodec
         ArgumentNullException.ThrowIfNull(batch);
         if (batch.Messages is not { Count: > 0 and <= BatchMessagesMax } messages)
             throw new SerializationException($"a peer batch holds 1 to {BatchMessagesMax} messages, not {batch.Messages?.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "null"}");
-        var w = t_writer ?? new JuteWriter(1024);
-        t_writer = null;
         try
         {
-            w.Reset();
-            w.WriteLong(batch.From);
-            w.WriteInt(messages.Count);
-            foreach (var message in messages)
+            return WithThreadWriter(batch, static (w, b) =>
             {
-                string manifest = Manifest(message);
-                if (manifest == SnapChunkManifest) throw new SerializationException("a snapshot chunk travels alone, never in a peer batch");
-                w.WriteString(manifest);
-                int frame = w.BeginFrame();
-                WriteMessage(w, message);
-                w.EndFrame(frame);
-            }
-            return w.ToArray();
+                w.WriteLong(b.From);
+                w.WriteInt(b.Messages.Count);
+                foreach (var message in b.Messages)
+                {
+                    string manifest = Manifest(message);
+                    if (manifest == SnapChunkManifest) throw new SerializationException("a snapshot chunk travels alone, never in a peer batch");
+                    w.WriteString(manifest);
+                    int frame = w.BeginFrame();
+                    WriteMessage(w, message);
+                    w.EndFrame(frame);
+                }
+            });
         }
         catch (Exception e) when (e is InvalidOperationException or NullReferenceException)
         {
             throw new SerializationException($"cannot encode a batch of {messages.Count} from {batch.From}: {e.Message}", e);
-        }
-        finally
-        {
-            if (w.Length <= ReusedWriterBytesMax) t_writer = w;
         }
     }
 

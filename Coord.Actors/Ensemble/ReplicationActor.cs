@@ -386,8 +386,14 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
         public static readonly FlushPeers Instance = new();
     }
 
-    /// <summary>Messages for each member not yet handed to Akka.Remote, in the order the core sent them.</summary>
-    private readonly Dictionary<long, List<PeerMessage>> _outbox = new();
+    /// <summary>Messages for a member not yet handed to Akka.Remote, in the order the core sent them, and the proposals' txns among them.</summary>
+    private sealed class Outbox
+    {
+        public readonly List<PeerMessage> Messages = [];
+        public int ProposalTxns;
+    }
+
+    private readonly Dictionary<long, Outbox> _outbox = new();
     private bool _flushQueued;
 
     /// <summary>
@@ -406,29 +412,27 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
             TellPeer(to, new PeerEnvelope(_core.Config.SelfId, message));
             return;
         }
-        if (!_outbox.TryGetValue(to, out var queued)) _outbox[to] = queued = new List<PeerMessage>();
-        // A batch holds at most about one DIFF proposal's worth of txns, so it is no bigger a frame than one proposal.
-        if (message is Proposal p && queued.Count > 0 && QueuedTxns(queued) + p.Txns.Count > _core.Config.SyncBatchTxnsMax) FlushPeer(to);
-        queued.Add(message);
+        if (!_outbox.TryGetValue(to, out var queued)) _outbox[to] = queued = new Outbox();
+        if (message is Proposal p)
+        {
+            // A batch holds at most about one DIFF proposal's worth of txns, so it is no bigger a frame than one proposal.
+            if (queued.Messages.Count > 0 && queued.ProposalTxns + p.Txns.Count > _core.Config.SyncBatchTxnsMax) FlushPeer(to);
+            queued.ProposalTxns += p.Txns.Count;
+        }
+        queued.Messages.Add(message);
         if (_flushQueued) return;
         _flushQueued = true;
         Self.Tell(FlushPeers.Instance);
     }
 
-    private static int QueuedTxns(List<PeerMessage> queued)
-    {
-        int n = 0;
-        foreach (var m in queued) if (m is Proposal p) n += p.Txns.Count;
-        return n;
-    }
-
     private void FlushPeer(long to)
     {
-        if (!_outbox.TryGetValue(to, out var queued) || queued.Count == 0) return;
-        object envelope = queued.Count == 1
-            ? new PeerEnvelope(_core.Config.SelfId, queued[0])
-            : new PeerBatch(_core.Config.SelfId, queued.ToArray());
-        queued.Clear();
+        if (!_outbox.TryGetValue(to, out var queued) || queued.Messages.Count == 0) return;
+        object envelope = queued.Messages.Count == 1
+            ? new PeerEnvelope(_core.Config.SelfId, queued.Messages[0])
+            : new PeerBatch(_core.Config.SelfId, queued.Messages.ToArray());
+        queued.Messages.Clear();
+        queued.ProposalTxns = 0;
         TellPeer(to, envelope);
     }
 
