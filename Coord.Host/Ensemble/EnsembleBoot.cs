@@ -35,9 +35,9 @@ public static class EnsembleBoot
     /// <para>
     /// Passive connections are off: each member sends its messages only over connections it opened itself and gets
     /// the others' only over connections they opened. With Akka's default (on) a member sends over connections it
-    /// accepted too, and after a kill -9 and
-    /// restart on the same address the restarted member's passive read handoff could stop reading the very connection
-    /// the survivor writes on while heartbeats kept it open: deaf one way for good, nothing logged
+    /// accepted too, and after a kill -9 and restart on the same address the restarted member's passive read handoff
+    /// could stop reading the very connection the survivor writes on while heartbeats kept it open: deaf one way for
+    /// good, nothing logged
     /// (specs/Coord.Actors.Specs/Ensemble/RestartedPeerLinkSpecs.cs stages it). Off, a read handoff only ever replaces
     /// and closes an inbound connection, and a writer whose connection is closed associates again. The cost: two TCP
     /// connections per pair of members instead of one (twice the transport heartbeats, each a few bytes a second), and
