@@ -26,6 +26,8 @@ public sealed partial class ReplicationCore
         public long OutSeq { get; set; }
         public long InSeq { get; set; } = 1;
         public long LastHeardMs { get; set; } = nowMs;
+        /// <summary>When failure detection last called this learner unreachable (-1: never); see <see cref="SuspectLearner"/>.</summary>
+        public long SuspectSinceMs { get; set; } = -1;
         public long PeerCurrentEpoch { get; set; }
         public long PeerLastZxid { get; set; }
         public long PeerTruncateFloor { get; set; }
@@ -453,6 +455,23 @@ public sealed partial class ReplicationCore
         Emit(new Send(member, new LinkReset(link.LinkId, link.OutSeq + 1, reason)));
     }
 
+    /// <summary>
+    /// A hint that a learner is unreachable (its connection dropped, or Akka.Cluster's failure detector) drops its link
+    /// only once the learner has also been silent since the hint for two heartbeats: a hint can be about an earlier
+    /// incarnation of the member (the cluster flags a killed process seconds later, while the member restarted on the
+    /// same address is already synced and acknowledging), and dropping a working link stops that learner serving.
+    /// A learner that is really gone is dropped within two heartbeats rather than at the sync limit.
+    /// </summary>
+    private void SuspectLearner(long member, long nowMs)
+    {
+        if (!_links.TryGetValue(member, out var link)) return;
+        link.SuspectSinceMs = nowMs;
+        if (SilentSinceSuspected(link, nowMs)) DropLink(member, "unreachable and silent");
+    }
+
+    private bool SilentSinceSuspected(LearnerLink link, long nowMs) =>
+        link.SuspectSinceMs >= 0 && link.LastHeardMs < link.SuspectSinceMs && nowMs - link.LastHeardMs > 2L * _config.Timing.HeartbeatMs;
+
     private void LeaderTick(long nowMs)
     {
         var timing = _config.Timing;
@@ -468,6 +487,10 @@ public sealed partial class ReplicationCore
             if (nowMs - link.LastHeardMs > limit) (silent ??= new()).Add(link.Member);
         }
         if (silent is not null) foreach (long id in silent) DropLink(id, "silent beyond its limit");
+        List<long>? suspects = null;
+        foreach (var link in _links.Values)
+            if (SilentSinceSuspected(link, nowMs)) (suspects ??= new()).Add(link.Member);
+        if (suspects is not null) foreach (long id in suspects) DropLink(id, "unreachable and silent");
         if (_established)
         {
             int voters = _config.SelfIsObserver ? 0 : 1;

@@ -174,12 +174,15 @@ public sealed partial class ReplicationCore
         _pendingPersists.Dequeue()?.Invoke();
     }
 
-    /// <summary>A hint from failure detection (Akka.Cluster unreachable): if it is our leader, look for another now.</summary>
+    /// <summary>
+    /// A hint from failure detection (a dropped connection, Akka.Cluster unreachable): if it is our leader, look for
+    /// another now; a leader drops a learner's link on it only once that learner is silent too (see SuspectLearner).
+    /// </summary>
     public void PeerUnreachable(long member, long nowMs)
     {
         if (_state is PeerState.Following or PeerState.Observing && member == _leaderId)
             StartLooking(nowMs, $"leader {member} is unreachable");
-        else if (_state == PeerState.Leading) DropLink(member, "unreachable");
+        else if (_state == PeerState.Leading) SuspectLearner(member, nowMs);
     }
 
     // ---- shared helpers ----

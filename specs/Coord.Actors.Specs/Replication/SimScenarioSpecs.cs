@@ -56,6 +56,35 @@ public sealed class SimScenarioSpecs
         Assert.All(world.Syncs, s => Assert.Equal("DIFF", s.Kind));
     }
 
+    /// <summary>
+    /// Failure detection can call a member unreachable that is alive: Akka.Cluster flags a killed process seconds
+    /// later, when the member restarted on the same address is already synced. The leader keeps a link it still hears
+    /// from, and drops a learner that is really gone within two heartbeats of its silence, well inside the sync limit.
+    /// </summary>
+    [Fact]
+    public void A_leader_keeps_a_learner_it_still_hears_though_told_it_is_unreachable_and_drops_one_gone_silent()
+    {
+        var world = Established(new SimOptions(3));
+        var leader = world.ServingLeader()!;
+        var follower = AFollower(world);
+        int syncs = world.Syncs.Count;
+
+        leader.Core!.PeerUnreachable(follower.Id, world.Now);
+        Commit(world, world.ProposeAtLeader(3));
+        world.RunUntil(() => false, 10 * Timing.HeartbeatMs);
+
+        Assert.True(follower.Core!.Serving, "the follower was told its link was reset: " + world.Describe());
+        Assert.Equal(syncs, world.Syncs.Count);
+        Assert.Equal(2, leader.Core.SyncedFollowerCount);
+
+        world.Crash(follower);
+        leader.Core.PeerUnreachable(follower.Id, world.Now);
+        Assert.True(world.RunUntil(() => leader.Core.LearnerCount == 1, 3 * Timing.HeartbeatMs),
+            "the leader kept a silent learner it was told is unreachable: " + world.Describe());
+        Assert.True(3 * Timing.HeartbeatMs < Timing.SyncLimitMs);
+        Assert.True(leader.Core.Serving);
+    }
+
     [Fact]
     public void After_the_leader_crashes_a_new_leader_keeps_every_acknowledged_write()
     {
