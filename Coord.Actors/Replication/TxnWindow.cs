@@ -174,7 +174,6 @@ public sealed class TxnWindow
             var bytes = _writer.WrittenSpan;
             if (_chunks.Count == 0 || _fill + bytes.Length > _chunks[^1].Length)
             {
-                if (_chunks.Count == 0) _firstChunkSeq = 0;
                 _chunks.Add(new byte[Math.Max(ChunkBytes, bytes.Length)]);
                 _fill = 0;
             }
