@@ -143,6 +143,32 @@ public sealed class WorkloadCheckSpecs(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_session_expired_while_its_client_was_reconnecting_ends_at_an_unknown_time_after_its_last_write()
+    {
+        // s1's client lost its member and, reconnecting, did not know the leader had expired the session; s2 saw s1's child
+        // gone at 7-8; s1's client gave up at 20 and its close was never acknowledged. Recorded as the workload records it
+        // (an end at an unknown time after the last write the leader accepted), the history is one ZooKeeper allows ...
+        static HistoryBuilder Run()
+        {
+            var h = LockHistory();
+            h.Create(1, 1, 2, "/l/n-", sequential: true, ephemeral: true, created: "/l/n-0000000000");
+            h.Create(2, 3, 4, "/l/n-", sequential: true, ephemeral: true, created: "/l/n-0000000001");
+            h.Children(2, 5, 6, "/l", false, "n-0000000000", "n-0000000001");
+            h.Children(2, 7, 8, "/l", false, "n-0000000001");
+            return h;
+        }
+
+        var recorded = Run();
+        recorded.Expire(1, 1, 21);
+        Passes(recorded);
+
+        // ... while a close stamped when the client gave up would claim s1's child lived until 20.
+        var stampedLate = Run();
+        stampedLate.Close(1, 20, null);
+        Fails(stampedLate, "linearizability");
+    }
+
+    [Fact]
     public void Two_holders_at_once_though_the_first_released_later()
     {
         var h = LockHistory();

@@ -94,8 +94,10 @@ public sealed record HistoryOp : HistoryRecord
     public bool Sequential { get; init; }
     public bool Ephemeral { get; init; }
 
-    /// <summary>A closeSession the client did not ask for: it saw its session expire. Invoke is the invoke of the
-    /// session's last write that got a reply (the leader checked the session then), complete when the expiry was seen.</summary>
+    /// <summary>The session ended at a time the client cannot know: it saw its session expire, or its own close got no
+    /// acknowledgement (the leader may have expired the session before, while the client was reconnecting). Invoke is the
+    /// invoke of the session's last write that got a reply (the leader checked the session then), complete when the
+    /// client stopped.</summary>
     public bool Expired { get; init; }
 
     /// <summary>getData / exists / getChildren that left a one-time watch.</summary>

@@ -195,22 +195,33 @@ public static partial class Workload
         }
     }
 
-    /// <summary>Records how the session ended: an expiry the client saw (closeSession, expired, from when it was last known
-    /// alive), or the close DisposeAsync sends (ok once the server acknowledged it).</summary>
+    /// <summary>
+    /// Records how the session ended. A close the server acknowledged is a plain closeSession, from when DisposeAsync sent
+    /// it. Anything else is recorded as an expiry (closeSession, expired, outcome unknown) from when the session was last
+    /// known alive: the client may have seen its session expire, or the close may have been lost; and a client that is
+    /// reconnecting (or attached to a member that has not applied the expiry yet) does not know that the leader already
+    /// expired its session, perhaps long before this call. Stamping such a close now would claim the session's ephemerals
+    /// lived until now, and a read by another session that saw them gone meanwhile would look like a violation.
+    /// </summary>
     private static async Task EndSessionAsync(CoordClient client, SessionTap tap, HistoryRecorder recorder)
     {
         var op = new HistoryOp { Id = 0, Session = tap.Session, Invoke = 0, Kind = OpKind.CloseSession, Outcome = Outcome.Unknown };
-        if (client.State == ConnectionState.Expired)
+        if (client.State != ConnectionState.Expired)
         {
-            recorder.Record(op with { Invoke = tap.AliveSince, Complete = recorder.Clock.Next(), Expired = true });
+            var closeInvoke = recorder.Clock.Next();
             await client.DisposeAsync().ConfigureAwait(false);
+            if (tap.CloseAcknowledged)
+            {
+                recorder.Record(op with { Invoke = closeInvoke, Complete = recorder.Clock.Next(), Outcome = Outcome.Ok });
+                return;
+            }
+
+            recorder.Record(op with { Invoke = tap.AliveSince, Complete = recorder.Clock.Next(), Expired = true });
             return;
         }
 
-        var pending = recorder.Invoke(op);
+        recorder.Record(op with { Invoke = tap.AliveSince, Complete = recorder.Clock.Next(), Expired = true });
         await client.DisposeAsync().ConfigureAwait(false);
-        if (tap.CloseAcknowledged) pending.Ok();
-        else pending.Unknown();
     }
 
     internal static HistoryOp Op(long session, OpKind kind, string? path) =>
