@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Coord.Actors.Sequencer;
 using Coord.Actors.Sessions;
+using Coord.Actors.Tree;
 using Coord.Actors.Txns;
 using Coord.Protocol;
 using Coord.Protocol.Records;
@@ -37,36 +38,65 @@ public sealed partial class ApplierActor
             return;
         }
 
-        if (!_tree.Sessions.TryGetValue(req.SessionId, out var record)
-            || req.Passwd is null || !record.Password.AsSpan().SequenceEqual(req.Passwd)
-            || (_sessions.TryGetValue(req.SessionId, out var closing) && closing.Closing))
+        if (!SessionLivesHere(req.SessionId, req.Passwd, out _))
         {
-            // Expired, unknown or wrong password all look the same to the client: timeOut 0, then close.
-            LogRefusedSession(_log, req.SessionId);
-            var refusal = new ConnectResponse(0, 0, 0, new byte[PasswordBytes], false, req.HasReadOnlyField);
-            var w = new JuteWriter(64);
-            int start = w.BeginFrame();
-            refusal.Write(w);
-            w.EndFrame(start);
-            connection.Send(w.WrittenSpan, completesRequest: false);
-            connection.Close("session expired or invalid");
+            RefuseSession(connection, req.SessionId, req.HasReadOnlyField);
             return;
         }
-        if (!_sessions.TryGetValue(req.SessionId, out var session))
+        // The sequencer's session tracker decides, as a ZooKeeper server revalidates a reconnect with its leader: this
+        // member's tree may not show an expiry the leader already decided, and a client told its session lives would
+        // go on as the holder of its ephemerals (a lock, a leadership). The handshake is answered with the verdict.
+        _pendingReattaches[m.ConnectionId] = new PendingReattach(req.SessionId, timeout, req.HasReadOnlyField);
+        ForwardWrites(); // one ordered channel to the sequencer: writes already received go first
+        _sequencer.Tell(new SessionRevalidation(req.SessionId, timeout, m.ConnectionId));
+    }
+
+    /// <summary>The session exists in this member's tree, the password matches (when checked), and its client has not asked to close it.</summary>
+    private bool SessionLivesHere(long sessionId, byte[]? password, out SessionRecord record, bool checkPassword = true)
+    {
+        if (!_tree.Sessions.TryGetValue(sessionId, out record!)) return false;
+        if (checkPassword && (password is null || !record.Password.AsSpan().SequenceEqual(password))) return false;
+        return !(_sessions.TryGetValue(sessionId, out var local) && local.Closing);
+    }
+
+    /// <summary>Expired, unknown or wrong password all look the same to the client: timeOut 0, then close.</summary>
+    private void RefuseSession(Sessions.IClientConnection connection, long sessionId, bool hasReadOnlyField)
+    {
+        LogRefusedSession(_log, sessionId);
+        var refusal = new ConnectResponse(0, 0, 0, new byte[PasswordBytes], false, hasReadOnlyField);
+        var w = new JuteWriter(64);
+        int start = w.BeginFrame();
+        refusal.Write(w);
+        w.EndFrame(start);
+        connection.Send(w.WrittenSpan, completesRequest: false);
+        connection.Close("session expired or invalid");
+    }
+
+    /// <summary>The sequencer's verdict on a reconnect: attach the session to the connection, or refuse it.</summary>
+    private void OnRevalidated(SessionRevalidated v)
+    {
+        if (!_pendingReattaches.TryGetValue(v.ConnectionId, out var pending) || pending.SessionId != v.SessionId) return;
+        _pendingReattaches.Remove(v.ConnectionId);
+        var connection = _connections.Find(v.ConnectionId);
+        if (connection is null) return; // the client gave up meanwhile; the session was touched and lives on
+        if (!v.Valid || !SessionLivesHere(v.SessionId, null, out var record, checkPassword: false))
+        {
+            RefuseSession(connection, v.SessionId, pending.HasReadOnlyField);
+            return;
+        }
+        if (!_sessions.TryGetValue(v.SessionId, out var session))
         {
             // Known to the replicated state but without a live actor here (restored after a restart, or its actor failed).
-            session = StartSessionActor(req.SessionId, timeout);
+            session = StartSessionActor(v.SessionId, pending.TimeoutMs);
         }
         // Watches belong to a connection: the old connection's registrations go; the client re-sends them.
         _watches.RemoveWatcher(session.Id);
-        session.TimeoutMs = timeout;
-        session.ConnectionId = m.ConnectionId;
+        session.TimeoutMs = pending.TimeoutMs;
+        session.ConnectionId = v.ConnectionId;
         session.AuthIds = SessionActor.InitialAuthIds(connection.RemoteIp);
-        ForwardWrites(); // one ordered channel to the sequencer: writes already received go first
-        _sequencer.Tell(new SessionReattached(session.Id, timeout));
-        Send(session, new AttachConnection(m.ConnectionId,
-            new ConnectResponse(0, timeout, session.Id, record.Password, false, req.HasReadOnlyField)));
-        LogReattached(_log, session.Id, timeout);
+        Send(session, new AttachConnection(v.ConnectionId,
+            new ConnectResponse(0, pending.TimeoutMs, session.Id, record.Password, false, pending.HasReadOnlyField)));
+        LogReattached(_log, session.Id, pending.TimeoutMs);
     }
 
     private void CreateSession(ConnectRequested m, Sessions.IClientConnection connection, int timeout)

@@ -67,6 +67,8 @@ public sealed partial class ApplierActor
         // new leader's history: the clients reconnect elsewhere and learn the outcome there, as with ZooKeeper.
         foreach (var connect in _pendingConnects.Values) _connections.Find(connect.ConnectionId)?.Close("this member stopped serving");
         _pendingConnects.Clear();
+        foreach (var connectionId in _pendingReattaches.Keys) _connections.Find(connectionId)?.Close("this member stopped serving");
+        _pendingReattaches.Clear();
         foreach (var session in _sessions.Values)
         {
             session.Outstanding.Clear();

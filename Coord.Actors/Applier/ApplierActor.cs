@@ -34,6 +34,8 @@ public sealed partial class ApplierActor : ReceiveActor
     private readonly Dictionary<long, LocalSession> _sessions = new();
     private readonly Dictionary<IActorRef, long> _sessionOfActor = new();
     private readonly Dictionary<long, PendingConnect> _pendingConnects = new();
+    /// <summary>Reconnects waiting for the sequencer's verdict, by connection id.</summary>
+    private readonly Dictionary<long, PendingReattach> _pendingReattaches = new();
     /// <summary>Sessions with a read or ping since the last tick, each once (<see cref="LocalSession.Touched"/>).</summary>
     private readonly List<long> _touched = new();
     private readonly List<WatchDelivery> _deliveries = new();
@@ -64,6 +66,7 @@ public sealed partial class ApplierActor : ReceiveActor
         });
         Receive<Committed>(OnCommitted);
         Receive<ConnectRequested>(OnConnect);
+        Receive<Sequencer.SessionRevalidated>(OnRevalidated);
         Receive<ConnectionClosed>(OnConnectionClosed);
         Receive<AuthIdsChanged>(m =>
         {

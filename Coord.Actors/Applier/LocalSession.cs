@@ -39,3 +39,6 @@ internal sealed class LocalSession(long id, IActorRef actor, int timeoutMs)
 
 /// <summary>A new session asked for by a connection of this member, waiting for its CreateSessionTxn to be applied.</summary>
 internal sealed record PendingConnect(long ConnectionId, bool HasReadOnlyField);
+
+/// <summary>A session reconnecting on a connection of this member, waiting for the sequencer's verdict (<see cref="Sequencer.SessionRevalidated"/>).</summary>
+internal sealed record PendingReattach(long SessionId, int TimeoutMs, bool HasReadOnlyField);

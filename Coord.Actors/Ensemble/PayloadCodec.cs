@@ -15,8 +15,10 @@ namespace Coord.Actors.Ensemble;
 /// ustring id)*</c></description></item>
 /// <item><term>2 CreateSessionRequest</term><description><c>long sessionId, int timeoutMs, buffer password</c></description></item>
 /// <item><term>3 SessionsTouched</term><description><c>int count, long*</c></description></item>
-/// <item><term>4 SessionReattached</term><description><c>long sessionId, int timeoutMs</c></description></item>
+/// <item><term>4</term><description>retired (SessionReattached: a touch that was never answered; reconnects are revalidated now)</description></item>
 /// <item><term>5 byte[]</term><description><c>buffer</c> (-1: null is refused)</description></item>
+/// <item><term>6 SessionRevalidation</term><description><c>long sessionId, int timeoutMs, long connectionId, long origin</c></description></item>
+/// <item><term>7 SessionRevalidated</term><description><c>long sessionId, long connectionId, bool valid, long origin</c></description></item>
 /// </list>
 /// </summary>
 public static class PayloadCodec
@@ -24,8 +26,9 @@ public static class PayloadCodec
     private const byte ForwardedWritesTag = 1;
     private const byte CreateSessionTag = 2;
     private const byte SessionsTouchedTag = 3;
-    private const byte SessionReattachedTag = 4;
     private const byte BytesTag = 5;
+    private const byte SessionRevalidationTag = 6;
+    private const byte SessionRevalidatedTag = 7;
 
     /// <summary>The fixed part of one forwarded request: the smallest it can be (bounds the count read back).</summary>
     private const int RequestBytesMin = 8 + 8 + 4 + 4 + 4 + 4;
@@ -49,9 +52,13 @@ public static class PayloadCodec
                 w.WriteInt(t.SessionIds.Length);
                 foreach (long id in t.SessionIds) w.WriteLong(id);
                 break;
-            case SessionReattached s:
-                w.WriteByte(SessionReattachedTag);
-                w.WriteLong(s.SessionId); w.WriteInt(s.TimeoutMs);
+            case SessionRevalidation s:
+                w.WriteByte(SessionRevalidationTag);
+                w.WriteLong(s.SessionId); w.WriteInt(s.TimeoutMs); w.WriteLong(s.ConnectionId); w.WriteLong(s.Origin);
+                break;
+            case SessionRevalidated v:
+                w.WriteByte(SessionRevalidatedTag);
+                w.WriteLong(v.SessionId); w.WriteLong(v.ConnectionId); w.WriteBool(v.Valid); w.WriteLong(v.Origin);
                 break;
             case byte[] bytes:
                 w.WriteByte(BytesTag);
@@ -90,8 +97,11 @@ public static class PayloadCodec
                 for (int i = 0; i < count; i++) ids[i] = r.ReadLong();
                 payload = new SessionsTouched(ids);
                 break;
-            case SessionReattachedTag:
-                payload = new SessionReattached(r.ReadLong(), r.ReadInt());
+            case SessionRevalidationTag:
+                payload = new SessionRevalidation(r.ReadLong(), r.ReadInt(), r.ReadLong(), r.ReadLong());
+                break;
+            case SessionRevalidatedTag:
+                payload = new SessionRevalidated(r.ReadLong(), r.ReadLong(), r.ReadBool(), r.ReadLong());
                 break;
             case BytesTag:
                 payload = r.ReadBuffer() ?? throw new JuteException("null byte[] payload");

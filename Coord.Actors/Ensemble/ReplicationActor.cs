@@ -130,7 +130,13 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
         Receive<ForwardedWrites>(m => ToSequencer(m));
         Receive<CreateSessionRequest>(m => ToSequencer(m));
         Receive<SessionsTouched>(m => ToSequencer(m));
-        Receive<SessionReattached>(m => ToSequencer(m));
+        Receive<SessionRevalidation>(m => ToSequencer(m with { Origin = _core.Config.SelfId }));
+        // The sequencer's verdict (it runs here only on the leader): to the applier here, or over the link to the member that asked.
+        Receive<SessionRevalidated>(v =>
+        {
+            if (v.Origin == _core.Config.SelfId) _journal.Tell(new ToApplier(v));
+            else _core.ReplyAfterCommit(v.Origin, v, afterZxid: 0); // false: that member is not synced, so not serving either
+        });
         Receive<Applied>(m =>
         {
             if (_sequencer is null) MaybeStartSequencer();
@@ -370,8 +376,14 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
     {
         switch (d.Payload)
         {
-            case ForwardedWrites or CreateSessionRequest or SessionsTouched or SessionReattached:
+            case ForwardedWrites or CreateSessionRequest or SessionsTouched:
                 TellSequencer(d.Payload);
+                break;
+            case SessionRevalidation r:
+                TellSequencer(r with { Origin = d.From });
+                break;
+            case SessionRevalidated v:
+                _journal.Tell(new ToApplier(v));
                 break;
             default:
                 LogUnknownPayload(_log, d.From, d.Payload.GetType().Name);

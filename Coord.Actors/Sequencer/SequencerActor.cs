@@ -50,7 +50,8 @@ public sealed partial class SequencerActor : ReceiveActor
             _core.CreateSession(m.SessionId, m.TimeoutMs, m.Password, _clock.MonotonicMs, _clock.WallMs);
             Decided();
         });
-        Receive<SessionReattached>(m => _core.Touch(m.SessionId, _clock.MonotonicMs, m.TimeoutMs));
+        Receive<SessionRevalidation>(m =>
+            Sender.Tell(new SessionRevalidated(m.SessionId, m.ConnectionId, _core.Touch(m.SessionId, _clock.MonotonicMs, m.TimeoutMs), m.Origin)));
         Receive<ExpiryQuery>(_ => Sender.Tell(new ExpiryReport(_core.ExpiryBuckets().ToList(), _core.Epoch, _core.LastZxid)));
     }
 

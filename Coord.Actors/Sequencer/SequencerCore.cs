@@ -90,12 +90,16 @@ public sealed class SequencerCore
         Emit(new SequencedTxn(new TxnHeader(sessionId, 0, zxid, wallMs), new CreateSessionTxn(sessionId, timeoutMs, password)));
     }
 
-    /// <summary>Activity of a session seen by a member (reads, pings), or a re-attach with a newly negotiated timeout.</summary>
-    public void Touch(long sessionId, long nowMs, int timeoutMs = 0)
+    /// <summary>
+    /// Activity of a session seen by a member (reads, pings), or a re-attach with a newly negotiated timeout. False when
+    /// the session is unknown or closing (expired or closed, perhaps not yet applied anywhere): a re-attach is refused.
+    /// </summary>
+    public bool Touch(long sessionId, long nowMs, int timeoutMs = 0)
     {
-        if (!_sessions.TryGetValue(sessionId, out var s) || s.Closing) return;
+        if (!_sessions.TryGetValue(sessionId, out var s) || s.Closing) return false;
         if (timeoutMs > 0) s.TimeoutMs = timeoutMs;
         _expiry.Touch(sessionId, s.TimeoutMs, nowMs);
+        return true;
     }
 
     /// <summary>Time passed: expire sessions whose bucket has ended, and delete empty containers and expired TTL nodes.</summary>

@@ -6,8 +6,16 @@ public sealed record CreateSessionRequest(long SessionId, int TimeoutMs, byte[] 
     public override string ToString() => $"create session 0x{SessionId:x} timeout={TimeoutMs}ms";
 }
 
-/// <summary>A session re-attached with a newly negotiated timeout.</summary>
-public sealed record SessionReattached(long SessionId, int TimeoutMs);
+/// <summary>
+/// A session reconnected on a member (<see cref="ConnectionId"/>) with a newly negotiated timeout: the member asks the
+/// sequencer whether it still lives, as a ZooKeeper learner revalidates a reconnect with its leader's session tracker,
+/// because its own tree may not show an expiry the leader already decided. A live session is touched with the new
+/// timeout. <see cref="Origin"/> is the member that asked (set by the leader's replication shell; 0 standalone).
+/// </summary>
+public sealed record SessionRevalidation(long SessionId, int TimeoutMs, long ConnectionId, long Origin = 0);
+
+/// <summary>The sequencer's answer to a <see cref="SessionRevalidation"/>: false when the session is unknown or closing.</summary>
+public sealed record SessionRevalidated(long SessionId, long ConnectionId, bool Valid, long Origin);
 
 /// <summary>
 /// A tick from a member: the sessions with activity since its last tick (reads, pings; writes touch on arrival),

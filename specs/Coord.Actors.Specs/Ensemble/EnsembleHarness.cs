@@ -126,6 +126,13 @@ internal sealed class EnsembleHarness : IAsyncDisposable
     /// <summary>Lets messages between <paramref name="a"/> and <paramref name="b"/> through again.</summary>
     public Task HealAsync(EnsembleMember a, EnsembleMember b) => ThrottleAsync(a, [b], Unthrottled.Instance);
 
+    /// <summary>Drops every message <paramref name="from"/> sends <paramref name="to"/>; the other direction still flows.</summary>
+    public async Task CutOneWayAsync(EnsembleMember from, EnsembleMember to)
+    {
+        await SetThrottleAsync(from, to, Blackhole.Instance, ThrottleTransportAdapter.Direction.Send);
+        from.Log.Note($"sends nothing more to m{to.Id}");
+    }
+
     private static async Task ThrottleAsync(EnsembleMember m, IEnumerable<EnsembleMember> others, ThrottleMode mode)
     {
         var toward = others.ToList();
@@ -137,11 +144,12 @@ internal sealed class EnsembleHarness : IAsyncDisposable
         m.Log.Note($"{(mode is Blackhole ? "cut off from" : "healed with")} {string.Join(", ", toward.Select(x => "m" + x.Id))}");
     }
 
-    private static async Task SetThrottleAsync(EnsembleMember on, EnsembleMember toward, ThrottleMode mode)
+    private static async Task SetThrottleAsync(EnsembleMember on, EnsembleMember toward, ThrottleMode mode,
+        ThrottleTransportAdapter.Direction direction = ThrottleTransportAdapter.Direction.Both)
     {
         // What RARP.For(system).Provider.Transport gives inside Akka.Remote (RARP is internal in 1.5).
         var transport = ((IRemoteActorRefProvider)((ExtendedActorSystem)on.System!).Provider).Transport;
-        bool done = await transport.ManagementCommand(new SetThrottle(toward.Address, ThrottleTransportAdapter.Direction.Both, mode))
+        bool done = await transport.ManagementCommand(new SetThrottle(toward.Address, direction, mode))
             .WaitAsync(TimeSpan.FromSeconds(10));
         Assert.True(done, $"m{on.Id}: the throttler refused {mode} toward {toward.Address}");
     }

@@ -212,6 +212,43 @@ public sealed class EnsembleSpecs(ITestOutputHelper output)
         Assert.Equal(await EnsembleHarness.DumpAsync(onLeader), await EnsembleHarness.DumpAsync(await cutOff.ConnectAsync()));
     }
 
+    [Fact]
+    public async Task A_member_that_has_not_applied_an_expiry_yet_refuses_the_expired_session_instead_of_reviving_it()
+    {
+        await using var ensemble = await EnsembleHarness.StartAsync(output);
+        var leader = await ensemble.WaitForLeaderAsync();
+        var home = ensemble.Members.First(m => m != leader);
+        var lagging = ensemble.Members.First(m => m != leader && m != home);
+
+        var watcher = await leader.ConnectAsync();
+        var client = await home.ConnectAsync(timeoutMs: 2 * EnsembleHarness.TickMs);
+        var created = await OkAsync(CreateEphemeralAsync(client), "ephemeral create");
+        await OkAsync(watcher.CallAsync(OpCode.Sync, new PathRequest("/workers/w1")), "sync on the leader");
+        await OkAsync(watcher.CallAsync(OpCode.Exists, new PathWatchRequest("/workers/w1", true)), "watch the ephemeral");
+
+        // The lagging member hears nothing more from the leader (it still reaches the leader): it keeps serving until its
+        // lease runs out and never applies what comes next. The client goes silent, so the leader expires its session.
+        await ensemble.CutOneWayAsync(leader, lagging);
+        var gone = await watcher.NextAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal((Xids.Notification, EventType.NodeDeleted),
+            (gone.Header.Xid, FakeConnection.Body<WatcherEvent>(gone.Body).Type));
+
+        // The client comes back on the lagging member, whose tree still has the session: as with ZooKeeper (a reconnect is
+        // validated by the leader's session tracker), it must not be told that its session lives.
+        Client? again = null;
+        try
+        {
+            again = await lagging.ConnectAsync(timeoutMs: 2 * EnsembleHarness.TickMs, sessionId: client.Response.SessionId,
+                password: client.Response.Passwd, lastZxidSeen: created.Zxid);
+        }
+        catch (InvalidOperationException closed)
+        {
+            lagging.Log.Note($"the reconnect was closed without an answer: {closed.Message}");
+        }
+        Assert.True(again is null || again.Response.TimeOut == 0,
+            $"m{lagging.Id} re-attached session 0x{client.Response.SessionId:x} (timeout {again?.Response.TimeOut} ms) that the leader had expired");
+    }
+
     private static async Task<(ReplyHeader Header, byte[] Body)> CreateEphemeralAsync(Client client)
     {
         await OkAsync(client.CreateAsync("/workers"), "parent");
