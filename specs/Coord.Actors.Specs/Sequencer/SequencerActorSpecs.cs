@@ -75,6 +75,32 @@ public sealed class SequencerActorSpecs : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_reconnect_is_confirmed_while_the_session_lives_and_refused_once_its_expiry_is_decided_though_not_yet_applied()
+    {
+        _sequencer.Tell(new CreateSessionRequest(0x42, 2000, new byte[16]));
+        Apply(NextAppend());
+
+        // Live: confirmed, and the reconnect's timeout (4000 ms) is the one the tracker counts from now on.
+        _clock.Advance(1500);
+        _sequencer.Tell(new SessionRevalidation(0x42, 4000, ConnectionId: 7, Origin: 3));
+        Assert.Equal(new SessionRevalidated(0x42, 7, true, 3), ExpectMsg<SessionRevalidated>());
+        _clock.Advance(3000);
+        _sequencer.Tell(new SessionsTouched([]));
+        _journal.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+
+        // Silent past the new timeout: the expiry is decided (and not applied here: the tree still has the session).
+        _clock.Advance(2000);
+        _sequencer.Tell(new SessionsTouched([]));
+        Assert.IsType<CloseSessionTxn>(Assert.Single(NextAppend().Txns).Body);
+        Assert.True(_tree.Sessions.ContainsKey(0x42));
+        _sequencer.Tell(new SessionRevalidation(0x42, 4000, ConnectionId: 8, Origin: 3));
+        Assert.Equal(new SessionRevalidated(0x42, 8, false, 3), ExpectMsg<SessionRevalidated>());
+
+        _sequencer.Tell(new SessionRevalidation(0x99, 4000, ConnectionId: 9));
+        Assert.False(ExpectMsg<SessionRevalidated>().Valid);
+    }
+
+    [Fact]
     public async Task Touches_reported_by_the_applier_keep_a_reading_session_alive()
     {
         _sequencer.Tell(new CreateSessionRequest(0x42, 2000, new byte[16]));
