@@ -130,7 +130,7 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
         Receive<ForwardedWrites>(m => ToSequencer(m));
         Receive<CreateSessionRequest>(m => ToSequencer(m));
         Receive<SessionsTouched>(m => ToSequencer(m));
-        Receive<SessionRevalidation>(m => ToSequencer(m with { Origin = _core.Config.SelfId }));
+        Receive<SessionRevalidation>(m => ToSequencer(m));
         // The sequencer's verdict (it runs here only on the leader): to the applier here, or over the link to the member that asked.
         Receive<SessionRevalidated>(v =>
         {
@@ -198,13 +198,25 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
     {
         if (_core.State == PeerState.Leading)
         {
-            TellSequencer(m);
+            TellSequencer(FromMember(m, _core.Config.SelfId));
             return;
         }
         // A learner forwards on the ordered link; when it is not synced the applier is not serving either and the
         // client's connection is being closed, so the request is dropped with it.
         _core.Forward(m);
     }
+
+    /// <summary>
+    /// Names the member a request for the sequencer came from (the link it arrived on, or this member): the session
+    /// tracker keeps each session's owner and refuses writes from a member the session has left (SESSIONMOVED).
+    /// </summary>
+    private static object FromMember(object m, long member) => m switch
+    {
+        ForwardedWrites f => f with { Origin = member },
+        CreateSessionRequest c => c with { Origin = member },
+        SessionRevalidation r => r with { Origin = member },
+        _ => m,
+    };
 
     /// <summary>The running snapshot producers of this leader, by learner (one link each).</summary>
     private readonly Dictionary<long, SnapshotProducer> _producers = new();
@@ -376,11 +388,8 @@ public sealed partial class ReplicationActor : ReceiveActor, IWithTimers
     {
         switch (d.Payload)
         {
-            case ForwardedWrites or CreateSessionRequest or SessionsTouched:
-                TellSequencer(d.Payload);
-                break;
-            case SessionRevalidation r:
-                TellSequencer(r with { Origin = d.From });
+            case ForwardedWrites or CreateSessionRequest or SessionsTouched or SessionRevalidation:
+                TellSequencer(FromMember(d.Payload, d.From));
                 break;
             case SessionRevalidated v:
                 _journal.Tell(new ToApplier(v));

@@ -34,7 +34,7 @@ public sealed partial class SequencerActor : ReceiveActor
         Receive<ForwardedWrites>(m =>
         {
             long now = _clock.MonotonicMs, wall = _clock.WallMs;
-            foreach (var request in m.Requests) _core.Write(request, now, wall);
+            foreach (var request in m.Requests) _core.Write(request, now, wall, m.Origin);
             Decided();
         });
         Receive<Applied>(m => _core.Applied(m.Zxid));
@@ -47,11 +47,12 @@ public sealed partial class SequencerActor : ReceiveActor
         });
         Receive<CreateSessionRequest>(m =>
         {
-            _core.CreateSession(m.SessionId, m.TimeoutMs, m.Password, _clock.MonotonicMs, _clock.WallMs);
+            _core.CreateSession(m.SessionId, m.TimeoutMs, m.Password, _clock.MonotonicMs, _clock.WallMs, m.Origin);
             Decided();
         });
         Receive<SessionRevalidation>(m =>
-            Sender.Tell(new SessionRevalidated(m.SessionId, m.ConnectionId, _core.Touch(m.SessionId, _clock.MonotonicMs, m.TimeoutMs), m.Origin)));
+            Sender.Tell(new SessionRevalidated(m.SessionId, m.ConnectionId,
+                _core.Touch(m.SessionId, _clock.MonotonicMs, m.TimeoutMs, newOwner: m.Origin), m.Origin)));
         Receive<ExpiryQuery>(_ => Sender.Tell(new ExpiryReport(_core.ExpiryBuckets().ToList(), _core.Epoch, _core.LastZxid)));
     }
 

@@ -58,17 +58,21 @@ public sealed class SequencerCore
     public SequencerDecisions TakeOutput() => Output.Take();
 
     /// <summary>
-    /// A client write (create, delete, setData, setACL, multi, closeSession). Any request of a session that is
-    /// unknown or already closing becomes ErrorTxn(SESSIONEXPIRED): it still takes a zxid, so the member that
+    /// A client write (create, delete, setData, setACL, multi, closeSession) that came through member
+    /// <paramref name="origin"/> (0: no ensemble). Any request of a session that is unknown or already closing becomes
+    /// ErrorTxn(SESSIONEXPIRED), and one from a member the session has moved away from ErrorTxn(SESSIONMOVED), as
+    /// ZooKeeper's checkSession(id, owner) decides: a write still on its way from the old member when the client went on
+    /// elsewhere must not take effect after what the client did there. Either still takes a zxid, so the member that
     /// holds the request in its session's order gets an answer for it.
     /// </summary>
-    public void Write(ClientRequest r, long nowMs, long wallMs)
+    public void Write(ClientRequest r, long nowMs, long wallMs, long origin = 0)
     {
         _sessions.TryGetValue(r.SessionId, out var session);
         if (session is { Closing: false }) _expiry.Touch(r.SessionId, session.TimeoutMs, nowMs);
         long zxid = NextZxid();
         Txn txn;
         if (session is null or { Closing: true }) txn = new ErrorTxn(ErrorCode.SessionExpired);
+        else if (!session.OwnedBy(origin)) txn = new ErrorTxn(ErrorCode.SessionMoved);
         else if (r.Op == OpCode.CloseSession)
         {
             session.Closing = true;
@@ -79,25 +83,28 @@ public sealed class SequencerCore
         Emit(new SequencedTxn(new TxnHeader(r.SessionId, r.Xid, zxid, wallMs), txn));
     }
 
-    /// <summary>A member asks for a new session with an id and password it chose (ids are unique per member).</summary>
-    public void CreateSession(long sessionId, int timeoutMs, byte[] password, long nowMs, long wallMs)
+    /// <summary>Member <paramref name="origin"/> (0: no ensemble) asks for a new session with an id and password it chose (ids are unique per member).</summary>
+    public void CreateSession(long sessionId, int timeoutMs, byte[] password, long nowMs, long wallMs, long origin = 0)
     {
         if (_sessions.ContainsKey(sessionId) || _tree.Sessions.ContainsKey(sessionId))
             throw new InvalidOperationException($"session 0x{sessionId:x} is created twice");
-        _sessions[sessionId] = new TrackedSession(timeoutMs);
+        _sessions[sessionId] = new TrackedSession(timeoutMs) { Owner = origin };
         _expiry.Touch(sessionId, timeoutMs, nowMs);
         long zxid = NextZxid();
         Emit(new SequencedTxn(new TxnHeader(sessionId, 0, zxid, wallMs), new CreateSessionTxn(sessionId, timeoutMs, password)));
     }
 
     /// <summary>
-    /// Activity of a session seen by a member (reads, pings), or a re-attach with a newly negotiated timeout. False when
-    /// the session is unknown or closing (expired or closed, perhaps not yet applied anywhere): a re-attach is refused.
+    /// Activity of a session seen by a member (reads, pings), or a re-attach with a newly negotiated timeout on member
+    /// <paramref name="newOwner"/> (0: none, or no ensemble), from then on the only member its writes are taken from.
+    /// False when the session is unknown or closing (expired or closed, perhaps not yet applied anywhere): a re-attach
+    /// is refused.
     /// </summary>
-    public bool Touch(long sessionId, long nowMs, int timeoutMs = 0)
+    public bool Touch(long sessionId, long nowMs, int timeoutMs = 0, long newOwner = 0)
     {
         if (!_sessions.TryGetValue(sessionId, out var s) || s.Closing) return false;
         if (timeoutMs > 0) s.TimeoutMs = timeoutMs;
+        if (newOwner != 0) s.Owner = newOwner;
         _expiry.Touch(sessionId, s.TimeoutMs, nowMs);
         return true;
     }
@@ -173,6 +180,19 @@ public sealed class SequencerCore
     {
         public int TimeoutMs { get; set; } = timeoutMs;
         public bool Closing { get; set; }
+
+        /// <summary>The member the session is attached to, as far as this leader knows (0: not known yet, e.g. a session
+        /// restored with a new leader's tree; its first write or re-attach names it, as ZooKeeper's session owner).</summary>
+        public long Owner { get; set; }
+
+        /// <summary>Whether a write from <paramref name="origin"/> may be taken; an unknown owner becomes it.</summary>
+        public bool OwnedBy(long origin)
+        {
+            if (origin == 0 || Owner == origin) return true;
+            if (Owner != 0) return false;
+            Owner = origin;
+            return true;
+        }
     }
 }
 

@@ -3,6 +3,10 @@ namespace Coord.Actors.Sequencer;
 /// <summary>A member asks for a session with the id and password it chose; the answer is the applied CreateSessionTxn.</summary>
 public sealed record CreateSessionRequest(long SessionId, int TimeoutMs, byte[] Password)
 {
+    /// <summary>The member that asked, the session's first owner: set by the leader's replication shell from the link it
+    /// came on (never on the wire); 0 standalone.</summary>
+    public long Origin { get; init; }
+
     public override string ToString() => $"create session 0x{SessionId:x} timeout={TimeoutMs}ms";
 }
 
@@ -44,5 +48,9 @@ public sealed record ExpiryReport(IReadOnlyList<(long ExpiresAtMs, IReadOnlyList
 /// </summary>
 public sealed record ForwardedWrites(IReadOnlyList<Sessions.ClientRequest> Requests)
 {
+    /// <summary>The member whose clients sent them: set by the leader's replication shell from the link they came on (never
+    /// on the wire); 0 standalone. A write of a session that has moved to another member is refused (SESSIONMOVED).</summary>
+    public long Origin { get; init; }
+
     public override string ToString() => $"forwarded {Requests.Count} writes";
 }

@@ -249,6 +249,34 @@ public sealed class EnsembleSpecs(ITestOutputHelper output)
             $"m{lagging.Id} re-attached session 0x{client.Response.SessionId:x} (timeout {again?.Response.TimeOut} ms) that the leader had expired");
     }
 
+    [Fact]
+    public async Task A_write_still_arriving_through_the_member_a_session_left_is_refused_as_moved_and_takes_no_effect()
+    {
+        await using var ensemble = await EnsembleHarness.StartAsync(output);
+        var leader = await ensemble.WaitForLeaderAsync();
+        var first = ensemble.Members.First(m => m != leader);
+        var second = ensemble.Members.First(m => m != leader && m != first);
+
+        var client = await first.ConnectAsync(timeoutMs: 20_000);
+        var created = await OkAsync(client.CreateAsync("/moved", Bytes("v0")), "create through the first member");
+
+        // The client goes on through the second member and writes there; the first still holds its old connection.
+        var moved = await second.ConnectAsync(timeoutMs: 20_000, sessionId: client.Response.SessionId, password: client.Response.Passwd,
+            lastZxidSeen: created.Zxid);
+        Assert.True(moved.Response.TimeOut > 0, "the session was refused on the second member");
+        await OkAsync(moved.CallAsync(OpCode.SetData, new SetDataRequest("/moved", Bytes("v1"), 0)), "set through the second member");
+
+        // A write the first member still forwards (it was on its way when the client gave up on that connection) must not
+        // land after what the client did since: ZooKeeper answers it SESSIONMOVED.
+        var stale = await client.CallAsync(OpCode.SetData, new SetDataRequest("/moved", Bytes("stale"), -1));
+        Assert.Equal(ErrorCode.SessionMoved, stale.Header.Err);
+
+        await OkAsync(moved.CallAsync(OpCode.Sync, new PathRequest("/moved")), "sync on the second member");
+        var read = await moved.CallAsync(OpCode.GetData, new PathWatchRequest("/moved", false));
+        var node = FakeConnection.Body<GetDataResponse>(read.Body);
+        Assert.Equal(("v1", 1), (Encoding.UTF8.GetString(node.Data!), node.Stat.Version));
+    }
+
     private static async Task<(ReplyHeader Header, byte[] Body)> CreateEphemeralAsync(Client client)
     {
         await OkAsync(client.CreateAsync("/workers"), "parent");

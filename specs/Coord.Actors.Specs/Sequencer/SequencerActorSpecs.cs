@@ -101,6 +101,26 @@ public sealed class SequencerActorSpecs : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void Writes_are_taken_only_from_the_member_the_session_is_attached_to()
+    {
+        ClientRequest Set(int xid) => new(0x42, 7, xid, OpCode.SetData, new SetDataRequest("/", null, -1), []);
+        Txn Body(AppendTxns append) => Assert.Single(append.Txns).Body;
+
+        _sequencer.Tell(new CreateSessionRequest(0x42, 10_000, new byte[16]) { Origin = 2 });
+        Apply(NextAppend());
+        _sequencer.Tell(new ForwardedWrites([Set(1)]) { Origin = 2 });
+        Assert.IsType<SetDataTxn>(Body(NextAppend()));
+
+        // The client re-attached on member 3: what member 2 still forwards is refused, member 3's writes are taken.
+        _sequencer.Tell(new SessionRevalidation(0x42, 10_000, ConnectionId: 8, Origin: 3));
+        Assert.True(ExpectMsg<SessionRevalidated>().Valid);
+        _sequencer.Tell(new ForwardedWrites([Set(2)]) { Origin = 2 });
+        Assert.Equal(ErrorCode.SessionMoved, Assert.IsType<ErrorTxn>(Body(NextAppend())).Err);
+        _sequencer.Tell(new ForwardedWrites([Set(3)]) { Origin = 3 });
+        Assert.IsType<SetDataTxn>(Body(NextAppend()));
+    }
+
+    [Fact]
     public async Task Touches_reported_by_the_applier_keep_a_reading_session_alive()
     {
         _sequencer.Tell(new CreateSessionRequest(0x42, 2000, new byte[16]));
