@@ -225,6 +225,8 @@ public sealed class EnsembleSpecs(ITestOutputHelper output)
         var created = await OkAsync(CreateEphemeralAsync(client), "ephemeral create");
         await OkAsync(watcher.CallAsync(OpCode.Sync, new PathRequest("/workers/w1")), "sync on the leader");
         await OkAsync(watcher.CallAsync(OpCode.Exists, new PathWatchRequest("/workers/w1", true)), "watch the ephemeral");
+        // The lagging member has the session's node (so it would take the client's lastZxidSeen) before it falls behind.
+        await OkAsync((await lagging.ConnectAsync()).CallAsync(OpCode.Sync, new PathRequest("/workers/w1")), "sync on the lagging member");
 
         // The lagging member hears nothing more from the leader (it still reaches the leader): it keeps serving until its
         // lease runs out and never applies what comes next. The client goes silent, so the leader expires its session.
@@ -260,7 +262,9 @@ public sealed class EnsembleSpecs(ITestOutputHelper output)
         var client = await first.ConnectAsync(timeoutMs: 20_000);
         var created = await OkAsync(client.CreateAsync("/moved", Bytes("v0")), "create through the first member");
 
-        // The client goes on through the second member and writes there; the first still holds its old connection.
+        // The client goes on through the second member and writes there; the first still holds its old connection. (A sync
+        // there first: the second member refuses a client that has seen a zxid it has not applied yet.)
+        await OkAsync((await second.ConnectAsync()).CallAsync(OpCode.Sync, new PathRequest("/moved")), "sync on the second member");
         var moved = await second.ConnectAsync(timeoutMs: 20_000, sessionId: client.Response.SessionId, password: client.Response.Passwd,
             lastZxidSeen: created.Zxid);
         Assert.True(moved.Response.TimeOut > 0, "the session was refused on the second member");
