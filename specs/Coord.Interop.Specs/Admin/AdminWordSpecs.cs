@@ -63,7 +63,7 @@ public sealed partial class AdminWordSpecs(ServerPool servers) : IClassFixture<S
 
         var cons = await server.FourLetterWordAsync("cons");
         var consMs = MonotonicMs();
-        var fields = ConsFields(cons, client);
+        var fields = ConsFields(cons, client, kind);
         Assert.Equal(ConsKeys, fields.Select(f => f.Key));
         var f = fields.ToDictionary(p => p.Key, p => p.Value);
         Assert.Equal("0", f["queued"]);
@@ -93,17 +93,17 @@ public sealed partial class AdminWordSpecs(ServerPool servers) : IClassFixture<S
         var ping = (await client.RequestAsync(new RawZkClient.Jute().Int(-2).Int(PingOp)))!.Value;
         Assert.Equal((-2, 0), (ping.Xid, ping.Err));
 
-        var afterPing = await ConsAsync(server, client);
+        var afterPing = await ConsAsync(server, client, kind);
         Assert.Equal(("PING", "0x1", $"0x{ping.Zxid:x}"), (afterPing["lop"], afterPing["lcxid"], afterPing["lzxid"]));
 
         Assert.Equal((2, 0L, 0), (await client.RequestAsync(DigestAuth(2, "admin:secret")))!.Value);
-        var afterAuth = await ConsAsync(server, client);
+        var afterAuth = await ConsAsync(server, client, kind);
         Assert.Equal((afterPing["lop"], afterPing["lcxid"], afterPing["lzxid"], afterPing["lresp"]),
             (afterAuth["lop"], afterAuth["lcxid"], afterAuth["lzxid"], afterAuth["lresp"]));
         Assert.Equal(("4", "4"), (afterAuth["recved"], afterAuth["sent"])); // counted as packets all the same
 
         var read = (await client.RequestAsync(GetData(3, "/")))!.Value;
-        var afterRead = await ConsAsync(server, client);
+        var afterRead = await ConsAsync(server, client, kind);
         Assert.Equal(("GETD", "0x3", $"0x{read.Zxid:x}"), (afterRead["lop"], afterRead["lcxid"], afterRead["lzxid"]));
     }
 
@@ -155,16 +155,19 @@ public sealed partial class AdminWordSpecs(ServerPool servers) : IClassFixture<S
             $"expected free <= total <= max, max > 0; got {string.Join(", ", mb)}");
     }
 
-    private static async Task<Dictionary<string, string>> ConsAsync(IServerProcess server, RawZkClient client) =>
-        ConsFields(await server.FourLetterWordAsync("cons"), client).ToDictionary(p => p.Key, p => p.Value);
+    private static async Task<Dictionary<string, string>> ConsAsync(IServerProcess server, RawZkClient client, string kind) =>
+        ConsFields(await server.FourLetterWordAsync("cons"), client, kind).ToDictionary(p => p.Key, p => p.Value);
 
     /// <summary>The fields of the cons line for <paramref name="client"/>'s connection, in printed order.</summary>
-    private static List<KeyValuePair<string, string>> ConsFields(string cons, RawZkClient client)
+    private static List<KeyValuePair<string, string>> ConsFields(string cons, RawZkClient client, string kind)
     {
         var address = $"127.0.0.1:{client.LocalEndPoint.Port}";
         var match = cons.Split('\n').Select(l => ConsLine().Match(l)).SingleOrDefault(m => m.Success && m.Groups["address"].Value == address);
         Assert.True(match is not null, $"no cons line for {address} in:\n{cons}");
-        Assert.Equal("1", match.Groups["interest"].Value);
+        // The interest ops: 1 (OP_READ) for an idle connection. ZooKeeper's selector clears them for a moment while one
+        // of its threads works on the connection, so its line sometimes shows 0 (CI, 2026-12-07); Coord's is always 1.
+        if (kind == "coord") Assert.Equal("1", match.Groups["interest"].Value);
+        else Assert.Matches("^[01]$", match.Groups["interest"].Value);
         return match.Groups["fields"].Value.Split(',')
             .Select(kv => kv.Split('=', 2))
             .Select(kv => KeyValuePair.Create(kv[0], kv[1]))
