@@ -17,8 +17,8 @@ namespace Coord.Actors.Ensemble;
 /// <item><term>3 SessionsTouched</term><description><c>int count, long*</c></description></item>
 /// <item><term>4</term><description>retired (SessionReattached: a touch that was never answered; reconnects are revalidated now)</description></item>
 /// <item><term>5 byte[]</term><description><c>buffer</c> (-1: null is refused)</description></item>
-/// <item><term>6 SessionRevalidation</term><description><c>long sessionId, int timeoutMs, long connectionId, long origin</c></description></item>
-/// <item><term>7 SessionRevalidated</term><description><c>long sessionId, long connectionId, bool valid, long origin</c></description></item>
+/// <item><term>6 SessionRevalidation</term><description><c>long sessionId, int timeoutMs, long connectionId</c> (the origin is the link it came on)</description></item>
+/// <item><term>7 SessionRevalidated</term><description><c>long sessionId, long connectionId, bool valid</c> (it goes back to the member that asked)</description></item>
 /// </list>
 /// </summary>
 public static class PayloadCodec
@@ -54,11 +54,11 @@ public static class PayloadCodec
                 break;
             case SessionRevalidation s:
                 w.WriteByte(SessionRevalidationTag);
-                w.WriteLong(s.SessionId); w.WriteInt(s.TimeoutMs); w.WriteLong(s.ConnectionId); w.WriteLong(s.Origin);
+                w.WriteLong(s.SessionId); w.WriteInt(s.TimeoutMs); w.WriteLong(s.ConnectionId);
                 break;
             case SessionRevalidated v:
                 w.WriteByte(SessionRevalidatedTag);
-                w.WriteLong(v.SessionId); w.WriteLong(v.ConnectionId); w.WriteBool(v.Valid); w.WriteLong(v.Origin);
+                w.WriteLong(v.SessionId); w.WriteLong(v.ConnectionId); w.WriteBool(v.Valid);
                 break;
             case byte[] bytes:
                 w.WriteByte(BytesTag);
@@ -98,10 +98,10 @@ public static class PayloadCodec
                 payload = new SessionsTouched(ids);
                 break;
             case SessionRevalidationTag:
-                payload = new SessionRevalidation(r.ReadLong(), r.ReadInt(), r.ReadLong(), r.ReadLong());
+                payload = new SessionRevalidation(r.ReadLong(), r.ReadInt(), r.ReadLong());
                 break;
             case SessionRevalidatedTag:
-                payload = new SessionRevalidated(r.ReadLong(), r.ReadLong(), r.ReadBool(), r.ReadLong());
+                payload = new SessionRevalidated(r.ReadLong(), r.ReadLong(), r.ReadBool());
                 break;
             case BytesTag:
                 payload = r.ReadBuffer() ?? throw new JuteException("null byte[] payload");

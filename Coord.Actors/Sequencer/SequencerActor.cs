@@ -52,7 +52,7 @@ public sealed partial class SequencerActor : ReceiveActor
         });
         Receive<SessionRevalidation>(m =>
             Sender.Tell(new SessionRevalidated(m.SessionId, m.ConnectionId,
-                _core.Touch(m.SessionId, _clock.MonotonicMs, m.TimeoutMs, newOwner: m.Origin), m.Origin)));
+                _core.Touch(m.SessionId, _clock.MonotonicMs, m.TimeoutMs, newOwner: m.Origin)) { Origin = m.Origin }));
         Receive<ExpiryQuery>(_ => Sender.Tell(new ExpiryReport(_core.ExpiryBuckets().ToList(), _core.Epoch, _core.LastZxid)));
     }
 

@@ -14,12 +14,20 @@ public sealed record CreateSessionRequest(long SessionId, int TimeoutMs, byte[] 
 /// A session reconnected on a member (<see cref="ConnectionId"/>) with a newly negotiated timeout: the member asks the
 /// sequencer whether it still lives, as a ZooKeeper learner revalidates a reconnect with its leader's session tracker,
 /// because its own tree may not show an expiry the leader already decided. A live session is touched with the new
-/// timeout. <see cref="Origin"/> is the member that asked (set by the leader's replication shell; 0 standalone).
+/// timeout, and becomes the session's owner.
 /// </summary>
-public sealed record SessionRevalidation(long SessionId, int TimeoutMs, long ConnectionId, long Origin = 0);
+public sealed record SessionRevalidation(long SessionId, int TimeoutMs, long ConnectionId)
+{
+    /// <summary>The member that asked: set by the leader's replication shell from the link it came on (never on the wire); 0 standalone.</summary>
+    public long Origin { get; init; }
+}
 
 /// <summary>The sequencer's answer to a <see cref="SessionRevalidation"/>: false when the session is unknown or closing.</summary>
-public sealed record SessionRevalidated(long SessionId, long ConnectionId, bool Valid, long Origin);
+public sealed record SessionRevalidated(long SessionId, long ConnectionId, bool Valid)
+{
+    /// <summary>The member to answer (the request's <see cref="SessionRevalidation.Origin"/>); never on the wire.</summary>
+    public long Origin { get; init; }
+}
 
 /// <summary>
 /// A tick from a member: the sessions with activity since its last tick (reads, pings; writes touch on arrival),

@@ -84,9 +84,9 @@ public sealed class PeerSerializerSpecs(ITestOutputHelper output)
         new SessionsTouched([]),
         new SessionsTouched([0x42, long.MinValue, long.MaxValue, -1]),
         new SessionRevalidation(0x42, 4_000, 7),
-        new SessionRevalidation(long.MaxValue, int.MaxValue, long.MinValue, -1),
-        new SessionRevalidated(0x42, 7, true, 3),
-        new SessionRevalidated(0x42, 7, false, 3),
+        new SessionRevalidation(long.MaxValue, int.MaxValue, long.MinValue),
+        new SessionRevalidated(0x42, 7, true),
+        new SessionRevalidated(0x42, 7, false),
         Array.Empty<byte>(),
         new byte[] { 0, 1, 255 },
     ];
@@ -191,10 +191,10 @@ public sealed class PeerSerializerSpecs(ITestOutputHelper output)
             "0000000000000002 0000000000000007 0000000000000003 00000001" },
         { "linkReset", new(1, new LinkReset(7, 4, "gap")), "lr",
             "0000000000000001 0000000000000007 0000000000000004 00000003 676170" },
-        { "forwarded sessionRevalidation", new(2, new Forwarded(7, 11, new SessionRevalidation(0x42, 30_000, 5, 2))), "fw",
-            "0000000000000002 0000000000000007 000000000000000B 06 0000000000000042 00007530 0000000000000005 0000000000000002" },
-        { "toMember sessionRevalidated", new(1, new ToMember(7, 14, new SessionRevalidated(0x42, 5, true, 2))), "tm",
-            "0000000000000001 0000000000000007 000000000000000E 07 0000000000000042 0000000000000005 01 0000000000000002" },
+        { "forwarded sessionRevalidation", new(2, new Forwarded(7, 11, new SessionRevalidation(0x42, 30_000, 5))), "fw",
+            "0000000000000002 0000000000000007 000000000000000B 06 0000000000000042 00007530 0000000000000005" },
+        { "toMember sessionRevalidated", new(1, new ToMember(7, 14, new SessionRevalidated(0x42, 5, true))), "tm",
+            "0000000000000001 0000000000000007 000000000000000E 07 0000000000000042 0000000000000005 01" },
         { "forwarded write", new(2, new Forwarded(7, 12, new ForwardedWrites([new ClientRequest(0x42, 5, 9, OpCode.Delete, new DeleteRequest("/a", -1), [new Id("digest", "u")])]))), "fw",
             "0000000000000002 0000000000000007 000000000000000C 01 00000001" +
             "0000000000000042 0000000000000005 00000009 00000002 0000000A 00000002 2F61 FFFFFFFF" +

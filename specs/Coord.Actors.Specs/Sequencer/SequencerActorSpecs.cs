@@ -82,8 +82,8 @@ public sealed class SequencerActorSpecs : Akka.TestKit.Xunit2.TestKit
 
         // Live: confirmed, and the reconnect's timeout (4000 ms) is the one the tracker counts from now on.
         _clock.Advance(1500);
-        _sequencer.Tell(new SessionRevalidation(0x42, 4000, ConnectionId: 7, Origin: 3));
-        Assert.Equal(new SessionRevalidated(0x42, 7, true, 3), ExpectMsg<SessionRevalidated>());
+        _sequencer.Tell(new SessionRevalidation(0x42, 4000, ConnectionId: 7) { Origin = 3 });
+        Assert.Equal(new SessionRevalidated(0x42, 7, true) { Origin = 3 }, ExpectMsg<SessionRevalidated>());
         _clock.Advance(3000);
         _sequencer.Tell(new SessionsTouched([]));
         _journal.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
@@ -93,8 +93,8 @@ public sealed class SequencerActorSpecs : Akka.TestKit.Xunit2.TestKit
         _sequencer.Tell(new SessionsTouched([]));
         Assert.IsType<CloseSessionTxn>(Assert.Single(NextAppend().Txns).Body);
         Assert.True(_tree.Sessions.ContainsKey(0x42));
-        _sequencer.Tell(new SessionRevalidation(0x42, 4000, ConnectionId: 8, Origin: 3));
-        Assert.Equal(new SessionRevalidated(0x42, 8, false, 3), ExpectMsg<SessionRevalidated>());
+        _sequencer.Tell(new SessionRevalidation(0x42, 4000, ConnectionId: 8) { Origin = 3 });
+        Assert.Equal(new SessionRevalidated(0x42, 8, false) { Origin = 3 }, ExpectMsg<SessionRevalidated>());
 
         _sequencer.Tell(new SessionRevalidation(0x99, 4000, ConnectionId: 9));
         Assert.False(ExpectMsg<SessionRevalidated>().Valid);
@@ -112,7 +112,7 @@ public sealed class SequencerActorSpecs : Akka.TestKit.Xunit2.TestKit
         Assert.IsType<SetDataTxn>(Body(NextAppend()));
 
         // The client re-attached on member 3: what member 2 still forwards is refused, member 3's writes are taken.
-        _sequencer.Tell(new SessionRevalidation(0x42, 10_000, ConnectionId: 8, Origin: 3));
+        _sequencer.Tell(new SessionRevalidation(0x42, 10_000, ConnectionId: 8) { Origin = 3 });
         Assert.True(ExpectMsg<SessionRevalidated>().Valid);
         _sequencer.Tell(new ForwardedWrites([Set(2)]) { Origin = 2 });
         Assert.Equal(ErrorCode.SessionMoved, Assert.IsType<ErrorTxn>(Body(NextAppend())).Err);

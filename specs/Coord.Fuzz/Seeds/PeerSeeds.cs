@@ -76,8 +76,8 @@ public static class PeerSeeds
         yield return ("createSession", new CreateSessionRequest(0x42, 30_000, Enumerable.Range(0, 16).Select(b => (byte)b).ToArray()));
         yield return ("touched", new SessionsTouched([0x42, long.MinValue, -1]));
         yield return ("touched-empty", new SessionsTouched([]));
-        yield return ("revalidation", new SessionRevalidation(0x42, 4_000, 7, 2));
-        yield return ("revalidated", new SessionRevalidated(0x42, 7, false, 2));
+        yield return ("revalidation", new SessionRevalidation(0x42, 4_000, 7));
+        yield return ("revalidated", new SessionRevalidated(0x42, 7, false));
         yield return ("bytes", new byte[] { 0, 1, 255 });
         yield return ("bytes-empty", Array.Empty<byte>());
     }
